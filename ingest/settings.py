@@ -1,0 +1,59 @@
+"""One place that names every path, so Dagster, dbt and Streamlit agree on where data lives.
+
+Each path is an environment variable with a default inside `FXCRM_DATA_DIR`; `as_env()` hands
+the resolved values to child processes (dbt, the Dagster webserver, Streamlit) so that a path
+changed in one place changes everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing_dir: Path
+    documents_dir: Path
+    crm_store: Path
+    warehouse_path: Path
+    serving_path: Path
+    dagster_home: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("FXCRM_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+
+        def path(name: str, default: Path) -> Path:
+            return Path(env[name]).resolve() if env.get(name) else default
+
+        return cls(
+            data_dir=data_dir,
+            landing_dir=path("FXCRM_LANDING_DIR", data_dir / "landing"),
+            documents_dir=path("FXCRM_DOCUMENTS_DIR", data_dir / "documents"),
+            crm_store=path("FXCRM_CRM_STORE", data_dir / "crm.sqlite"),
+            warehouse_path=path("FXCRM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
+            serving_path=path("FXCRM_SERVING_PATH", data_dir / "serving.duckdb"),
+            dagster_home=path("DAGSTER_HOME", data_dir / ".dagster"),
+        )
+
+    def as_env(self) -> dict[str, str]:
+        return {
+            "FXCRM_DATA_DIR": str(self.data_dir),
+            "FXCRM_LANDING_DIR": str(self.landing_dir),
+            "FXCRM_DOCUMENTS_DIR": str(self.documents_dir),
+            "FXCRM_CRM_STORE": str(self.crm_store),
+            "FXCRM_WAREHOUSE_PATH": str(self.warehouse_path),
+            "FXCRM_SERVING_PATH": str(self.serving_path),
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+
+    def ensure_dirs(self) -> None:
+        for directory in (self.data_dir, self.landing_dir, self.documents_dir, self.dagster_home):
+            directory.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""A deterministic simulated brokerage: the CRM side and the trading platforms' own feeds."""
