@@ -1,0 +1,28 @@
+-- How current each feed is: the latest record and the latest load, for "data as of" stamps.
+with
+
+deals as (
+    select * from {{ ref('stg_mt5__deals') }}
+),
+
+rates as (
+    select * from {{ ref('stg_market__fx_rates') }}
+),
+
+freshness as (
+    select
+        'mt5_deals' as feed,
+        max(deal_time_utc) as latest_record_at_utc,
+        max(_loaded_at) as latest_load_at,
+        count(*) as records
+    from deals
+    union all
+    select
+        'fx_rates' as feed,
+        cast(max(rate_date) as timestamp) as latest_record_at_utc,
+        null as latest_load_at,
+        count(*) as records
+    from rates
+)
+
+select * from freshness
