@@ -28,6 +28,7 @@ class Feed:
     """A kind of landed file: how to read it, what its rows must satisfy, where they go."""
 
     name: str
+    landing_glob: str  # where its files land, relative to the landing folder
     columns: dict[str, tuple[str, pl.DataType]]  # warehouse column -> (source field, type)
     schema: pa.DataFrameSchema
     read: Callable[[Path], pl.DataFrame]  # every source field as a string
@@ -182,3 +183,23 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, run_id: st
         con.unregister("_good")
         con.unregister("_bad")
     return result
+
+
+def batches_that_do_not_add_up(con: duckdb.DuckDBPyConnection, feed: Feed) -> list[dict]:
+    """Batches whose rows read differ from the rows now in raw plus the rows in quarantine."""
+    ensure_tables(con, feed)
+    rows = con.execute(f"""
+        with loaded as (
+            select _batch_id, count(*) as n from {feed.raw_table} group by _batch_id
+        ), quarantined as (
+            select _batch_id, count(distinct _row_number) as n
+            from {feed.quarantine_table} group by _batch_id
+        )
+        select b.source_file, b.rows_read, coalesce(l.n, 0), coalesce(q.n, 0)
+        from raw.load_batches b
+        left join loaded l on l._batch_id = b.batch_id
+        left join quarantined q on q._batch_id = b.batch_id
+        where b.feed = ? and b.rows_read != coalesce(l.n, 0) + coalesce(q.n, 0)
+    """, [feed.name]).fetchall()
+    return [{"source_file": r[0], "rows_read": r[1], "rows_loaded": r[2], "rows_quarantined": r[3]}
+            for r in rows]

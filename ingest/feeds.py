@@ -96,12 +96,14 @@ def read_csv_strings(path: Path) -> pl.DataFrame:
 
 
 MT5_DEALS = Feed(
-    name="mt5_deals", columns=MT5_DEAL_COLUMNS, schema=MT5_DEAL_CONTRACT,
+    name="mt5_deals", landing_glob="mt5/*/deals/*.json", columns=MT5_DEAL_COLUMNS, schema=MT5_DEAL_CONTRACT,
     read=read_mt5_web_api, context=server_from_landing_path,
 )
 FX_RATES = Feed(
-    name="fx_rates",
+    name="fx_rates", landing_glob="market/fx_rates*.csv",
     columns={"rate_date": ("rate_date", pl.Date), "currency": ("currency", pl.String),
              "usd_per_unit": ("usd_per_unit", PRICE)},
     schema=FX_RATE_CONTRACT, read=read_csv_strings,
 )
+
+FEEDS = (MT5_DEALS, FX_RATES)

@@ -1,0 +1,152 @@
+"""`fxcrm`: the one command for running the platform and generating data.
+
+    fxcrm simulate      write a simulated brokerage into the landing folder
+    fxcrm materialize   load everything landed and build the warehouse and serving snapshot
+    fxcrm serve         start the Dagster UI (3000) and the Streamlit app (8501)
+    fxcrm demo          all three, on the demo brokerage: what `make run` does
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+from ingest.settings import PROJECT_ROOT, Settings
+
+DAGSTER_PORT = 3000
+STREAMLIT_PORT = 8501
+
+
+def _settings() -> Settings:
+    """Resolve paths once and export them, so every child process (dbt, Dagster, Streamlit) agrees."""
+    import os
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    os.environ.update(settings.as_env())
+    instance_config = settings.dagster_home / "dagster.yaml"
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", instance_config)
+    return settings
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from ingest.simulator.run import FAULTS, SimulationConfig
+    from ingest.simulator.run import simulate as run_simulation
+
+    settings = _settings()
+    faults = FAULTS if args.faults == "all" else tuple(f for f in args.faults.split(",") if f and f != "none")
+    config = SimulationConfig(seed=args.seed, start=date.fromisoformat(args.start), days=args.days,
+                              clients=args.clients, deals=args.deals, chunk_deals=args.chunk_deals,
+                              faults=faults)
+    started = time.perf_counter()
+    manifest = run_simulation(config, settings.landing_dir)
+    print(json.dumps({"landing": str(settings.landing_dir), **manifest["generated"],
+                      "faults": [f["fault"] for f in manifest["faults"]],
+                      "seconds": round(time.perf_counter() - started, 1)}, indent=2))
+    return 0
+
+
+def materialize(_args: argparse.Namespace | None = None) -> int:
+    import dagster as dg
+
+    settings = _settings()
+    from orchestration.resources import build_resources, prepare_dbt_manifest
+
+    prepare_dbt_manifest()
+    from orchestration.definitions import ALL_ASSETS
+
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(ALL_ASSETS, resources=build_resources(settings), instance=instance,
+                                raise_on_error=False)
+    if not result.success:
+        print("materialize failed: see the run in the Dagster UI or the log above", file=sys.stderr)
+        return 1
+    print(f"materialized every asset into {settings.warehouse_path} and {settings.serving_path}")
+    return 0
+
+
+def serve(_args: argparse.Namespace | None = None) -> int:
+    import os
+
+    settings = _settings()
+    from orchestration.resources import prepare_dbt_manifest
+
+    prepare_dbt_manifest()
+    env = {**os.environ, **settings.as_env()}
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
+                          "-h", "0.0.0.0", "-p", str(DAGSTER_PORT)], env=env, cwd=PROJECT_ROOT),
+        subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboards/app.py",
+                          "--server.port", str(STREAMLIT_PORT), "--server.headless", "true",
+                          "--browser.gatherUsageStats", "false"], env=env, cwd=PROJECT_ROOT),
+    ]
+    print(f"\n  Dagster UI:    http://localhost:{DAGSTER_PORT}\n"
+          f"  Streamlit app: http://localhost:{STREAMLIT_PORT}\n"
+          f"  Log-ins: none yet; the dashboards are open to anyone on this machine.\n"
+          f"  Data:          {settings.data_dir}\n  Stop with Ctrl-C.\n", flush=True)
+
+    def stop(*_: object) -> None:
+        for p in processes:
+            p.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for p in processes:
+            p.wait(timeout=30)
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    args.faults = "all"
+    for step in (simulate, materialize):
+        code = step(args)
+        if code:
+            return code
+    return 0 if args.no_serve else serve(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fxcrm", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def simulation_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--start", default="2026-08-03", help="first simulated day (UTC)")
+        p.add_argument("--days", type=int, default=90)
+        p.add_argument("--clients", type=int, default=2000)
+        p.add_argument("--deals", type=int, default=None,
+                       help="target number of deals (sets how busily accounts trade)")
+        p.add_argument("--chunk-deals", type=int, default=500_000,
+                       help="deals generated per part; bounds memory")
+
+    p = sub.add_parser("simulate", help="write a simulated brokerage into the landing folder")
+    simulation_args(p)
+    p.add_argument("--faults", default="none",
+                   help="'all', 'none', or a comma list of: payment_not_posted, "
+                        "unauthorised_adjustment, leverage_mismatch, late_deal, malformed_rows")
+    p.set_defaults(func=simulate)
+    sub.add_parser("materialize", help="build every asset").set_defaults(func=materialize)
+    sub.add_parser("serve", help="start the Dagster UI and the Streamlit app").set_defaults(func=serve)
+    p = sub.add_parser("demo", help="simulate (with every fault), materialize, serve")
+    simulation_args(p)
+    p.add_argument("--no-serve", action="store_true", help="stop after materializing")
+    p.set_defaults(func=demo)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
