@@ -163,9 +163,10 @@ def _choose_faults(config: SimulationConfig, part: int, accounts: pl.DataFrame,
         if not top_ups.is_empty():
             chosen["payment_not_posted"] = [top_ups["payment_id"][int(rng.integers(top_ups.height))]]
     if "unauthorised_adjustment" in config.faults:
-        login = logins[int(rng.integers(len(logins)))]
         when = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(
-            days=config.days - 5, hours=11, minutes=17)
+            days=config.days - 2, hours=11, minutes=17)
+        open_by_then = mt5.filter(pl.col("opened_at") < when)["login"].to_list() or logins
+        login = open_by_then[int(rng.integers(len(open_by_then)))]
         chosen["unauthorised_adjustment_ops"] = pl.DataFrame({
             "login": [login], "server": [FAULT_SERVER], "platform": ["MT5"], "symbol": [""],
             "lots_c": [0], "rate_profit": [1.0], "position_seq": pl.Series([None], dtype=pl.UInt32),

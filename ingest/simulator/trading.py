@@ -139,10 +139,10 @@ def simulate_accounts(
             acct_type[m] == "islamic", 0, np.round(nights * rate * lots_c[m] / 100 * 100)
         ).astype(np.int64)
 
-    symbols = np.array([i.symbol for i in INSTRUMENTS])[inst_idx]
+    symbols = pl.Series([i.symbol for i in INSTRUMENTS], dtype=pl.String).gather(inst_idx)
     positions = pl.DataFrame({
-        "login": acc["login"].to_numpy()[idx], "server": acc["server"].to_numpy()[idx],
-        "platform": acc["platform"].to_numpy()[idx], "account_type": acct_type,
+        "login": acc["login"].gather(idx), "server": acc["server"].gather(idx),
+        "platform": acc["platform"].gather(idx), "account_type": acc["account_type"].gather(idx),
         "symbol": symbols, "direction": direction, "lots_c": lots_c,
         "open_time": open_t.astype(np.int64), "close_time": close_t.astype(np.int64),
         "closed": closed, "open_price": open_px, "close_price": close_px,
@@ -254,8 +254,10 @@ def daily_reports(
             continue
         ends = server_day_ends(tz, start, days)
         day_index = pl.DataFrame({"day_no": np.arange(days, dtype=np.int64), "day_end": ends.astype(np.int64)})
-        grid = acc.select("login", "group", "currency", "leverage", "funded_at").join(
-            day_index, how="cross").filter(pl.col("day_end") > pl.col("funded_at"))
+        # MT5 reports every account from its registration day on, funded or not.
+        grid = acc.select("login", "group", "currency", "leverage",
+                          pl.col("opened_at").dt.epoch("s").alias("opened")).join(
+            day_index, how="cross").filter(pl.col("day_end") > pl.col("opened"))
         sd = deals.filter(pl.col("server") == server).with_columns(
             pl.Series("day_no", np.searchsorted(ends, deals.filter(pl.col("server") == server)["time"].to_numpy(), side="right")))
         per_day = sd.group_by("login", "day_no").agg(

@@ -1,0 +1,67 @@
+"""Shared fixtures: one small simulated brokerage, built once per session through Dagster."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ingest.settings import Settings
+from ingest.simulator.run import FAULTS, SimulationConfig, simulate
+
+SMALL = SimulationConfig(seed=7, start=date(2026, 3, 23), days=21, clients=160, faults=FAULTS)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The dbt assets are built from dbt's manifest: write it before any test imports them.
+    from orchestration.resources import prepare_dbt_manifest
+
+    prepare_dbt_manifest()
+
+
+def settings_for(data_dir: Path) -> Settings:
+    return Settings.from_env({"FXCRM_DATA_DIR": str(data_dir)})
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A simulated brokerage with every fault injected: (landing folder, manifest)."""
+    landing = tmp_path_factory.mktemp("world") / "landing"
+    return landing, simulate(SMALL, landing)
+
+
+@pytest.fixture(scope="session")
+def built_platform(tmp_path_factory: pytest.TempPathFactory, small_world) -> Iterator[Settings]:
+    """Every asset materialized once, into a temporary data directory, from the small world."""
+    import shutil
+
+    import dagster as dg
+
+    from orchestration.definitions import ALL_ASSETS
+    from orchestration.resources import build_resources
+
+    data_dir = tmp_path_factory.mktemp("platform")
+    settings = settings_for(data_dir)
+    shutil.copytree(small_world[0], settings.landing_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in settings.as_env().items():
+            mp.setenv(key, value)
+        result = dg.materialize(ALL_ASSETS, resources=build_resources(settings))
+        assert result.success
+        yield settings
+
+
+def manifest_faults(manifest: dict, name: str) -> list[dict]:
+    return [f for f in manifest["faults"] if f["fault"] == name]
+
+
+def read_web_api(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["answer"]
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    return {**os.environ, **settings.as_env()}
