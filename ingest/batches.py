@@ -121,8 +121,9 @@ def check_rows(feed: Feed, strings: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         failures.append(cases.select(
             typed["_row_number"].gather(cases["index"]).alias("_row_number"),
             pl.col("column").alias("column_name"), pl.col("failure_case").alias("value"),
-            pl.concat_str(pl.col("column"), pl.lit(": "), pl.col("check"), pl.lit(" fails for '"),
-                          pl.col("failure_case").fill_null("null"), pl.lit("'")).alias("reason"),
+            pl.concat_str(pl.col("column").fill_null("row"), pl.lit(": "), pl.col("check"),
+                          pl.lit(" fails for '"), pl.col("failure_case").fill_null("null"),
+                          pl.lit("'")).alias("reason"),
         ))
     failed = pl.concat(failures).unique(["_row_number", "column_name"], keep="first", maintain_order=True)
     return typed, failed

@@ -115,8 +115,7 @@ def test_injected_faults_are_in_the_files_the_manifest_names(small_world):
     for expected in bad["rows"]:
         row = rows[expected["row_number"] - 1]
         assert row["Deal"] == str(expected["ticket"])
-        assert row[{"login": "Login", "price": "Price", "volume_ext": "VolumeExt"}.get(
-            expected["column"], expected["column"])] == expected["value"]
+        assert row[expected["field"]] == expected["value"]
 
 
 def test_crm_side_is_consistent(small_world):

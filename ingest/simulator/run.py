@@ -265,7 +265,7 @@ def _inject_feed_faults(config: SimulationConfig, part: int, rows: pl.DataFrame,
         rows = pl.concat([rows, pl.DataFrame([b[0] for b in bad], schema=rows.schema)])
         out.faults.append({
             "fault": "malformed_rows", "server": FAULT_SERVER, "file": file_of(day),
-            "rows": [{"row_number": before + k + 1, "ticket": int(b[0]["Deal"]), "column": b[1],
+            "rows": [{"row_number": before + k + 1, "ticket": int(b[0]["Deal"]), "field": b[1],
                       "value": b[2], "reason": b[3]} for k, b in enumerate(bad)],
         })
     return rows

@@ -35,7 +35,7 @@ def raw_feed_asset(feed: Feed) -> dg.AssetsDefinition:
         with warehouse.get_connection() as con:
             for path in files:
                 try:
-                    loaded.append(load_file(con, feed, path, context.run_id,
+                    loaded.append(load_file(con, feed, path, context.run.run_id,
                                             str(path.relative_to(settings.landing_dir))))
                 except ValueError as err:
                     unreadable.append(str(err))

@@ -59,7 +59,7 @@ def publish(con: duckdb.DuckDBPyConnection, serving_path: Path, run_id: str) -> 
 def serving_snapshot(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     settings = Settings.from_env()
     with warehouse.get_connection() as con:
-        counts = publish(con, settings.serving_path, context.run_id)
+        counts = publish(con, settings.serving_path, context.run.run_id)
     return dg.MaterializeResult(metadata={
         "path": str(settings.serving_path),
         "tables": dg.MetadataValue.json(counts),
