@@ -3,6 +3,7 @@
 import datetime as dt
 
 import altair as alt
+import polars as pl
 import streamlit as st
 
 from dashboards.serving import NotPublished, data_as_of, query
@@ -53,7 +54,9 @@ d.metric("Trading logins", f"{rows['login'].n_unique():,}")
 measure = st.segmented_control("Measure", ["lots", "notional_usd"], default="lots",
                                format_func=lambda m: "Lots" if m == "lots" else "Notional (USD)")
 chart = (
-    alt.Chart(rows.select("trade_date", "symbol_group", measure or "lots").to_pandas())
+    # Vega-Lite draws numbers, not decimals: cast for the drawing only; figures stay exact above.
+    alt.Chart(rows.select("trade_date", "symbol_group",
+                          pl.col(measure or "lots").cast(pl.Float64)).to_pandas())
     .mark_bar()
     .encode(
         x=alt.X("trade_date:T", title="Trade date (UTC)"),
@@ -62,11 +65,12 @@ chart = (
         tooltip=["trade_date:T", "symbol_group:N", alt.Tooltip(f"sum({measure or 'lots'}):Q", format=",.2f")],
     )
 )
-st.altair_chart(chart, use_container_width=True)
+st.altair_chart(chart, width="stretch")
 
 st.subheader("By login and day")
-st.dataframe(rows, use_container_width=True, hide_index=True,
-             column_config={"notional_usd": st.column_config.NumberColumn("Notional (USD)", format="%.2f"),
+st.dataframe(rows, width="stretch", hide_index=True,
+             column_config={"trade_date": st.column_config.DateColumn("Trade date", format="YYYY-MM-DD"),
+                            "notional_usd": st.column_config.NumberColumn("Notional (USD)", format="%.2f"),
                             "lots": st.column_config.NumberColumn("Lots", format="%.2f")})
 st.download_button("Download CSV", rows.write_csv(), file_name=f"trading_volume_{period[0]}_{period[1]}.csv",
                    mime="text/csv")
