@@ -6,8 +6,12 @@ st.set_page_config(page_title="fxcrm", page_icon=":material/candlestick_chart:",
 
 pages = {
     "Trading": [
-        st.Page("pages/trading_volume.py", title="Trading volume",
-                icon=":material/bar_chart:", default=True),
+        st.Page(
+            "pages/trading_volume.py",
+            title="Trading volume",
+            icon=":material/bar_chart:",
+            default=True,
+        ),
     ],
 }
 st.navigation(pages).run()

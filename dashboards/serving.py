@@ -37,9 +37,12 @@ def data_as_of() -> str:
     """One line saying how current the figures are, for the top of every page."""
     freshness = query(
         "select max(latest_record_at_utc) as latest, (select max(published_at) from _publication) "
-        "as published from rpt_data_freshness where feed = 'mt5_deals'")
+        "as published from rpt_data_freshness where feed = 'mt5_deals'"
+    )
     latest, published = freshness.row(0)
     if latest is None:
         return "No deals published yet."
-    return (f"Data as of {latest:%Y-%m-%d %H:%M} UTC (latest deal) · "
-            f"published {published:%Y-%m-%d %H:%M} UTC")
+    return (
+        f"Data as of {latest:%Y-%m-%d %H:%M} UTC (latest deal) · "
+        f"published {published:%Y-%m-%d %H:%M} UTC"
+    )

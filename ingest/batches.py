@@ -58,8 +58,13 @@ class BatchResult:
 def _duckdb_type(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.Decimal):
         return f"DECIMAL({dtype.precision}, {dtype.scale})"
-    return {pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.String: "VARCHAR", pl.Date: "DATE",
-            pl.Float64: "DOUBLE"}[dtype.base_type()]
+    return {
+        pl.Int64: "BIGINT",
+        pl.Int32: "INTEGER",
+        pl.String: "VARCHAR",
+        pl.Date: "DATE",
+        pl.Float64: "DOUBLE",
+    }[dtype.base_type()]
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
@@ -67,7 +72,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
     context_cols = "".join(f"{c} VARCHAR NOT NULL, " for c in feed.context(Path("x/x/x/x/x")))
     typed_cols = ", ".join(f'"{c}" {_duckdb_type(t)}' for c, (_s, t) in feed.columns.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS {feed.raw_table} ({context_cols}{typed_cols}, {LINEAGE_DDL})")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {feed.raw_table} ({context_cols}{typed_cols}, {LINEAGE_DDL})"
+    )
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {feed.quarantine_table} (_source_file VARCHAR NOT NULL, "
         "_batch_id VARCHAR NOT NULL, _row_number BIGINT NOT NULL, column_name VARCHAR, "
@@ -75,9 +82,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
         "_run_id VARCHAR NOT NULL)"
     )
     con.execute(
-        "CREATE TABLE IF NOT EXISTS raw.load_batches (batch_id VARCHAR NOT NULL, feed VARCHAR NOT NULL, "
+        "CREATE TABLE IF NOT EXISTS raw.load_batches (batch_id VARCHAR NOT NULL, "
+        "feed VARCHAR NOT NULL, "
         "source_file VARCHAR NOT NULL, rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, "
-        "rows_quarantined BIGINT NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, run_id VARCHAR NOT NULL, "
+        "rows_quarantined BIGINT NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, "
+        "run_id VARCHAR NOT NULL, "
         "PRIMARY KEY (feed, batch_id))"
     )
 
@@ -107,37 +116,64 @@ def check_rows(feed: Feed, strings: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         *[_cast(pl.col(src), dtype).alias(col) for col, (src, dtype) in feed.columns.items()],
     )
     failures = [
-        strings.filter(pl.col(src).is_not_null() & (pl.col(src) != "") & typed[col].is_null())
-        .select("_row_number", pl.lit(col).alias("column_name"), pl.col(src).alias("value"),
-                pl.lit(f"{col}: '").add(pl.col(src)).add(pl.lit(f"' is not a valid {dtype}")).alias("reason"))
-        for col, (src, dtype) in feed.columns.items() if dtype != pl.String
+        strings.filter(
+            pl.col(src).is_not_null() & (pl.col(src) != "") & typed[col].is_null()
+        ).select(
+            "_row_number",
+            pl.lit(col).alias("column_name"),
+            pl.col(src).alias("value"),
+            pl.lit(f"{col}: '")
+            .add(pl.col(src))
+            .add(pl.lit(f"' is not a valid {dtype}"))
+            .alias("reason"),
+        )
+        for col, (src, dtype) in feed.columns.items()
+        if dtype != pl.String
     ]
     try:
         feed.schema.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases.filter(pl.col("index").is_not_null())
         if cases.height < err.failure_cases.height:
-            raise ValueError(f"{feed.name}: the file breaks its contract as a whole:\n{err}") from err
-        failures.append(cases.select(
-            typed["_row_number"].gather(cases["index"]).alias("_row_number"),
-            pl.col("column").alias("column_name"), pl.col("failure_case").alias("value"),
-            pl.concat_str(pl.col("column").fill_null("row"), pl.lit(": "), pl.col("check"),
-                          pl.lit(" fails for '"), pl.col("failure_case").fill_null("null"),
-                          pl.lit("'")).alias("reason"),
-        ))
-    failed = pl.concat(failures).unique(["_row_number", "column_name"], keep="first", maintain_order=True)
+            raise ValueError(
+                f"{feed.name}: the file breaks its contract as a whole:\n{err}"
+            ) from err
+        failures.append(
+            cases.select(
+                typed["_row_number"].gather(cases["index"]).alias("_row_number"),
+                pl.col("column").alias("column_name"),
+                pl.col("failure_case").alias("value"),
+                pl.concat_str(
+                    pl.col("column").fill_null("row"),
+                    pl.lit(": "),
+                    pl.col("check"),
+                    pl.lit(" fails for '"),
+                    pl.col("failure_case").fill_null("null"),
+                    pl.lit("'"),
+                ).alias("reason"),
+            )
+        )
+    failed = pl.concat(failures).unique(
+        ["_row_number", "column_name"], keep="first", maintain_order=True
+    )
     return typed, failed
 
 
-def load_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, run_id: str,
-              source_name: str | None = None) -> BatchResult:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    path: Path,
+    run_id: str,
+    source_name: str | None = None,
+) -> BatchResult:
     """Load `path` as one batch in one transaction; a batch already loaded is skipped."""
     source = source_name or str(path)
     batch_id = batch_id_of(path)
     result = BatchResult(feed=feed.name, source_file=source, batch_id=batch_id)
     ensure_tables(con, feed)
-    if con.execute("SELECT 1 FROM raw.load_batches WHERE feed = ? AND batch_id = ?",
-                   [feed.name, batch_id]).fetchone():
+    if con.execute(
+        "SELECT 1 FROM raw.load_batches WHERE feed = ? AND batch_id = ?", [feed.name, batch_id]
+    ).fetchone():
         result.already_loaded = True
         return result
 
@@ -145,17 +181,28 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, run_id: st
         strings = feed.read(path)
     except Exception as err:  # a file that cannot be parsed at all names itself
         raise ValueError(f"{feed.name}: cannot read {source}: {err}") from err
-    strings = strings.with_row_index("_row_number", offset=1).with_columns(pl.col("_row_number").cast(pl.Int64))
+    strings = strings.with_row_index("_row_number", offset=1).with_columns(
+        pl.col("_row_number").cast(pl.Int64)
+    )
     typed, failed = check_rows(feed, strings)
     bad_rows = failed["_row_number"].unique()
     loaded_at = datetime.now(UTC)
-    lineage = [pl.lit(source).alias("_source_file"), pl.lit(batch_id).alias("_batch_id"),
-               pl.lit(loaded_at).alias("_loaded_at"), pl.lit(run_id).alias("_run_id")]
+    lineage = [
+        pl.lit(source).alias("_source_file"),
+        pl.lit(batch_id).alias("_batch_id"),
+        pl.lit(loaded_at).alias("_loaded_at"),
+        pl.lit(run_id).alias("_run_id"),
+    ]
     context = [pl.lit(v).alias(k) for k, v in feed.context(path).items()]
-    good = typed.filter(~pl.col("_row_number").is_in(bad_rows.implode())).with_columns(*context, *lineage)
+    good = typed.filter(~pl.col("_row_number").is_in(bad_rows.implode())).with_columns(
+        *context, *lineage
+    )
     quarantined = failed.join(
-        strings.select("_row_number", pl.struct(pl.exclude("_row_number")).struct.json_encode().alias("record")),
-        on="_row_number", how="left",
+        strings.select(
+            "_row_number", pl.struct(pl.exclude("_row_number")).struct.json_encode().alias("record")
+        ),
+        on="_row_number",
+        how="left",
     ).with_columns(*lineage)
 
     result.rows_read = strings.height
@@ -173,8 +220,16 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, run_id: st
         con.execute(f"INSERT INTO {feed.quarantine_table} BY NAME SELECT * FROM _bad")
         con.execute(
             "INSERT INTO raw.load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [batch_id, feed.name, source, result.rows_read, result.rows_loaded,
-             result.rows_quarantined, loaded_at, run_id],
+            [
+                batch_id,
+                feed.name,
+                source,
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_quarantined,
+                loaded_at,
+                run_id,
+            ],
         )
         con.execute("COMMIT")
     except Exception:
@@ -189,7 +244,8 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, run_id: st
 def batches_that_do_not_add_up(con: duckdb.DuckDBPyConnection, feed: Feed) -> list[dict]:
     """Batches whose rows read differ from the rows now in raw plus the rows in quarantine."""
     ensure_tables(con, feed)
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         with loaded as (
             select _batch_id, count(*) as n from {feed.raw_table} group by _batch_id
         ), quarantined as (
@@ -201,6 +257,10 @@ def batches_that_do_not_add_up(con: duckdb.DuckDBPyConnection, feed: Feed) -> li
         left join loaded l on l._batch_id = b.batch_id
         left join quarantined q on q._batch_id = b.batch_id
         where b.feed = ? and b.rows_read != coalesce(l.n, 0) + coalesce(q.n, 0)
-    """, [feed.name]).fetchall()
-    return [{"source_file": r[0], "rows_read": r[1], "rows_loaded": r[2], "rows_quarantined": r[3]}
-            for r in rows]
+    """,
+        [feed.name],
+    ).fetchall()
+    return [
+        {"source_file": r[0], "rows_read": r[1], "rows_loaded": r[2], "rows_quarantined": r[3]}
+        for r in rows
+    ]

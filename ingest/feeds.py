@@ -18,21 +18,35 @@ MONEY = pl.Decimal(18, 2)
 PRICE = pl.Decimal(20, 8)
 
 MT5_DEAL_COLUMNS: dict[str, tuple[str, pl.DataType]] = {
-    "deal": ("Deal", pl.Int64), "order_ticket": ("Order", pl.Int64), "login": ("Login", pl.Int64),
-    "time": ("Time", pl.Int64), "time_msc": ("TimeMsc", pl.Int64), "action": ("Action", pl.Int32),
-    "entry": ("Entry", pl.Int32), "reason": ("Reason", pl.Int32), "symbol": ("Symbol", pl.String),
-    "digits": ("Digits", pl.Int32), "contract_size": ("ContractSize", pl.Decimal(18, 2)),
-    "price": ("Price", PRICE), "volume_ext": ("VolumeExt", pl.Int64), "profit": ("Profit", MONEY),
-    "storage": ("Storage", MONEY), "commission": ("Commission", MONEY), "fee": ("Fee", MONEY),
-    "rate_profit": ("RateProfit", PRICE), "position_id": ("PositionID", pl.Int64),
-    "comment": ("Comment", pl.String), "external_id": ("ExternalID", pl.String),
+    "deal": ("Deal", pl.Int64),
+    "order_ticket": ("Order", pl.Int64),
+    "login": ("Login", pl.Int64),
+    "time": ("Time", pl.Int64),
+    "time_msc": ("TimeMsc", pl.Int64),
+    "action": ("Action", pl.Int32),
+    "entry": ("Entry", pl.Int32),
+    "reason": ("Reason", pl.Int32),
+    "symbol": ("Symbol", pl.String),
+    "digits": ("Digits", pl.Int32),
+    "contract_size": ("ContractSize", pl.Decimal(18, 2)),
+    "price": ("Price", PRICE),
+    "volume_ext": ("VolumeExt", pl.Int64),
+    "profit": ("Profit", MONEY),
+    "storage": ("Storage", MONEY),
+    "commission": ("Commission", MONEY),
+    "fee": ("Fee", MONEY),
+    "rate_profit": ("RateProfit", PRICE),
+    "position_id": ("PositionID", pl.Int64),
+    "comment": ("Comment", pl.String),
+    "external_id": ("ExternalID", pl.String),
 }
 
 
 def _trades_name_symbol_and_price(data: PolarsData) -> pl.LazyFrame:
     """Buy and sell deals (Action 0, 1) must say what was traded and at what price."""
     return data.lazyframe.select(
-        ((pl.col("action") > 1) | ((pl.col("symbol") != "") & (pl.col("price") > 0))).alias("ok"))
+        ((pl.col("action") > 1) | ((pl.col("symbol") != "") & (pl.col("price") > 0))).alias("ok")
+    )
 
 
 MT5_DEAL_CONTRACT = pa.DataFrameSchema(
@@ -67,17 +81,25 @@ MT5_DEAL_CONTRACT = pa.DataFrameSchema(
 def read_mt5_web_api(path: Path) -> pl.DataFrame:
     """An MT5 Web API answer: `{"retcode": "0 Done", "answer": [{...}, ...]}`, values strings."""
     fields = {src for src, _t in MT5_DEAL_COLUMNS.values()}
-    frame = pl.read_json(path, schema={
-        "retcode": pl.String, "answer": pl.List(pl.Struct({f: pl.String for f in sorted(fields)}))})
+    frame = pl.read_json(
+        path,
+        schema={
+            "retcode": pl.String,
+            "answer": pl.List(pl.Struct({f: pl.String for f in sorted(fields)})),
+        },
+    )
     retcode = frame["retcode"][0]
     if not retcode or not retcode.startswith("0 "):
         raise ValueError(f"the platform answered '{retcode}', not a successful deal list")
-    return frame.select(pl.col("answer").explode()).unnest("answer").filter(
-        pl.any_horizontal(pl.all().is_not_null()))
+    return (
+        frame.select(pl.col("answer").explode())
+        .unnest("answer")
+        .filter(pl.any_horizontal(pl.all().is_not_null()))
+    )
 
 
 def server_from_landing_path(path: Path) -> dict[str, str]:
-    """Landing layout `<platform>/<server>/<feed>/<file>`: the adapter knows which server it read."""
+    """Landing layout `<platform>/<server>/<feed>/<file>`: the folder names the server."""
     return {"server": path.parent.parent.name}
 
 
@@ -96,14 +118,23 @@ def read_csv_strings(path: Path) -> pl.DataFrame:
 
 
 MT5_DEALS = Feed(
-    name="mt5_deals", landing_glob="mt5/*/deals/*.json", columns=MT5_DEAL_COLUMNS, schema=MT5_DEAL_CONTRACT,
-    read=read_mt5_web_api, context=server_from_landing_path,
+    name="mt5_deals",
+    landing_glob="mt5/*/deals/*.json",
+    columns=MT5_DEAL_COLUMNS,
+    schema=MT5_DEAL_CONTRACT,
+    read=read_mt5_web_api,
+    context=server_from_landing_path,
 )
 FX_RATES = Feed(
-    name="fx_rates", landing_glob="market/fx_rates*.csv",
-    columns={"rate_date": ("rate_date", pl.Date), "currency": ("currency", pl.String),
-             "usd_per_unit": ("usd_per_unit", PRICE)},
-    schema=FX_RATE_CONTRACT, read=read_csv_strings,
+    name="fx_rates",
+    landing_glob="market/fx_rates*.csv",
+    columns={
+        "rate_date": ("rate_date", pl.Date),
+        "currency": ("currency", pl.String),
+        "usd_per_unit": ("usd_per_unit", PRICE),
+    },
+    schema=FX_RATE_CONTRACT,
+    read=read_csv_strings,
 )
 
 FEEDS = (MT5_DEALS, FX_RATES)

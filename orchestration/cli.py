@@ -1,9 +1,9 @@
 """`fxcrm`: the one command for running the platform and generating data.
 
-    fxcrm simulate      write a simulated brokerage into the landing folder
-    fxcrm materialize   load everything landed and build the warehouse and serving snapshot
-    fxcrm serve         start the Dagster UI (3000) and the Streamlit app (8501)
-    fxcrm demo          all three, on the demo brokerage: what `make run` does
+fxcrm simulate      write a simulated brokerage into the landing folder
+fxcrm materialize   load everything landed and build the warehouse and serving snapshot
+fxcrm serve         start the Dagster UI (3000) and the Streamlit app (8501)
+fxcrm demo          all three, on the demo brokerage: what `make run` does
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ STREAMLIT_PORT = 8501
 
 
 def _settings() -> Settings:
-    """Resolve paths once and export them, so every child process (dbt, Dagster, Streamlit) agrees."""
+    """Resolve paths once and export them, so dbt, Dagster and Streamlit agree on every path."""
     import os
 
     settings = Settings.from_env()
@@ -40,15 +40,33 @@ def simulate(args: argparse.Namespace) -> int:
     from ingest.simulator.run import simulate as run_simulation
 
     settings = _settings()
-    faults = FAULTS if args.faults == "all" else tuple(f for f in args.faults.split(",") if f and f != "none")
-    config = SimulationConfig(seed=args.seed, start=date.fromisoformat(args.start), days=args.days,
-                              clients=args.clients, deals=args.deals, chunk_deals=args.chunk_deals,
-                              faults=faults)
+    faults = (
+        FAULTS
+        if args.faults == "all"
+        else tuple(f for f in args.faults.split(",") if f and f != "none")
+    )
+    config = SimulationConfig(
+        seed=args.seed,
+        start=date.fromisoformat(args.start),
+        days=args.days,
+        clients=args.clients,
+        deals=args.deals,
+        chunk_deals=args.chunk_deals,
+        faults=faults,
+    )
     started = time.perf_counter()
     manifest = run_simulation(config, settings.landing_dir)
-    print(json.dumps({"landing": str(settings.landing_dir), **manifest["generated"],
-                      "faults": [f["fault"] for f in manifest["faults"]],
-                      "seconds": round(time.perf_counter() - started, 1)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "landing": str(settings.landing_dir),
+                **manifest["generated"],
+                "faults": [f["fault"] for f in manifest["faults"]],
+                "seconds": round(time.perf_counter() - started, 1),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -62,8 +80,9 @@ def materialize(_args: argparse.Namespace | None = None) -> int:
     from orchestration.definitions import ALL_ASSETS
 
     with dg.DagsterInstance.get() as instance:
-        result = dg.materialize(ALL_ASSETS, resources=build_resources(settings), instance=instance,
-                                raise_on_error=False)
+        result = dg.materialize(
+            ALL_ASSETS, resources=build_resources(settings), instance=instance, raise_on_error=False
+        )
     if not result.success:
         print("materialize failed: see the run in the Dagster UI or the log above", file=sys.stderr)
         return 1
@@ -80,16 +99,47 @@ def serve(_args: argparse.Namespace | None = None) -> int:
     prepare_dbt_manifest()
     env = {**os.environ, **settings.as_env()}
     processes = [
-        subprocess.Popen([sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
-                          "-h", "0.0.0.0", "-p", str(DAGSTER_PORT)], env=env, cwd=PROJECT_ROOT),
-        subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboards/app.py",
-                          "--server.port", str(STREAMLIT_PORT), "--server.headless", "true",
-                          "--browser.gatherUsageStats", "false"], env=env, cwd=PROJECT_ROOT),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "dev",
+                "-m",
+                "orchestration.definitions",
+                "-h",
+                "0.0.0.0",
+                "-p",
+                str(DAGSTER_PORT),
+            ],
+            env=env,
+            cwd=PROJECT_ROOT,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboards/app.py",
+                "--server.port",
+                str(STREAMLIT_PORT),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            env=env,
+            cwd=PROJECT_ROOT,
+        ),
     ]
-    print(f"\n  Dagster UI:    http://localhost:{DAGSTER_PORT}\n"
-          f"  Streamlit app: http://localhost:{STREAMLIT_PORT}\n"
-          f"  Log-ins: none yet; the dashboards are open to anyone on this machine.\n"
-          f"  Data:          {settings.data_dir}\n  Stop with Ctrl-C.\n", flush=True)
+    print(
+        f"\n  Dagster UI:    http://localhost:{DAGSTER_PORT}\n"
+        f"  Streamlit app: http://localhost:{STREAMLIT_PORT}\n"
+        f"  Log-ins: none yet; the dashboards are open to anyone on this machine.\n"
+        f"  Data:          {settings.data_dir}\n  Stop with Ctrl-C.\n",
+        flush=True,
+    )
 
     def stop(*_: object) -> None:
         for p in processes:
@@ -118,8 +168,9 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fxcrm", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="fxcrm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def simulation_args(p: argparse.ArgumentParser) -> None:
@@ -127,19 +178,32 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--start", default="2026-08-03", help="first simulated day (UTC)")
         p.add_argument("--days", type=int, default=90)
         p.add_argument("--clients", type=int, default=2000)
-        p.add_argument("--deals", type=int, default=None,
-                       help="target number of deals (sets how busily accounts trade)")
-        p.add_argument("--chunk-deals", type=int, default=500_000,
-                       help="deals generated per part; bounds memory")
+        p.add_argument(
+            "--deals",
+            type=int,
+            default=None,
+            help="target number of deals (sets how busily accounts trade)",
+        )
+        p.add_argument(
+            "--chunk-deals",
+            type=int,
+            default=500_000,
+            help="deals generated per part; bounds memory",
+        )
 
     p = sub.add_parser("simulate", help="write a simulated brokerage into the landing folder")
     simulation_args(p)
-    p.add_argument("--faults", default="none",
-                   help="'all', 'none', or a comma list of: payment_not_posted, "
-                        "unauthorised_adjustment, leverage_mismatch, late_deal, malformed_rows")
+    p.add_argument(
+        "--faults",
+        default="none",
+        help="'all', 'none', or a comma list of: payment_not_posted, "
+        "unauthorised_adjustment, leverage_mismatch, late_deal, malformed_rows",
+    )
     p.set_defaults(func=simulate)
     sub.add_parser("materialize", help="build every asset").set_defaults(func=materialize)
-    sub.add_parser("serve", help="start the Dagster UI and the Streamlit app").set_defaults(func=serve)
+    sub.add_parser("serve", help="start the Dagster UI and the Streamlit app").set_defaults(
+        func=serve
+    )
     p = sub.add_parser("demo", help="simulate (with every fault), materialize, serve")
     simulation_args(p)
     p.add_argument("--no-serve", action="store_true", help="stop after materializing")

@@ -10,7 +10,6 @@ from orchestration.defs.serving.assets import serving_snapshot
 from orchestration.defs.warehouse.assets import warehouse_models
 from orchestration.resources import build_resources
 
-
 ALL_ASSETS = [*raw_feed_assets, warehouse_models, serving_snapshot]
 
 

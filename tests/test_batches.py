@@ -11,11 +11,29 @@ import pytest
 from ingest.batches import batches_that_do_not_add_up, load_file
 from ingest.feeds import FX_RATES, MT5_DEALS
 
-GOOD = {"Deal": "101", "Order": "9", "Login": "5001", "Time": "1790812861", "TimeMsc": "1790812861259",
-        "Action": "0", "Entry": "0", "Reason": "0", "Symbol": "EURUSD.m", "Digits": "5",
-        "ContractSize": "100000.00", "Price": "1.08864", "VolumeExt": "1000000", "Profit": "0.00",
-        "Storage": "0.00", "Commission": "-0.07", "Fee": "0.00", "RateProfit": "1.00000000",
-        "PositionID": "101", "Comment": "", "ExternalID": ""}
+GOOD = {
+    "Deal": "101",
+    "Order": "9",
+    "Login": "5001",
+    "Time": "1790812861",
+    "TimeMsc": "1790812861259",
+    "Action": "0",
+    "Entry": "0",
+    "Reason": "0",
+    "Symbol": "EURUSD.m",
+    "Digits": "5",
+    "ContractSize": "100000.00",
+    "Price": "1.08864",
+    "VolumeExt": "1000000",
+    "Profit": "0.00",
+    "Storage": "0.00",
+    "Commission": "-0.07",
+    "Fee": "0.00",
+    "RateProfit": "1.00000000",
+    "PositionID": "101",
+    "Comment": "",
+    "ExternalID": "",
+}
 
 
 def write_deals(tmp_path: Path, rows: list[dict], name: str = "deals_20261001_p000.json") -> Path:
@@ -30,29 +48,41 @@ def test_valid_rows_load_with_lineage_and_typed_money(tmp_path):
     con = duckdb.connect()
     result = load_file(con, MT5_DEALS, path, run_id="run-1", source_name="mt5/SRV-1/deals/x.json")
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
-    row = con.execute("select server, deal, profit, typeof(profit), _source_file, _row_number, _run_id "
-                      "from raw.mt5_deals where deal = 102").fetchone()
+    row = con.execute(
+        "select server, deal, profit, typeof(profit), _source_file, _row_number, _run_id "
+        "from raw.mt5_deals where deal = 102"
+    ).fetchone()
     assert row[0] == "SRV-1" and row[1] == 102
     assert str(row[2]) == "1434.86" and row[3] == "DECIMAL(18,2)"
     assert row[4:] == ("mt5/SRV-1/deals/x.json", 2, "run-1")
 
 
 def test_broken_rows_go_to_quarantine_with_column_value_and_reason(tmp_path):
-    rows = [GOOD, {**GOOD, "Deal": "2", "Login": "12x45"}, {**GOOD, "Deal": "3", "Price": ""},
-            {**GOOD, "Deal": "4", "VolumeExt": "-5"}, {**GOOD, "Deal": "5", "Entry": "9"},
-            {**GOOD, "Deal": "6", "Symbol": ""}]
+    rows = [
+        GOOD,
+        {**GOOD, "Deal": "2", "Login": "12x45"},
+        {**GOOD, "Deal": "3", "Price": ""},
+        {**GOOD, "Deal": "4", "VolumeExt": "-5"},
+        {**GOOD, "Deal": "5", "Entry": "9"},
+        {**GOOD, "Deal": "6", "Symbol": ""},
+    ]
     con = duckdb.connect()
     result = load_file(con, MT5_DEALS, write_deals(tmp_path, rows), run_id="r")
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 1, 5)
-    quarantined = {r[0]: r[1:] for r in con.execute(
-        "select _row_number, column_name, value, reason from quarantine.mt5_deals").fetchall()}
+    quarantined = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select _row_number, column_name, value, reason from quarantine.mt5_deals"
+        ).fetchall()
+    }
     assert quarantined[2][0:2] == ("login", "12x45") and "not a valid" in quarantined[2][2]
     assert quarantined[3][0] == "price" and "null" in quarantined[3][2]
     assert quarantined[4][0] == "volume_ext" and "greater_than_or_equal_to(0)" in quarantined[4][2]
     assert quarantined[5][0] == "entry" and "in_range" in quarantined[5][2]
     assert "trade_has_symbol_and_price" in quarantined[6][2]
-    record = json.loads(con.execute(
-        "select record from quarantine.mt5_deals where _row_number = 2").fetchone()[0])
+    record = json.loads(
+        con.execute("select record from quarantine.mt5_deals where _row_number = 2").fetchone()[0]
+    )
     assert record["Deal"] == "2", "the quarantined row keeps the whole original record"
     assert batches_that_do_not_add_up(con, MT5_DEALS) == []
 
@@ -72,7 +102,7 @@ def test_unreadable_file_is_refused_by_name_and_writes_nothing(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text('{"retcode": "0 Done", "answer": [{"Deal": "1",')
     con = duckdb.connect()
-    with pytest.raises(ValueError, match="broken.json"):
+    with pytest.raises(ValueError, match=r"broken\.json"):
         load_file(con, MT5_DEALS, path, run_id="r")
     assert con.execute("select count(*) from raw.load_batches").fetchone()[0] == 0
 
@@ -102,10 +132,14 @@ def test_a_failed_insert_leaves_no_half_batch(tmp_path):
 def test_a_deal_without_a_required_field_is_quarantined_naming_it(tmp_path):
     row = {k: v for k, v in GOOD.items() if k != "VolumeExt"}
     con = duckdb.connect()
-    result = load_file(con, MT5_DEALS, write_deals(tmp_path, [GOOD, {**row, "Deal": "2"}]), run_id="r")
+    result = load_file(
+        con, MT5_DEALS, write_deals(tmp_path, [GOOD, {**row, "Deal": "2"}]), run_id="r"
+    )
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
     assert con.execute("select column_name, reason from quarantine.mt5_deals").fetchone() == (
-        "volume_ext", "volume_ext: not_nullable fails for 'null'")
+        "volume_ext",
+        "volume_ext: not_nullable fails for 'null'",
+    )
 
 
 def test_a_csv_without_a_column_is_refused_naming_it(tmp_path):
@@ -117,8 +151,10 @@ def test_a_csv_without_a_column_is_refused_naming_it(tmp_path):
 
 def test_fx_rates_duplicates_and_bad_currency_are_quarantined(tmp_path):
     path = tmp_path / "fx_rates.csv"
-    path.write_text("rate_date,currency,usd_per_unit\n2026-09-01,EUR,1.08\n2026-09-01,eur,1.08\n"
-                    "2026-09-02,JPY,0\n2026-09-31,GBP,1.27\n")
+    path.write_text(
+        "rate_date,currency,usd_per_unit\n2026-09-01,EUR,1.08\n2026-09-01,eur,1.08\n"
+        "2026-09-02,JPY,0\n2026-09-31,GBP,1.27\n"
+    )
     con = duckdb.connect()
     result = load_file(con, FX_RATES, path, run_id="r")
     assert (result.rows_loaded, result.rows_quarantined) == (1, 3)

@@ -16,13 +16,23 @@ from conftest import env_for
 from ingest.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (`make test` installs it)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (`make test` installs it)",
+    ),
 ]
 
 
@@ -37,9 +47,24 @@ def running_app(built_platform, tmp_path):
     port = _free_port()
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboards/app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT, env=env_for(built_platform), stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboards/app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env_for(built_platform),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -67,11 +92,15 @@ def test_trading_volume_page_draws_its_chart(running_app, tmp_path):
         page.goto(running_app)
         expect(page.get_by_role("heading", name="Trading volume")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Data as of")).to_be_visible(timeout=30_000)
-        chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+        chart = page.locator(
+            "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+        )
         expect(chart.first).to_be_visible(timeout=30_000)
         box = chart.first.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 100
         expect(page.get_by_text("Lots", exact=True).first).to_be_visible()
-        page.screenshot(path=str(os.environ.get("FXCRM_SCREENSHOT", tmp_path / "trading_volume.png")),
-                        full_page=True)
+        page.screenshot(
+            path=str(os.environ.get("FXCRM_SCREENSHOT", tmp_path / "trading_volume.png")),
+            full_page=True,
+        )
         browser.close()

@@ -27,7 +27,9 @@ def test_trading_volume_shows_the_published_figures(published):
     with duckdb.connect(str(published.serving_path), read_only=True) as con:
         lots, deals, logins = con.execute(
             "select sum(lots), sum(deals), count(distinct login) from rpt_daily_trading_volume "
-            "where trade_date between ? and ?", list(period)).fetchone()
+            "where trade_date between ? and ?",
+            list(period),
+        ).fetchone()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Lots"] == f"{lots:,.2f}"
     assert metrics["Deals"] == f"{deals:,}"
@@ -45,7 +47,9 @@ def test_filtering_to_one_symbol_group_narrows_the_figures(published):
     with duckdb.connect(str(published.serving_path), read_only=True) as con:
         lots = con.execute(
             "select sum(lots) from rpt_daily_trading_volume where symbol_group = 'metals' "
-            "and trade_date between ? and ?", list(at.date_input[0].value)).fetchone()[0]
+            "and trade_date between ? and ?",
+            list(at.date_input[0].value),
+        ).fetchone()[0]
     assert at.metric[0].value == f"{lots:,.2f}"
 
 

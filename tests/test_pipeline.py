@@ -43,28 +43,40 @@ def test_every_warehouse_writer_shares_one_pool_of_size_one():
 def test_rows_read_equal_rows_loaded_plus_quarantined(built_platform, small_world):
     _, manifest = small_world
     with duckdb.connect(str(built_platform.warehouse_path), read_only=True) as con:
-        batches = con.execute("select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
-                              "from raw.load_batches where feed = 'mt5_deals'").fetchone()
+        batches = con.execute(
+            "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
+            "from raw.load_batches where feed = 'mt5_deals'"
+        ).fetchone()
         raw = con.execute("select count(*) from raw.mt5_deals").fetchone()[0]
         quarantine = con.execute(
-            "select _source_file, _row_number, column_name from quarantine.mt5_deals").fetchall()
+            "select _source_file, _row_number, column_name from quarantine.mt5_deals"
+        ).fetchall()
     assert batches[0] == batches[1] + batches[2] and batches[1] == raw
     bad = manifest_faults(manifest, "malformed_rows")[0]
     column_of = {field: column for column, (field, _type) in MT5_DEAL_COLUMNS.items()}
     assert sorted(quarantine) == sorted(
-        (bad["file"], r["row_number"], column_of[r["field"]]) for r in bad["rows"])
+        (bad["file"], r["row_number"], column_of[r["field"]]) for r in bad["rows"]
+    )
 
 
 def test_reported_lots_equal_the_lots_in_the_landed_files(built_platform, small_world):
     landing, manifest = small_world
-    malformed = {str(r["ticket"]) for f in manifest_faults(manifest, "malformed_rows") for r in f["rows"]}
+    malformed = {
+        str(r["ticket"]) for f in manifest_faults(manifest, "malformed_rows") for r in f["rows"]
+    }
     expected = sum(
-        (Decimal(r["VolumeExt"]) / 100_000_000 for p in landing.glob("mt5/*/deals/*.json")
-         for r in read_web_api(p) if r["Action"] in ("0", "1") and r["Deal"] not in malformed),
-        Decimal(0))
+        (
+            Decimal(r["VolumeExt"]) / 100_000_000
+            for p in landing.glob("mt5/*/deals/*.json")
+            for r in read_web_api(p)
+            if r["Action"] in ("0", "1") and r["Deal"] not in malformed
+        ),
+        Decimal(0),
+    )
     with duckdb.connect(str(built_platform.serving_path), read_only=True) as con:
         reported, deals = con.execute(
-            "select sum(lots), sum(deals) from rpt_daily_trading_volume").fetchone()
+            "select sum(lots), sum(deals) from rpt_daily_trading_volume"
+        ).fetchone()
         tables = {r[0] for r in con.execute("show tables").fetchall()}
     assert reported == expected
     assert deals > 0
@@ -73,9 +85,13 @@ def test_reported_lots_equal_the_lots_in_the_landed_files(built_platform, small_
 
 def test_utc_conversion_follows_each_servers_clock(built_platform):
     with duckdb.connect(str(built_platform.warehouse_path), read_only=True) as con:
-        offsets = dict(con.execute(
-            "select server, list_distinct(list(date_diff('hour', deal_time_utc, deal_time_server))) "
-            "from marts.fct_deals group by server").fetchall())
+        offsets = dict(
+            con.execute(
+                "select server, "
+                "list_distinct(list(date_diff('hour', deal_time_utc, deal_time_server))) "
+                "from marts.fct_deals group by server"
+            ).fetchall()
+        )
     assert offsets["FXCRM-MT5-Live2"] == [2]
     assert sorted(offsets["FXCRM-MT5-Live1"]) in ([2], [3], [2, 3])  # Athens, DST included
 
@@ -86,9 +102,11 @@ def test_materializing_again_adds_nothing_and_republishes(built_platform):
 
     def counts():
         with duckdb.connect(str(built_platform.warehouse_path), read_only=True) as con:
-            return con.execute("select (select count(*) from raw.mt5_deals), "
-                               "(select count(*) from quarantine.mt5_deals), "
-                               "(select count(*) from marts.fct_deals)").fetchone()
+            return con.execute(
+                "select (select count(*) from raw.mt5_deals), "
+                "(select count(*) from quarantine.mt5_deals), "
+                "(select count(*) from marts.fct_deals)"
+            ).fetchone()
 
     def published_at():
         with duckdb.connect(str(built_platform.serving_path), read_only=True) as con:
@@ -98,24 +116,46 @@ def test_materializing_again_adds_nothing_and_republishes(built_platform):
     with duckdb.connect(str(built_platform.serving_path), read_only=True) as reader:
         assert dg.materialize(ALL_ASSETS, resources=build_resources(built_platform)).success
         # A reader of the old snapshot keeps reading it while the new one replaces it.
-        assert reader.execute("select published_at from _publication").fetchone()[0] == first_publish
+        assert (
+            reader.execute("select published_at from _publication").fetchone()[0] == first_publish
+        )
     assert counts() == before
     assert published_at() > first_publish
 
 
 def test_dbt_build_passes_models_data_tests_and_unit_tests(built_platform):
     result = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "build", "--project-dir", "dbt_project",
-         "--profiles-dir", "dbt_project", "--log-format", "json"],
-        cwd=PROJECT_ROOT, env=env_for(built_platform), capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "dbt.cli.main",
+            "build",
+            "--project-dir",
+            "dbt_project",
+            "--profiles-dir",
+            "dbt_project",
+            "--log-format",
+            "json",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env_for(built_platform),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    results = [e["data"] for e in events if e["info"]["name"] in (
-        "LogTestResult", "LogModelResult", "LogSeedResult")]
+    results = [
+        e["data"]
+        for e in events
+        if e["info"]["name"] in ("LogTestResult", "LogModelResult", "LogSeedResult")
+    ]
     statuses = {r["node_info"]["unique_id"]: r["status"] for r in results}
     assert result.returncode == 0, result.stdout[-3000:]
     assert any(uid.startswith("unit_test.") for uid in statuses), "no dbt unit test ran"
     assert any(uid.startswith("test.") for uid in statuses), "no dbt data test ran"
-    tests = {uid: status for uid, status in statuses.items() if uid.startswith(("test.", "unit_test."))}
+    tests = {
+        uid: status for uid, status in statuses.items() if uid.startswith(("test.", "unit_test."))
+    }
     assert len(tests) > 20
     assert set(tests.values()) == {"pass"}, tests
     assert not [uid for uid, status in statuses.items() if status.lower() in ("error", "fail")]

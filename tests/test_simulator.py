@@ -24,7 +24,9 @@ def _deals(landing: Path, server: str, malformed: set[str]) -> list[dict]:
 
 
 def _malformed_tickets(manifest: dict) -> set[str]:
-    return {str(r["ticket"]) for f in manifest_faults(manifest, "malformed_rows") for r in f["rows"]}
+    return {
+        str(r["ticket"]) for f in manifest_faults(manifest, "malformed_rows") for r in f["rows"]
+    }
 
 
 @pytest.mark.parametrize("server", MT5_SERVERS)
@@ -32,8 +34,11 @@ def test_daily_balances_agree_with_deals_to_the_cent(small_world, server):
     landing, manifest = small_world
     deals = _deals(landing, server, _malformed_tickets(manifest))
     assert deals, "the simulation produced no deals"
-    reports = [r for p in sorted((landing / "mt5" / server / "daily").glob("*.json"))
-               for r in read_web_api(p)]
+    reports = [
+        r
+        for p in sorted((landing / "mt5" / server / "daily").glob("*.json"))
+        for r in read_web_api(p)
+    ]
     assert reports
     by_login: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
     for d in deals:
@@ -43,11 +48,17 @@ def test_daily_balances_agree_with_deals_to_the_cent(small_world, server):
         day_end = int(report["Datetime"])
         expected = sum((m for t, m in by_login[report["Login"]] if t <= day_end), Decimal("0"))
         assert Decimal(report["Balance"]) == expected, report
-        change = sum(Decimal(report[k]) for k in (
-            "DailyProfit", "DailyStorage", "DailyCommInstant", "DailyFee", "DailyBalance"))
+        change = sum(
+            Decimal(report[k])
+            for k in ("DailyProfit", "DailyStorage", "DailyCommInstant", "DailyFee", "DailyBalance")
+        )
         assert Decimal(report["BalancePrevDay"]) + change == Decimal(report["Balance"]), report
-        equity = Decimal(report["Balance"]) + Decimal(report["Credit"]) + Decimal(
-            report["Profit"]) + Decimal(report["ProfitStorage"])
+        equity = (
+            Decimal(report["Balance"])
+            + Decimal(report["Credit"])
+            + Decimal(report["Profit"])
+            + Decimal(report["ProfitStorage"])
+        )
         assert Decimal(report["ProfitEquity"]) == equity
 
 
@@ -100,7 +111,9 @@ def test_injected_faults_are_in_the_files_the_manifest_names(small_world):
 
     lev = manifest_faults(manifest, "leverage_mismatch")[0]
     users = {u["Login"]: u for u in read_web_api(landing / lev["file"])}
-    crm = pl.read_csv(landing / "crm" / "trading_accounts.csv").filter(pl.col("login") == lev["login"])
+    crm = pl.read_csv(landing / "crm" / "trading_accounts.csv").filter(
+        pl.col("login") == lev["login"]
+    )
     assert int(users[str(lev["login"])]["Leverage"]) == lev["platform_leverage"]
     assert crm["leverage"][0] == lev["crm_leverage"] != lev["platform_leverage"]
 
@@ -126,7 +139,9 @@ def test_crm_side_is_consistent(small_world):
     assert set(accounts["client_id"]) <= set(clients["client_id"])
     approved = set(clients.filter(pl.col("kyc_status") == "approved")["client_id"])
     assert set(accounts["client_id"]) <= approved, "only KYC-approved clients get accounts"
-    assert set(crm["leads"].filter(pl.col("status") == "converted")["lead_id"]) == set(clients["lead_id"])
+    assert set(crm["leads"].filter(pl.col("status") == "converted")["lead_id"]) == set(
+        clients["lead_id"]
+    )
     partners = crm["partners"]
     assert partners["level"].max() >= 3
     parents = dict(zip(partners["partner_id"], partners["parent_partner_id"], strict=True))
@@ -135,7 +150,8 @@ def test_crm_side_is_consistent(small_world):
     assert {"MT5", "MT4"} <= set(accounts["platform"])
     assert accounts.filter(pl.col("platform") == "MT5")["server"].n_unique() >= 2
     retail = accounts.join(clients.select("client_id", "category"), on="client_id").filter(
-        pl.col("category") == "retail")
+        pl.col("category") == "retail"
+    )
     assert retail["leverage"].max() <= 30
 
 

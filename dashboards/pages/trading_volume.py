@@ -1,4 +1,6 @@
-"""Daily traded lots and USD notional per symbol group, server and login (rpt_daily_trading_volume)."""
+"""Daily traded lots and USD notional by symbol group, server and login.
+
+Reads rpt_daily_trading_volume from the serving snapshot; totals here only add up its rows."""
 
 import datetime as dt
 
@@ -13,9 +15,12 @@ st.title("Trading volume")
 try:
     stamp = data_as_of()
     bounds = query("select min(trade_date), max(trade_date) from rpt_daily_trading_volume")
-    servers = query("select distinct server from rpt_daily_trading_volume order by 1")["server"].to_list()
+    servers = query("select distinct server from rpt_daily_trading_volume order by 1")[
+        "server"
+    ].to_list()
     groups = query("select distinct symbol_group from rpt_daily_trading_volume order by 1")[
-        "symbol_group"].to_list()
+        "symbol_group"
+    ].to_list()
 except NotPublished as err:
     st.warning(f"Nothing to show yet: {err}.")
     st.stop()
@@ -27,8 +32,12 @@ if first is None:
     st.stop()
 
 left, middle, right = st.columns([2, 2, 3])
-period = left.date_input("Trade dates (UTC)", value=(max(first, last - dt.timedelta(days=29)), last),
-                         min_value=first, max_value=last)
+period = left.date_input(
+    "Trade dates (UTC)",
+    value=(max(first, last - dt.timedelta(days=29)), last),
+    min_value=first,
+    max_value=last,
+)
 chosen_servers = middle.multiselect("Servers", servers, default=servers)
 chosen_groups = right.multiselect("Symbol groups", groups, default=groups)
 if not isinstance(period, tuple) or len(period) != 2:
@@ -51,26 +60,49 @@ b.metric("Notional (USD)", f"{rows['notional_usd'].sum():,.0f}")
 c.metric("Deals", f"{rows['deals'].sum():,}")
 d.metric("Trading logins", f"{rows['login'].n_unique():,}")
 
-measure = st.segmented_control("Measure", ["lots", "notional_usd"], default="lots",
-                               format_func=lambda m: "Lots" if m == "lots" else "Notional (USD)")
+measure = st.segmented_control(
+    "Measure",
+    ["lots", "notional_usd"],
+    default="lots",
+    format_func=lambda m: "Lots" if m == "lots" else "Notional (USD)",
+)
 chart = (
     # Vega-Lite draws numbers, not decimals: cast for the drawing only; figures stay exact above.
-    alt.Chart(rows.select("trade_date", "symbol_group",
-                          pl.col(measure or "lots").cast(pl.Float64)).to_pandas())
+    alt.Chart(
+        rows.select(
+            "trade_date", "symbol_group", pl.col(measure or "lots").cast(pl.Float64)
+        ).to_pandas()
+    )
     .mark_bar()
     .encode(
         x=alt.X("trade_date:T", title="Trade date (UTC)"),
-        y=alt.Y(f"sum({measure or 'lots'}):Q", title="Lots" if measure != "notional_usd" else "USD"),
+        y=alt.Y(
+            f"sum({measure or 'lots'}):Q", title="Lots" if measure != "notional_usd" else "USD"
+        ),
         color=alt.Color("symbol_group:N", title="Symbol group"),
-        tooltip=["trade_date:T", "symbol_group:N", alt.Tooltip(f"sum({measure or 'lots'}):Q", format=",.2f")],
+        tooltip=[
+            "trade_date:T",
+            "symbol_group:N",
+            alt.Tooltip(f"sum({measure or 'lots'}):Q", format=",.2f"),
+        ],
     )
 )
 st.altair_chart(chart, width="stretch")
 
 st.subheader("By login and day")
-st.dataframe(rows, width="stretch", hide_index=True,
-             column_config={"trade_date": st.column_config.DateColumn("Trade date", format="YYYY-MM-DD"),
-                            "notional_usd": st.column_config.NumberColumn("Notional (USD)", format="%.2f"),
-                            "lots": st.column_config.NumberColumn("Lots", format="%.2f")})
-st.download_button("Download CSV", rows.write_csv(), file_name=f"trading_volume_{period[0]}_{period[1]}.csv",
-                   mime="text/csv")
+st.dataframe(
+    rows,
+    width="stretch",
+    hide_index=True,
+    column_config={
+        "trade_date": st.column_config.DateColumn("Trade date", format="YYYY-MM-DD"),
+        "notional_usd": st.column_config.NumberColumn("Notional (USD)", format="%.2f"),
+        "lots": st.column_config.NumberColumn("Lots", format="%.2f"),
+    },
+)
+st.download_button(
+    "Download CSV",
+    rows.write_csv(),
+    file_name=f"trading_volume_{period[0]}_{period[1]}.csv",
+    mime="text/csv",
+)

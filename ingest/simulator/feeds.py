@@ -24,16 +24,20 @@ INSTRUMENT_BY_SYMBOL = {i.symbol: i for i in INSTRUMENTS}
 def server_clock(epoch_utc: pl.Expr, tz: str) -> pl.Expr:
     """Seconds since 1970 as the server's wall clock shows them, the way MetaTrader stores time."""
     return (
-        pl.from_epoch(epoch_utc, "s").dt.replace_time_zone("UTC").dt.convert_time_zone(tz)
-        .dt.replace_time_zone(None).dt.epoch("s")
+        pl.from_epoch(epoch_utc, "s")
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(tz)
+        .dt.replace_time_zone(None)
+        .dt.epoch("s")
     )
 
 
 def money(cents: pl.Expr) -> pl.Expr:
     sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
     a = cents.abs()
-    return pl.concat_str(sign, (a // 100).cast(pl.String), pl.lit("."),
-                         (a % 100 + 100).cast(pl.String).str.slice(1))
+    return pl.concat_str(
+        sign, (a // 100).cast(pl.String), pl.lit("."), (a % 100 + 100).cast(pl.String).str.slice(1)
+    )
 
 
 def fixed(value: pl.Expr, digits: pl.Expr) -> pl.Expr:
@@ -41,17 +45,21 @@ def fixed(value: pl.Expr, digits: pl.Expr) -> pl.Expr:
     scale = pl.lit(10, pl.Int64).pow(digits)
     scaled = (value * scale).round(0).cast(pl.Int64)
     frac = (scaled % scale + scale).cast(pl.String).str.slice(1)
-    return pl.when(digits > 0).then(
-        pl.concat_str((scaled // scale).cast(pl.String), pl.lit("."), frac)
-    ).otherwise(scaled.cast(pl.String))
+    return (
+        pl.when(digits > 0)
+        .then(pl.concat_str((scaled // scale).cast(pl.String), pl.lit("."), frac))
+        .otherwise(scaled.cast(pl.String))
+    )
 
 
 def _instrument_columns() -> pl.DataFrame:
-    return pl.DataFrame({
-        "symbol": [i.symbol for i in INSTRUMENTS],
-        "digits": [i.digits for i in INSTRUMENTS],
-        "contract_size": [i.contract_size for i in INSTRUMENTS],
-    })
+    return pl.DataFrame(
+        {
+            "symbol": [i.symbol for i in INSTRUMENTS],
+            "digits": [i.digits for i in INSTRUMENTS],
+            "contract_size": [i.contract_size for i in INSTRUMENTS],
+        }
+    )
 
 
 def _write_web_api(path: Path, frame: pl.DataFrame) -> None:
@@ -62,19 +70,27 @@ def _write_web_api(path: Path, frame: pl.DataFrame) -> None:
         f.write("}")
 
 
-def mt5_deal_rows(deals: pl.DataFrame, tz: str, server: str, accounts: pl.DataFrame) -> pl.DataFrame:
+def mt5_deal_rows(
+    deals: pl.DataFrame, tz: str, server: str, accounts: pl.DataFrame
+) -> pl.DataFrame:
     """MT5 deal records; `server_day` says which daily file a deal belongs in."""
     suffix = SYMBOL_SUFFIX[server]
     d = (
         deals.join(_instrument_columns(), on="symbol", how="left")
         .join(accounts.select("login", "account_type"), on="login", how="left")
         .with_columns(
-            pl.col("digits").fill_null(2), pl.col("contract_size").fill_null(0),
+            pl.col("digits").fill_null(2),
+            pl.col("contract_size").fill_null(0),
             server_clock(pl.col("time"), tz).alias("server_time"),
         )
     )
-    raw_symbol = pl.when(pl.col("symbol") == "").then(pl.lit("")).otherwise(
-        pl.concat_str("symbol", pl.col("account_type").replace_strict(suffix, default="")))
+    raw_symbol = (
+        pl.when(pl.col("symbol") == "")
+        .then(pl.lit(""))
+        .otherwise(
+            pl.concat_str("symbol", pl.col("account_type").replace_strict(suffix, default=""))
+        )
+    )
     return d.select(
         pl.col("ticket").cast(pl.String).alias("Deal"),
         pl.lit("").alias("ExternalID"),
@@ -134,8 +150,9 @@ def write_mt5_users(root: Path, server: str, part: int, accounts: pl.DataFrame, 
     return path
 
 
-def write_mt5_daily(root: Path, server: str, part: int, daily: pl.DataFrame, tz: str,
-                    day_ends: list[int]) -> list[Path]:
+def write_mt5_daily(
+    root: Path, server: str, part: int, daily: pl.DataFrame, tz: str, day_ends: list[int]
+) -> list[Path]:
     rows = daily.with_columns(
         pl.col("day_no").replace_strict(dict(enumerate(day_ends))).alias("day_end")
     ).with_columns(server_clock(pl.col("day_end"), tz).alias("server_day_end"))
@@ -168,40 +185,73 @@ def write_mt5_daily(root: Path, server: str, part: int, daily: pl.DataFrame, tz:
     return written
 
 
-def write_mt4_trades(root: Path, server: str, part: int, deals: pl.DataFrame, tz: str) -> list[Path]:
+def write_mt4_trades(
+    root: Path, server: str, part: int, deals: pl.DataFrame, tz: str
+) -> list[Path]:
     """MT4 keeps one row per whole position (and one per balance operation), dated by its close."""
     trades = deals.filter(pl.col("action") <= 1)
     opens = trades.filter(pl.col("entry") == 0).select(
-        "position_id", "login", "symbol", "lots_c",
-        pl.col("action").alias("cmd"), pl.col("time").alias("open_time"),
-        pl.col("price").alias("open_price"), pl.col("commission_c").alias("open_commission_c"))
+        "position_id",
+        "login",
+        "symbol",
+        "lots_c",
+        pl.col("action").alias("cmd"),
+        pl.col("time").alias("open_time"),
+        pl.col("price").alias("open_price"),
+        pl.col("commission_c").alias("open_commission_c"),
+    )
     closes = trades.filter(pl.col("entry") == 1).select(
-        "position_id", pl.col("time").alias("close_time"), pl.col("price").alias("close_price"),
-        "profit_c", "swap_c", "commission_c", "comment")
+        "position_id",
+        pl.col("time").alias("close_time"),
+        pl.col("price").alias("close_price"),
+        "profit_c",
+        "swap_c",
+        "commission_c",
+        "comment",
+    )
     positions = opens.join(closes, on="position_id", how="inner").join(
-        _instrument_columns(), on="symbol", how="left")
+        _instrument_columns(), on="symbol", how="left"
+    )
     balance = deals.filter(pl.col("action") == 2)
-    rows = pl.concat([
-        positions.select(
-            pl.col("position_id").alias("order"), "login",
-            (pl.col("symbol").str.to_lowercase() + ".").alias("symbol"),
-            "cmd", pl.col("lots_c").alias("volume"),
-            server_clock(pl.col("open_time"), tz).alias("open_time"),
-            fixed(pl.col("open_price"), pl.col("digits")).alias("open_price"),
-            server_clock(pl.col("close_time"), tz).alias("close_time"),
-            fixed(pl.col("close_price"), pl.col("digits")).alias("close_price"),
-            money(pl.col("open_commission_c") + pl.col("commission_c")).alias("commission"),
-            money(pl.col("swap_c")).alias("storage"),
-            money(pl.col("profit_c")).alias("profit"), "comment"),
-        balance.select(
-            pl.col("ticket").alias("order"), "login", pl.lit("").alias("symbol"),
-            pl.lit(6, pl.Int64).alias("cmd"), pl.lit(0, pl.Int64).alias("volume"),
-            server_clock(pl.col("time"), tz).alias("open_time"), pl.lit("0").alias("open_price"),
-            server_clock(pl.col("time"), tz).alias("close_time"), pl.lit("0").alias("close_price"),
-            pl.lit("0.00").alias("commission"), pl.lit("0.00").alias("storage"),
-            money(pl.col("profit_c")).alias("profit"), "comment"),
-    ], how="vertical_relaxed").with_columns(
-        pl.from_epoch("close_time", "s").dt.date().alias("server_day")).sort("close_time", "order")
+    rows = (
+        pl.concat(
+            [
+                positions.select(
+                    pl.col("position_id").alias("order"),
+                    "login",
+                    (pl.col("symbol").str.to_lowercase() + ".").alias("symbol"),
+                    "cmd",
+                    pl.col("lots_c").alias("volume"),
+                    server_clock(pl.col("open_time"), tz).alias("open_time"),
+                    fixed(pl.col("open_price"), pl.col("digits")).alias("open_price"),
+                    server_clock(pl.col("close_time"), tz).alias("close_time"),
+                    fixed(pl.col("close_price"), pl.col("digits")).alias("close_price"),
+                    money(pl.col("open_commission_c") + pl.col("commission_c")).alias("commission"),
+                    money(pl.col("swap_c")).alias("storage"),
+                    money(pl.col("profit_c")).alias("profit"),
+                    "comment",
+                ),
+                balance.select(
+                    pl.col("ticket").alias("order"),
+                    "login",
+                    pl.lit("").alias("symbol"),
+                    pl.lit(6, pl.Int64).alias("cmd"),
+                    pl.lit(0, pl.Int64).alias("volume"),
+                    server_clock(pl.col("time"), tz).alias("open_time"),
+                    pl.lit("0").alias("open_price"),
+                    server_clock(pl.col("time"), tz).alias("close_time"),
+                    pl.lit("0").alias("close_price"),
+                    pl.lit("0.00").alias("commission"),
+                    pl.lit("0.00").alias("storage"),
+                    money(pl.col("profit_c")).alias("profit"),
+                    "comment",
+                ),
+            ],
+            how="vertical_relaxed",
+        )
+        .with_columns(pl.from_epoch("close_time", "s").dt.date().alias("server_day"))
+        .sort("close_time", "order")
+    )
     written = []
     for (day,), frame in rows.group_by("server_day", maintain_order=True):
         path = root / "mt4" / server / "trades" / f"trades_{day:%Y%m%d}_p{part:03d}.csv"

@@ -71,7 +71,9 @@ class Market:
         for inst in INSTRUMENTS:
             hourly_vol = inst.annual_vol / np.sqrt(365 * 24)
             steps = rng.normal(0.0, hourly_vol, hours)
-            self.paths[inst.symbol] = inst.start_price * np.exp(np.concatenate([[0.0], np.cumsum(steps)]))
+            self.paths[inst.symbol] = inst.start_price * np.exp(
+                np.concatenate([[0.0], np.cumsum(steps)])
+            )
 
     def mid(self, symbol: str, epoch_seconds: np.ndarray) -> np.ndarray:
         return np.interp(epoch_seconds, self.grid, self.paths[symbol])
@@ -95,6 +97,7 @@ class Market:
             for ccy in CURRENCIES:
                 rows.append((day, ccy, round(float(self.usd_per_unit(ccy, close)[0]), 8)))
         return pl.DataFrame(
-            rows, schema={"rate_date": pl.Date, "currency": pl.String, "usd_per_unit": pl.Float64},
+            rows,
+            schema={"rate_date": pl.Date, "currency": pl.String, "usd_per_unit": pl.Float64},
             orient="row",
         )

@@ -29,8 +29,13 @@ from ingest.simulator.market import Market
 from ingest.simulator.trading import server_day_ends, simulate_accounts
 from ingest.simulator.world import SERVERS, build_world
 
-FAULTS = ("payment_not_posted", "unauthorised_adjustment", "leverage_mismatch", "late_deal",
-          "malformed_rows")
+FAULTS = (
+    "payment_not_posted",
+    "unauthorised_adjustment",
+    "leverage_mismatch",
+    "late_deal",
+    "malformed_rows",
+)
 OUTPUT_FOLDERS = ("mt5", "mt4", "crm", "market")
 DEFAULT_POSITIONS_PER_DAY = 1.0
 FAULT_SERVER = "FXCRM-MT5-Live1"
@@ -84,15 +89,20 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
     server_tz = {s[0]: s[2] for s in SERVERS}
     out = _Output()
     accounts = world.trading_accounts.join(
-        world.clients.select("client_id", "country"), on="client_id")
+        world.clients.select("client_id", "country"), on="client_id"
+    )
     funded = accounts.join(
         world.payments.filter(pl.col("status") == "executed").select("account_id").unique(),
-        on="account_id").sort("account_id")
+        on="account_id",
+    ).sort("account_id")
 
     t_end = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(days=config.days)
     first = world.payments.group_by("account_id").agg(pl.col("executed_at").min())
-    active_days = float(funded.join(first, on="account_id").select(
-        ((pl.lit(t_end) - pl.col("executed_at")).dt.total_seconds() / 86_400).sum()).item())
+    active_days = float(
+        funded.join(first, on="account_id")
+        .select(((pl.lit(t_end) - pl.col("executed_at")).dt.total_seconds() / 86_400).sum())
+        .item()
+    )
     if config.deals:
         out.positions_per_day = config.deals / 2 / max(active_days, 1.0)
     expected = 2 * out.positions_per_day * active_days
@@ -103,11 +113,19 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
     for part in range(parts):
         part_accounts = funded.filter(pl.Series(part_of == part))
         part_payments = world.payments.join(
-            part_accounts.select("account_id"), on="account_id", how="semi")
+            part_accounts.select("account_id"), on="account_id", how="semi"
+        )
         faults = _choose_faults(config, part, part_accounts, part_payments) if part == 0 else {}
         activity = simulate_accounts(
-            part_accounts, part_payments, market, config.start, config.days,
-            out.positions_per_day, config.seed, part, server_tz,
+            part_accounts,
+            part_payments,
+            market,
+            config.start,
+            config.days,
+            out.positions_per_day,
+            config.seed,
+            part,
+            server_tz,
             unposted_payments=frozenset(faults.get("payment_not_posted", [])),
             adjustments=faults.get("unauthorised_adjustment_ops"),
         )
@@ -131,9 +149,12 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
     manifest = {
         "config": config.to_json(),
         "generated": {
-            "clients": world.clients.height, "leads": world.leads.height,
-            "trading_accounts": world.trading_accounts.height, "payments": payments.height,
-            "deals": out.deals, "parts": parts,
+            "clients": world.clients.height,
+            "leads": world.leads.height,
+            "trading_accounts": world.trading_accounts.height,
+            "payments": payments.height,
+            "deals": out.deals,
+            "parts": parts,
             "positions_per_account_day": round(out.positions_per_day, 6),
         },
         "faults": out.faults,
@@ -146,8 +167,9 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
     return manifest
 
 
-def _choose_faults(config: SimulationConfig, part: int, accounts: pl.DataFrame,
-                   payments: pl.DataFrame) -> dict:
+def _choose_faults(
+    config: SimulationConfig, part: int, accounts: pl.DataFrame, payments: pl.DataFrame
+) -> dict:
     """Pick deterministic victims for each requested fault among this part's MT5 accounts."""
     rng = np.random.default_rng([config.seed, 999, part])
     mt5 = accounts.filter(pl.col("server") == FAULT_SERVER).sort("login")
@@ -156,44 +178,79 @@ def _choose_faults(config: SimulationConfig, part: int, accounts: pl.DataFrame,
         return chosen
     logins = mt5["login"].to_list()
     if "payment_not_posted" in config.faults:
-        top_ups = payments.filter(
-            (pl.col("server") == FAULT_SERVER) & (pl.col("kind") == "deposit")
-            & (pl.col("status") == "executed")
-        ).sort("payment_id").filter(pl.col("payment_id") != pl.col("payment_id").first().over("account_id"))
+        top_ups = (
+            payments.filter(
+                (pl.col("server") == FAULT_SERVER)
+                & (pl.col("kind") == "deposit")
+                & (pl.col("status") == "executed")
+            )
+            .sort("payment_id")
+            .filter(pl.col("payment_id") != pl.col("payment_id").first().over("account_id"))
+        )
         if not top_ups.is_empty():
-            chosen["payment_not_posted"] = [top_ups["payment_id"][int(rng.integers(top_ups.height))]]
+            chosen["payment_not_posted"] = [
+                top_ups["payment_id"][int(rng.integers(top_ups.height))]
+            ]
     if "unauthorised_adjustment" in config.faults:
         when = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(
-            days=config.days - 2, hours=11, minutes=17)
+            days=config.days - 2, hours=11, minutes=17
+        )
         open_by_then = mt5.filter(pl.col("opened_at") < when)["login"].to_list() or logins
         login = open_by_then[int(rng.integers(len(open_by_then)))]
-        chosen["unauthorised_adjustment_ops"] = pl.DataFrame({
-            "login": [login], "server": [FAULT_SERVER], "platform": ["MT5"], "symbol": [""],
-            "lots_c": [0], "rate_profit": [1.0], "position_seq": pl.Series([None], dtype=pl.UInt32),
-            "time": [int(when.timestamp())], "entry": [0], "action": [2], "price": [0.0],
-            "profit_c": [250_00], "swap_c": [0], "commission_c": [0], "comment": ["adj"],
-        })
+        chosen["unauthorised_adjustment_ops"] = pl.DataFrame(
+            {
+                "login": [login],
+                "server": [FAULT_SERVER],
+                "platform": ["MT5"],
+                "symbol": [""],
+                "lots_c": [0],
+                "rate_profit": [1.0],
+                "position_seq": pl.Series([None], dtype=pl.UInt32),
+                "time": [int(when.timestamp())],
+                "entry": [0],
+                "action": [2],
+                "price": [0.0],
+                "profit_c": [250_00],
+                "swap_c": [0],
+                "commission_c": [0],
+                "comment": ["adj"],
+            }
+        )
     if "leverage_mismatch" in config.faults:
         chosen["leverage_mismatch"] = logins[int(rng.integers(len(logins)))]
     return chosen
 
 
-def _write_part(config: SimulationConfig, landing: Path, part: int, accounts: pl.DataFrame,
-                activity, server_tz: dict[str, str], faults: dict, out: _Output) -> None:
+def _write_part(
+    config: SimulationConfig,
+    landing: Path,
+    part: int,
+    accounts: pl.DataFrame,
+    activity,
+    server_tz: dict[str, str],
+    faults: dict,
+    out: _Output,
+) -> None:
     deals = activity.deals
     # Tickets count up per server in time order; a position is named by its opening deal.
     deals = deals.with_columns(
-        (1_000_000 + part * 100_000_000 + pl.int_range(pl.len()).over("server")).alias("ticket"))
+        (1_000_000 + part * 100_000_000 + pl.int_range(pl.len()).over("server")).alias("ticket")
+    )
     opening = deals.filter(pl.col("position_seq").is_not_null() & (pl.col("entry") == 0)).select(
-        "position_seq", pl.col("ticket").alias("position_id"))
+        "position_seq", pl.col("ticket").alias("position_id")
+    )
     deals = deals.join(opening, on="position_seq", how="left")
     out.deals += deals.height
     balances = deals.group_by("login", "server").agg(
-        (pl.col("profit_c") + pl.col("swap_c") + pl.col("commission_c")).sum().alias("balance_c"))
+        (pl.col("profit_c") + pl.col("swap_c") + pl.col("commission_c")).sum().alias("balance_c")
+    )
 
     for server, tz in server_tz.items():
-        server_accounts = accounts.filter(pl.col("server") == server).join(
-            balances, on=["login", "server"], how="left").with_columns(pl.col("balance_c").fill_null(0))
+        server_accounts = (
+            accounts.filter(pl.col("server") == server)
+            .join(balances, on=["login", "server"], how="left")
+            .with_columns(pl.col("balance_c").fill_null(0))
+        )
         if server_accounts.is_empty():
             continue
         server_deals = deals.filter(pl.col("server") == server)
@@ -209,11 +266,21 @@ def _write_part(config: SimulationConfig, landing: Path, part: int, accounts: pl
             crm = server_accounts.filter(pl.col("login") == login)["leverage"][0]
             wrong = 100 if crm != 100 else 200
             server_accounts = server_accounts.with_columns(
-                pl.when(pl.col("login") == login).then(wrong).otherwise(pl.col("leverage"))
-                .alias("leverage"))
-            out.faults.append({"fault": "leverage_mismatch", "server": server, "login": login,
-                               "crm_leverage": int(crm), "platform_leverage": wrong,
-                               "file": f"mt5/{server}/users/users_p{part:03d}.json"})
+                pl.when(pl.col("login") == login)
+                .then(wrong)
+                .otherwise(pl.col("leverage"))
+                .alias("leverage")
+            )
+            out.faults.append(
+                {
+                    "fault": "leverage_mismatch",
+                    "server": server,
+                    "login": login,
+                    "crm_leverage": int(crm),
+                    "platform_leverage": wrong,
+                    "file": f"mt5/{server}/users/users_p{part:03d}.json",
+                }
+            )
         out.files.append(write_mt5_users(landing, server, part, server_accounts, tz))
         daily = activity.daily.filter(pl.col("server") == server)
         ends = [int(e) for e in server_day_ends(tz, config.start, config.days)]
@@ -221,40 +288,73 @@ def _write_part(config: SimulationConfig, landing: Path, part: int, accounts: pl
 
     for payment_id in faults.get("payment_not_posted", []):
         p = activity.payments.filter(pl.col("payment_id") == payment_id).row(0, named=True)
-        out.faults.append({"fault": "payment_not_posted", "server": p["server"],
-                           "login": p["login"], "payment_id": payment_id,
-                           "amount": f"{p['amount_cents'] / 100:.2f}", "currency": p["currency"]})
+        out.faults.append(
+            {
+                "fault": "payment_not_posted",
+                "server": p["server"],
+                "login": p["login"],
+                "payment_id": payment_id,
+                "amount": f"{p['amount_cents'] / 100:.2f}",
+                "currency": p["currency"],
+            }
+        )
 
 
-def _inject_feed_faults(config: SimulationConfig, part: int, rows: pl.DataFrame, faults: dict,
-                        landing: Path, out: _Output) -> pl.DataFrame:
+def _inject_feed_faults(
+    config: SimulationConfig,
+    part: int,
+    rows: pl.DataFrame,
+    faults: dict,
+    landing: Path,
+    out: _Output,
+) -> pl.DataFrame:
     def file_of(day: date) -> str:
         return f"mt5/{FAULT_SERVER}/deals/deals_{day:%Y%m%d}_p{part:03d}.json"
 
     if "unauthorised_adjustment_ops" in faults:
         adj = rows.filter(pl.col("Comment") == "adj").row(0, named=True)
-        out.faults.append({"fault": "unauthorised_adjustment", "server": FAULT_SERVER,
-                           "login": int(adj["Login"]), "ticket": int(adj["Deal"]),
-                           "amount": adj["Profit"], "file": file_of(adj["server_day"])})
+        out.faults.append(
+            {
+                "fault": "unauthorised_adjustment",
+                "server": FAULT_SERVER,
+                "login": int(adj["Login"]),
+                "ticket": int(adj["Deal"]),
+                "amount": adj["Profit"],
+                "file": file_of(adj["server_day"]),
+            }
+        )
     if "late_deal" in config.faults:
         # A closing deal that the platform exports one day late, in the next day's file.
         days = rows["server_day"].unique().sort()
         middle = days[len(days) // 2]
-        victim = rows.filter((pl.col("server_day") == middle) & (pl.col("Entry") == "1")).row(0, named=True)
+        victim = rows.filter((pl.col("server_day") == middle) & (pl.col("Entry") == "1")).row(
+            0, named=True
+        )
         rows = rows.with_columns(
-            pl.when(pl.col("Deal") == victim["Deal"]).then(pl.col("server_day") + timedelta(days=1))
-            .otherwise(pl.col("server_day")).alias("server_day"))
-        out.faults.append({"fault": "late_deal", "server": FAULT_SERVER,
-                           "login": int(victim["Login"]), "ticket": int(victim["Deal"]),
-                           "deal_server_day": str(middle),
-                           "file": file_of(middle + timedelta(days=1))})
+            pl.when(pl.col("Deal") == victim["Deal"])
+            .then(pl.col("server_day") + timedelta(days=1))
+            .otherwise(pl.col("server_day"))
+            .alias("server_day")
+        )
+        out.faults.append(
+            {
+                "fault": "late_deal",
+                "server": FAULT_SERVER,
+                "login": int(victim["Login"]),
+                "ticket": int(victim["Deal"]),
+                "deal_server_day": str(middle),
+                "file": file_of(middle + timedelta(days=1)),
+            }
+        )
     if "malformed_rows" in config.faults:
         # Extra rows a broken export would carry; the real deals stay intact beside them.
         day = rows["server_day"].unique().sort()[1]
         sample = rows.filter(pl.col("server_day") == day).head(3)
-        breaks = [("Login", "12x45", "login is not a number"),
-                  ("Price", "", "price is empty"),
-                  ("VolumeExt", "-100000000", "volume is negative")]
+        breaks = [
+            ("Login", "12x45", "login is not a number"),
+            ("Price", "", "price is empty"),
+            ("VolumeExt", "-100000000", "volume is negative"),
+        ]
         bad = []
         for (column, value, reason), row in zip(breaks, sample.iter_rows(named=True), strict=False):
             row = dict(row)
@@ -263,9 +363,21 @@ def _inject_feed_faults(config: SimulationConfig, part: int, rows: pl.DataFrame,
             bad.append((row, column, value, reason))
         before = rows.filter(pl.col("server_day") == day).height
         rows = pl.concat([rows, pl.DataFrame([b[0] for b in bad], schema=rows.schema)])
-        out.faults.append({
-            "fault": "malformed_rows", "server": FAULT_SERVER, "file": file_of(day),
-            "rows": [{"row_number": before + k + 1, "ticket": int(b[0]["Deal"]), "field": b[1],
-                      "value": b[2], "reason": b[3]} for k, b in enumerate(bad)],
-        })
+        out.faults.append(
+            {
+                "fault": "malformed_rows",
+                "server": FAULT_SERVER,
+                "file": file_of(day),
+                "rows": [
+                    {
+                        "row_number": before + k + 1,
+                        "ticket": int(b[0]["Deal"]),
+                        "field": b[1],
+                        "value": b[2],
+                        "reason": b[3],
+                    }
+                    for k, b in enumerate(bad)
+                ],
+            }
+        )
     return rows

@@ -1,4 +1,4 @@
-"""What the trading platforms record for a set of accounts: deals, balance operations, daily reports.
+"""What the platforms record for a set of accounts: deals, balance operations, daily reports.
 
 All money is integer cents in the account currency, so a daily report's balance is the exact sum
 of the deals and balance operations before it. Times are UTC epoch seconds; the feed writers
@@ -30,10 +30,12 @@ class PlatformActivity:
 def server_day_ends(tz: str, start: date, days: int) -> np.ndarray:
     """UTC epoch of each server day's end (the next local midnight), one per simulated day."""
     zone = ZoneInfo(tz)
-    return np.array([
-        datetime.combine(start + timedelta(days=d + 1), datetime.min.time(), zone).timestamp()
-        for d in range(days)
-    ])
+    return np.array(
+        [
+            datetime.combine(start + timedelta(days=d + 1), datetime.min.time(), zone).timestamp()
+            for d in range(days)
+        ]
+    )
 
 
 def _weekday(epoch: np.ndarray) -> np.ndarray:
@@ -60,9 +62,13 @@ def simulate_accounts(
     t_end = t_start + days * DAY
 
     executed = payments.filter(pl.col("status") == "executed")
-    first_deposit = executed.filter(pl.col("kind") == "deposit").group_by("login", "server").agg(
-        pl.col("executed_at").min().dt.epoch("s").alias("funded_at"),
-        pl.col("amount_cents").first().alias("first_amount"),
+    first_deposit = (
+        executed.filter(pl.col("kind") == "deposit")
+        .group_by("login", "server")
+        .agg(
+            pl.col("executed_at").min().dt.epoch("s").alias("funded_at"),
+            pl.col("amount_cents").first().alias("first_amount"),
+        )
     )
     acc = accounts.join(first_deposit, on=["login", "server"], how="inner").sort("server", "login")
 
@@ -73,7 +79,9 @@ def simulate_accounts(
     counts = rng.poisson(positions_per_day * active_days * appetite / np.exp(0.32))
     idx = np.repeat(np.arange(len(acc)), counts)
     n = len(idx)
-    open_t = np.floor(funded_at[idx] + 600 + rng.random(n) * np.maximum(t_end - funded_at[idx] - 600, 0))
+    open_t = np.floor(
+        funded_at[idx] + 600 + rng.random(n) * np.maximum(t_end - funded_at[idx] - 600, 0)
+    )
     weights = np.array([i.weight for i in INSTRUMENTS])
     inst_idx = rng.choice(len(INSTRUMENTS), size=n, p=weights / weights.sum())
     weekend_ok = np.array([i.weekend for i in INSTRUMENTS])[inst_idx]
@@ -108,7 +116,7 @@ def simulate_accounts(
         m = inst_idx == k
         if not m.any():
             continue
-        scale = 10 ** inst.digits
+        scale = 10**inst.digits
         half_spread = inst.spread_points / 2 / scale
         mid_open = market.mid(inst.symbol, open_t[m])
         mid_close = market.mid(inst.symbol, np.minimum(close_t[m], t_end))
@@ -125,7 +133,9 @@ def simulate_accounts(
             conv = market.conversion(inst.quote, ccy, np.minimum(close_t[mc], t_end))
             rate_profit[mc] = np.round(conv, 8)
             margin_rate[mc] = market.conversion(inst.quote, ccy, open_t[mc])
-            raw_profit = d[sub] * (close_px[mc] - open_px[mc]) * lots_c[mc] / 100 * inst.contract_size
+            raw_profit = (
+                d[sub] * (close_px[mc] - open_px[mc]) * lots_c[mc] / 100 * inst.contract_size
+            )
             profit_c[mc] = np.round(raw_profit * rate_profit[mc] * 100).astype(np.int64)
             if inst.group in ("fx_major", "fx_minor", "metals"):
                 per_side = RAW_COMMISSION_PER_LOT_SIDE[ccy]
@@ -140,57 +150,114 @@ def simulate_accounts(
         ).astype(np.int64)
 
     symbols = pl.Series([i.symbol for i in INSTRUMENTS], dtype=pl.String).gather(inst_idx)
-    positions = pl.DataFrame({
-        "login": acc["login"].gather(idx), "server": acc["server"].gather(idx),
-        "platform": acc["platform"].gather(idx), "account_type": acc["account_type"].gather(idx),
-        "symbol": symbols, "direction": direction, "lots_c": lots_c,
-        "open_time": open_t.astype(np.int64), "close_time": close_t.astype(np.int64),
-        "closed": closed, "open_price": open_px, "close_price": close_px,
-        "profit_c": np.where(closed, profit_c, 0), "swap_c": np.where(closed, swap_c, 0),
-        "commission_side_c": comm_side_c, "rate_profit": rate_profit,
-        "margin_rate": margin_rate, "leverage": leverage,
-    }).sort("server", "open_time", "login").with_row_index("position_seq")
+    positions = (
+        pl.DataFrame(
+            {
+                "login": acc["login"].gather(idx),
+                "server": acc["server"].gather(idx),
+                "platform": acc["platform"].gather(idx),
+                "account_type": acc["account_type"].gather(idx),
+                "symbol": symbols,
+                "direction": direction,
+                "lots_c": lots_c,
+                "open_time": open_t.astype(np.int64),
+                "close_time": close_t.astype(np.int64),
+                "closed": closed,
+                "open_price": open_px,
+                "close_price": close_px,
+                "profit_c": np.where(closed, profit_c, 0),
+                "swap_c": np.where(closed, swap_c, 0),
+                "commission_side_c": comm_side_c,
+                "rate_profit": rate_profit,
+                "margin_rate": margin_rate,
+                "leverage": leverage,
+            }
+        )
+        .sort("server", "open_time", "login")
+        .with_row_index("position_seq")
+    )
 
     opens = positions.select(
-        "login", "server", "platform", "symbol", "lots_c", "rate_profit", "position_seq",
-        pl.col("open_time").alias("time"), pl.lit(0).alias("entry"),
+        "login",
+        "server",
+        "platform",
+        "symbol",
+        "lots_c",
+        "rate_profit",
+        "position_seq",
+        pl.col("open_time").alias("time"),
+        pl.lit(0).alias("entry"),
         pl.when(pl.col("direction") > 0).then(0).otherwise(1).alias("action"),
-        pl.col("open_price").alias("price"), pl.lit(0, pl.Int64).alias("profit_c"),
-        pl.lit(0, pl.Int64).alias("swap_c"), pl.col("commission_side_c").alias("commission_c"),
+        pl.col("open_price").alias("price"),
+        pl.lit(0, pl.Int64).alias("profit_c"),
+        pl.lit(0, pl.Int64).alias("swap_c"),
+        pl.col("commission_side_c").alias("commission_c"),
         pl.lit("").alias("comment"),
     )
     closes = positions.filter("closed").select(
-        "login", "server", "platform", "symbol", "lots_c", "rate_profit", "position_seq",
-        pl.col("close_time").alias("time"), pl.lit(1).alias("entry"),
+        "login",
+        "server",
+        "platform",
+        "symbol",
+        "lots_c",
+        "rate_profit",
+        "position_seq",
+        pl.col("close_time").alias("time"),
+        pl.lit(1).alias("entry"),
         pl.when(pl.col("direction") > 0).then(1).otherwise(0).alias("action"),
-        pl.col("close_price").alias("price"), "profit_c", "swap_c",
+        pl.col("close_price").alias("price"),
+        "profit_c",
+        "swap_c",
         pl.col("commission_side_c").alias("commission_c"),
         pl.when(pl.col("profit_c") > 0).then(pl.lit("[tp]")).otherwise(pl.lit("")).alias("comment"),
     )
 
     # Withdrawals are sized from the balance at the moment they are asked for.
     trade_money = pl.concat([opens, closes]).select(
-        "login", "server", "time", (pl.col("profit_c") + pl.col("swap_c") + pl.col("commission_c")).alias("amount_c"))
+        "login",
+        "server",
+        "time",
+        (pl.col("profit_c") + pl.col("swap_c") + pl.col("commission_c")).alias("amount_c"),
+    )
     payments = _size_withdrawals(payments, trade_money)
     posted = payments.filter(
-        (pl.col("status") == "executed") & ~pl.col("payment_id").is_in(list(unposted_payments)))
+        (pl.col("status") == "executed") & ~pl.col("payment_id").is_in(list(unposted_payments))
+    )
     balance_ops = posted.select(
-        "login", "server",
-        pl.col("server").replace_strict(dict(zip(accounts["server"], accounts["platform"], strict=False))).alias("platform"),
-        pl.lit("").alias("symbol"), pl.lit(0, pl.Int64).alias("lots_c"), pl.lit(1.0).alias("rate_profit"),
+        "login",
+        "server",
+        pl.col("server")
+        .replace_strict(dict(zip(accounts["server"], accounts["platform"], strict=False)))
+        .alias("platform"),
+        pl.lit("").alias("symbol"),
+        pl.lit(0, pl.Int64).alias("lots_c"),
+        pl.lit(1.0).alias("rate_profit"),
         pl.lit(None, pl.UInt32).alias("position_seq"),
-        pl.col("executed_at").dt.epoch("s").alias("time"), pl.lit(0).alias("entry"),
-        pl.lit(2).alias("action"), pl.lit(0.0).alias("price"),
-        pl.when(pl.col("kind") == "deposit").then(pl.col("amount_cents"))
-        .otherwise(-pl.col("amount_cents")).alias("profit_c"),
-        pl.lit(0, pl.Int64).alias("swap_c"), pl.lit(0, pl.Int64).alias("commission_c"),
-        pl.format("{} {}", pl.when(pl.col("kind") == "deposit").then(pl.lit("Deposit"))
-                  .otherwise(pl.lit("Withdrawal")), pl.col("payment_id")).alias("comment"),
+        pl.col("executed_at").dt.epoch("s").alias("time"),
+        pl.lit(0).alias("entry"),
+        pl.lit(2).alias("action"),
+        pl.lit(0.0).alias("price"),
+        pl.when(pl.col("kind") == "deposit")
+        .then(pl.col("amount_cents"))
+        .otherwise(-pl.col("amount_cents"))
+        .alias("profit_c"),
+        pl.lit(0, pl.Int64).alias("swap_c"),
+        pl.lit(0, pl.Int64).alias("commission_c"),
+        pl.format(
+            "{} {}",
+            pl.when(pl.col("kind") == "deposit")
+            .then(pl.lit("Deposit"))
+            .otherwise(pl.lit("Withdrawal")),
+            pl.col("payment_id"),
+        ).alias("comment"),
     )
     if adjustments is not None:
-        balance_ops = pl.concat([balance_ops, adjustments.select(balance_ops.columns)],
-                                how="vertical_relaxed")
-    deals = pl.concat([opens, closes, balance_ops], how="vertical_relaxed").sort("server", "time", "login", "entry")
+        balance_ops = pl.concat(
+            [balance_ops, adjustments.select(balance_ops.columns)], how="vertical_relaxed"
+        )
+    deals = pl.concat([opens, closes, balance_ops], how="vertical_relaxed").sort(
+        "server", "time", "login", "entry"
+    )
     daily = daily_reports(deals, positions, acc, market, start, days, server_tz)
     return PlatformActivity(deals=deals, daily=daily, payments=payments)
 
@@ -199,17 +266,35 @@ def _size_withdrawals(payments: pl.DataFrame, trade_money: pl.DataFrame) -> pl.D
     """Give each withdrawal a share of the balance it was asked against; refuse it if too little."""
     if payments.filter(pl.col("kind") == "withdrawal").is_empty():
         return payments
-    events = pl.concat([
-        trade_money,
-        payments.filter((pl.col("kind") == "deposit") & (pl.col("status") == "executed")).select(
-            "login", "server", pl.col("executed_at").dt.epoch("s").alias("time"),
-            pl.col("amount_cents").alias("amount_c")),
-    ]).sort("login", "server", "time").with_columns(
-        pl.col("amount_c").cum_sum().over("login", "server").alias("balance_c"))
-    wd = payments.filter(pl.col("kind") == "withdrawal").with_columns(
-        pl.col("requested_at").dt.epoch("s").alias("time")).sort("login", "server", "time")
-    wd = wd.join_asof(events.select("login", "server", "time", "balance_c"), on="time",
-                      by=["login", "server"], strategy="backward", check_sortedness=False)
+    events = (
+        pl.concat(
+            [
+                trade_money,
+                payments.filter(
+                    (pl.col("kind") == "deposit") & (pl.col("status") == "executed")
+                ).select(
+                    "login",
+                    "server",
+                    pl.col("executed_at").dt.epoch("s").alias("time"),
+                    pl.col("amount_cents").alias("amount_c"),
+                ),
+            ]
+        )
+        .sort("login", "server", "time")
+        .with_columns(pl.col("amount_c").cum_sum().over("login", "server").alias("balance_c"))
+    )
+    wd = (
+        payments.filter(pl.col("kind") == "withdrawal")
+        .with_columns(pl.col("requested_at").dt.epoch("s").alias("time"))
+        .sort("login", "server", "time")
+    )
+    wd = wd.join_asof(
+        events.select("login", "server", "time", "balance_c"),
+        on="time",
+        by=["login", "server"],
+        strategy="backward",
+        check_sortedness=False,
+    )
     amounts, statuses, taken = [], [], {}
     for row in wd.iter_rows(named=True):
         key = (row["login"], row["server"])
@@ -224,17 +309,25 @@ def _size_withdrawals(payments: pl.DataFrame, trade_money: pl.DataFrame) -> pl.D
         statuses.append(status)
     sized = wd.select("payment_id").with_columns(
         pl.Series("amount_cents_sized", amounts, dtype=pl.Int64),
-        pl.Series("status_sized", statuses))
-    return payments.join(sized, on="payment_id", how="left").with_columns(
-        pl.coalesce("amount_cents_sized", "amount_cents").alias("amount_cents"),
-        pl.coalesce("status_sized", "status").alias("status"),
-        pl.when(pl.coalesce("status_sized", "status") == "executed")
-        .then(pl.col("approved_at")).alias("approved_at"),
-        pl.when(pl.coalesce("status_sized", "status") == "executed")
-        .then(pl.col("executed_at")).alias("executed_at"),
-        pl.when(pl.coalesce("status_sized", "status") == "executed")
-        .then(pl.col("approved_by")).alias("approved_by"),
-    ).drop("amount_cents_sized", "status_sized")
+        pl.Series("status_sized", statuses),
+    )
+    return (
+        payments.join(sized, on="payment_id", how="left")
+        .with_columns(
+            pl.coalesce("amount_cents_sized", "amount_cents").alias("amount_cents"),
+            pl.coalesce("status_sized", "status").alias("status"),
+            pl.when(pl.coalesce("status_sized", "status") == "executed")
+            .then(pl.col("approved_at"))
+            .alias("approved_at"),
+            pl.when(pl.coalesce("status_sized", "status") == "executed")
+            .then(pl.col("executed_at"))
+            .alias("executed_at"),
+            pl.when(pl.coalesce("status_sized", "status") == "executed")
+            .then(pl.col("approved_by"))
+            .alias("approved_by"),
+        )
+        .drop("amount_cents_sized", "status_sized")
+    )
 
 
 def daily_reports(
@@ -246,25 +339,50 @@ def daily_reports(
     days: int,
     server_tz: dict[str, str],
 ) -> pl.DataFrame:
-    """End-of-day state per MT5 login: balance from the deals, floating profit and margin from open positions."""
+    """End-of-day state per MT5 login: balance from the deals; floating profit and margin from
+    the positions still open at the day's end."""
     frames = []
     for server, tz in server_tz.items():
         acc = accounts.filter((pl.col("server") == server) & (pl.col("platform") == "MT5"))
         if acc.is_empty():
             continue
         ends = server_day_ends(tz, start, days)
-        day_index = pl.DataFrame({"day_no": np.arange(days, dtype=np.int64), "day_end": ends.astype(np.int64)})
+        day_index = pl.DataFrame(
+            {"day_no": np.arange(days, dtype=np.int64), "day_end": ends.astype(np.int64)}
+        )
         # MT5 reports every account from its registration day on, funded or not.
-        grid = acc.select("login", "group", "currency", "leverage",
-                          pl.col("opened_at").dt.epoch("s").alias("opened")).join(
-            day_index, how="cross").filter(pl.col("day_end") > pl.col("opened"))
+        grid = (
+            acc.select(
+                "login",
+                "group",
+                "currency",
+                "leverage",
+                pl.col("opened_at").dt.epoch("s").alias("opened"),
+            )
+            .join(day_index, how="cross")
+            .filter(pl.col("day_end") > pl.col("opened"))
+        )
         sd = deals.filter(pl.col("server") == server).with_columns(
-            pl.Series("day_no", np.searchsorted(ends, deals.filter(pl.col("server") == server)["time"].to_numpy(), side="right")))
+            pl.Series(
+                "day_no",
+                np.searchsorted(
+                    ends, deals.filter(pl.col("server") == server)["time"].to_numpy(), side="right"
+                ),
+            )
+        )
         per_day = sd.group_by("login", "day_no").agg(
-            pl.when(pl.col("action") <= 1).then(pl.col("profit_c")).otherwise(0).sum().alias("daily_profit_c"),
+            pl.when(pl.col("action") <= 1)
+            .then(pl.col("profit_c"))
+            .otherwise(0)
+            .sum()
+            .alias("daily_profit_c"),
             pl.col("swap_c").sum().alias("daily_storage_c"),
             pl.col("commission_c").sum().alias("daily_commission_c"),
-            pl.when(pl.col("action") == 2).then(pl.col("profit_c")).otherwise(0).sum().alias("daily_balance_c"),
+            pl.when(pl.col("action") == 2)
+            .then(pl.col("profit_c"))
+            .otherwise(0)
+            .sum()
+            .alias("daily_balance_c"),
         )
         # Floating profit and margin of positions open at each day end.
         pos = positions.filter(pl.col("server") == server)
@@ -288,35 +406,81 @@ def daily_reports(
             p = rep[m]
             d = pos["direction"].to_numpy()[p]
             lots = pos["lots_c"].to_numpy()[p] / 100
-            px = np.round(market.mid(inst.symbol, at[m]) - d * inst.spread_points / 2 / 10 ** inst.digits, inst.digits)
-            floating[m] = np.round(d * (px - pos["open_price"].to_numpy()[p]) * lots * inst.contract_size
-                                   * pos["rate_profit"].to_numpy()[p] * 100)
+            px = np.round(
+                market.mid(inst.symbol, at[m]) - d * inst.spread_points / 2 / 10**inst.digits,
+                inst.digits,
+            )
+            floating[m] = np.round(
+                d
+                * (px - pos["open_price"].to_numpy()[p])
+                * lots
+                * inst.contract_size
+                * pos["rate_profit"].to_numpy()[p]
+                * 100
+            )
             nights = np.floor(at[m] / DAY) - np.floor(pos["open_time"].to_numpy()[p] / DAY)
             rate = np.where(d > 0, inst.swap_long, inst.swap_short)
-            storage[m] = np.where(pos["account_type"].to_numpy()[p] == "islamic", 0,
-                                  np.round(nights * rate * lots * 100))
-            margin[m] = np.round(lots * inst.contract_size * pos["open_price"].to_numpy()[p]
-                                 * pos["margin_rate"].to_numpy()[p] / pos["leverage"].to_numpy()[p] * 100)
-        open_state = pl.DataFrame({
-            "login": pos["login"].to_numpy()[rep], "day_no": day_no.astype(np.int64),
-            "floating_c": floating, "floating_storage_c": storage, "margin_c": margin,
-        }).group_by("login", "day_no").sum()
+            storage[m] = np.where(
+                pos["account_type"].to_numpy()[p] == "islamic",
+                0,
+                np.round(nights * rate * lots * 100),
+            )
+            margin[m] = np.round(
+                lots
+                * inst.contract_size
+                * pos["open_price"].to_numpy()[p]
+                * pos["margin_rate"].to_numpy()[p]
+                / pos["leverage"].to_numpy()[p]
+                * 100
+            )
+        open_state = (
+            pl.DataFrame(
+                {
+                    "login": pos["login"].to_numpy()[rep],
+                    "day_no": day_no.astype(np.int64),
+                    "floating_c": floating,
+                    "floating_storage_c": storage,
+                    "margin_c": margin,
+                }
+            )
+            .group_by("login", "day_no")
+            .sum()
+        )
         report = (
             grid.join(per_day, on=["login", "day_no"], how="left")
             .join(open_state, on=["login", "day_no"], how="left")
             .fill_null(0)
             .sort("login", "day_no")
             .with_columns(
-                (pl.col("daily_profit_c") + pl.col("daily_storage_c") + pl.col("daily_commission_c")
-                 + pl.col("daily_balance_c")).cum_sum().over("login").alias("balance_c"))
+                (
+                    pl.col("daily_profit_c")
+                    + pl.col("daily_storage_c")
+                    + pl.col("daily_commission_c")
+                    + pl.col("daily_balance_c")
+                )
+                .cum_sum()
+                .over("login")
+                .alias("balance_c")
+            )
             .with_columns(
-                (pl.col("balance_c") - pl.col("daily_profit_c") - pl.col("daily_storage_c")
-                 - pl.col("daily_commission_c") - pl.col("daily_balance_c")).alias("balance_prev_c"),
+                (
+                    pl.col("balance_c")
+                    - pl.col("daily_profit_c")
+                    - pl.col("daily_storage_c")
+                    - pl.col("daily_commission_c")
+                    - pl.col("daily_balance_c")
+                ).alias("balance_prev_c"),
                 pl.lit(0, pl.Int64).alias("credit_c"),
-                pl.lit(server).alias("server"))
+                pl.lit(server).alias("server"),
+            )
             .with_columns(
-                (pl.col("balance_c") + pl.col("credit_c") + pl.col("floating_c")
-                 + pl.col("floating_storage_c")).alias("equity_c"))
+                (
+                    pl.col("balance_c")
+                    + pl.col("credit_c")
+                    + pl.col("floating_c")
+                    + pl.col("floating_storage_c")
+                ).alias("equity_c")
+            )
         )
         frames.append(report)
     return pl.concat(frames) if frames else pl.DataFrame()

@@ -42,10 +42,48 @@ CAMPAIGNS = (
     ("CMP05", "fxaffiliates", "affiliate", "aff-network", "affiliate"),
     ("CMP06", "cryptoaff", "affiliate", "crypto-cfd", "affiliate"),
 )
-FIRST_NAMES = ("Anna", "Luca", "Marie", "Jonas", "Sofia", "Omar", "Mei", "Carlos", "Eva", "Piotr",
-               "Aisha", "Tom", "Nina", "Rafael", "Lena", "Ahmed", "Chloe", "Kai", "Zara", "Ivan")
-LAST_NAMES = ("Muller", "Rossi", "Dubois", "Garcia", "Kowalski", "Smith", "Tan", "Silva", "Haddad",
-              "Novak", "Schmidt", "Moreau", "Lopez", "Nguyen", "Khan", "Meyer", "Costa", "Ali")
+FIRST_NAMES = (
+    "Anna",
+    "Luca",
+    "Marie",
+    "Jonas",
+    "Sofia",
+    "Omar",
+    "Mei",
+    "Carlos",
+    "Eva",
+    "Piotr",
+    "Aisha",
+    "Tom",
+    "Nina",
+    "Rafael",
+    "Lena",
+    "Ahmed",
+    "Chloe",
+    "Kai",
+    "Zara",
+    "Ivan",
+)
+LAST_NAMES = (
+    "Muller",
+    "Rossi",
+    "Dubois",
+    "Garcia",
+    "Kowalski",
+    "Smith",
+    "Tan",
+    "Silva",
+    "Haddad",
+    "Novak",
+    "Schmidt",
+    "Moreau",
+    "Lopez",
+    "Nguyen",
+    "Khan",
+    "Meyer",
+    "Costa",
+    "Ali",
+)
 # Platform servers: name, platform, server time zone, first login, share of new accounts.
 SERVERS = (
     ("FXCRM-MT5-Live1", "MT5", "Europe/Athens", 5_100_000, 0.45),
@@ -77,9 +115,19 @@ class World:
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
             name: getattr(self, name)
-            for name in ("teams", "agents", "campaigns", "partners", "leads", "lead_activities",
-                         "clients", "kyc_documents", "partner_links", "trading_accounts",
-                         "payments")
+            for name in (
+                "teams",
+                "agents",
+                "campaigns",
+                "partners",
+                "leads",
+                "lead_activities",
+                "clients",
+                "kyc_documents",
+                "partner_links",
+                "trading_accounts",
+                "payments",
+            )
         }
 
 
@@ -97,22 +145,32 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
     def at(day_offset: float) -> datetime:
         return min(t0 + timedelta(days=float(day_offset)), end - timedelta(minutes=1))
 
-    teams = pl.DataFrame({"team_id": [f"T{i + 1}" for i in range(len(TEAMS))],
-                          "team_name": list(TEAMS)})
+    teams = pl.DataFrame(
+        {"team_id": [f"T{i + 1}" for i in range(len(TEAMS))], "team_name": list(TEAMS)}
+    )
     agent_rows = []
-    team_languages = {"London": ("en", "pl", "de"), "Limassol": ("fr", "es", "it", "pt"),
-                      "Dubai": ("ar", "en", "th")}
+    team_languages = {
+        "London": ("en", "pl", "de"),
+        "Limassol": ("fr", "es", "it", "pt"),
+        "Dubai": ("ar", "en", "th"),
+    }
     for t, team in enumerate(TEAMS):
         for k in range(4):
             n = len(agent_rows) + 1
-            agent_rows.append({
-                "agent_id": f"AG{n:03d}", "team_id": f"T{t + 1}",
-                "name": f"{FIRST_NAMES[(n * 7) % len(FIRST_NAMES)]} {LAST_NAMES[n % len(LAST_NAMES)]}",
-                "languages": ",".join(team_languages[team][k % 2:] if k else team_languages[team]),
-            })
+            agent_rows.append(
+                {
+                    "agent_id": f"AG{n:03d}",
+                    "team_id": f"T{t + 1}",
+                    "name": f"{FIRST_NAMES[(n * 7) % 20]} {LAST_NAMES[n % len(LAST_NAMES)]}",
+                    "languages": ",".join(
+                        team_languages[team][k % 2 :] if k else team_languages[team]
+                    ),
+                }
+            )
     agents = pl.DataFrame(agent_rows)
     campaigns = pl.DataFrame(
-        CAMPAIGNS, schema=["campaign_id", "utm_source", "utm_medium", "utm_campaign", "source"],
+        CAMPAIGNS,
+        schema=["campaign_id", "utm_source", "utm_medium", "utm_campaign", "source"],
         orient="row",
     )
 
@@ -121,13 +179,17 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
 
     def add_partner(parent: str | None, level: int) -> str:
         pid = f"P{len(partner_rows) + 1:03d}"
-        partner_rows.append({
-            "partner_id": pid, "parent_partner_id": parent, "level": level,
-            "kind": "affiliate" if level == 1 and len(partner_rows) % 4 == 3 else "ib",
-            "name": f"{LAST_NAMES[len(partner_rows) % len(LAST_NAMES)]} Partners {pid}",
-            "referral_code": f"REF{pid[1:]}{'ABCDEFGH'[len(partner_rows) % 8]}",
-            "registered_at": at(-60 + len(partner_rows)),
-        })
+        partner_rows.append(
+            {
+                "partner_id": pid,
+                "parent_partner_id": parent,
+                "level": level,
+                "kind": "affiliate" if level == 1 and len(partner_rows) % 4 == 3 else "ib",
+                "name": f"{LAST_NAMES[len(partner_rows) % len(LAST_NAMES)]} Partners {pid}",
+                "referral_code": f"REF{pid[1:]}{'ABCDEFGH'[len(partner_rows) % 8]}",
+                "registered_at": at(-60 + len(partner_rows)),
+            }
+        )
         return pid
 
     for _ in range(3):
@@ -168,17 +230,28 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
             round_robin += 1
         first, last = FIRST_NAMES[int(rng.integers(20))], LAST_NAMES[int(rng.integers(18))]
         created = at(rng.uniform(0, days * 0.85))
-        lead_rows.append({
-            "lead_id": f"L{i + 1:06d}", "created_at": created, "source": source,
-            "campaign_id": campaign_id, "partner_id": partner_id, "country": country,
-            "language": language, "first_name": first, "last_name": last,
-            "email": f"{first}.{last}.{i + 1}@example.com".lower(),
-            "phone": f"+{30 + i % 60}{7_000_000_000 + i:d}", "owner_agent_id": owner,
-            "assignment_rule": rule,
-        })
+        lead_rows.append(
+            {
+                "lead_id": f"L{i + 1:06d}",
+                "created_at": created,
+                "source": source,
+                "campaign_id": campaign_id,
+                "partner_id": partner_id,
+                "country": country,
+                "language": language,
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first}.{last}.{i + 1}@example.com".lower(),
+                "phone": f"+{30 + i % 60}{7_000_000_000 + i:d}",
+                "owner_agent_id": owner,
+                "assignment_rule": rule,
+            }
+        )
     leads = pl.DataFrame(lead_rows)
     chance = np.array([LEAD_SOURCES[s][1] for s in leads["source"]])
-    converted_idx = np.sort(rng.choice(n_leads, size=n_clients, replace=False, p=chance / chance.sum()))
+    converted_idx = np.sort(
+        rng.choice(n_leads, size=n_clients, replace=False, p=chance / chance.sum())
+    )
     is_converted = np.zeros(n_leads, dtype=bool)
     is_converted[converted_idx] = True
 
@@ -191,23 +264,41 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
         n_act = 0 if never else 1 + int(rng.poisson(2))
         t = contacted
         for a in range(n_act):
-            kind = "call" if a == 0 else _pick(rng, {"call": 0.45, "email": 0.3, "sms": 0.1,
-                                                       "meeting": 0.05, "note": 0.1})
-            activity_rows.append({
-                "activity_id": f"A{len(activity_rows) + 1:07d}", "lead_id": row["lead_id"],
-                "agent_id": row["owner_agent_id"], "kind": kind, "occurred_at": min(t, end),
-                "outcome": _pick(rng, {"reached": 0.6, "no_answer": 0.3, "callback": 0.1}),
-                "follow_up_due_at": min(t + timedelta(days=2), end),
-                "follow_up_done_at": (min(t + timedelta(hours=float(rng.uniform(2, 60))), end)
-                                      if rng.random() < 0.8 else None),
-            })
+            kind = (
+                "call"
+                if a == 0
+                else _pick(
+                    rng, {"call": 0.45, "email": 0.3, "sms": 0.1, "meeting": 0.05, "note": 0.1}
+                )
+            )
+            activity_rows.append(
+                {
+                    "activity_id": f"A{len(activity_rows) + 1:07d}",
+                    "lead_id": row["lead_id"],
+                    "agent_id": row["owner_agent_id"],
+                    "kind": kind,
+                    "occurred_at": min(t, end),
+                    "outcome": _pick(rng, {"reached": 0.6, "no_answer": 0.3, "callback": 0.1}),
+                    "follow_up_due_at": min(t + timedelta(days=2), end),
+                    "follow_up_done_at": (
+                        min(t + timedelta(hours=float(rng.uniform(2, 60))), end)
+                        if rng.random() < 0.8
+                        else None
+                    ),
+                }
+            )
             t += timedelta(hours=float(rng.uniform(4, 72)))
         if is_converted[i]:
             statuses.append("converted")
             converted_at.append(min(t, end - timedelta(hours=2)))
         else:
-            statuses.append("new" if never else _pick(
-                rng, {"contacted": 0.3, "qualified": 0.15, "lost": 0.35, "unqualified": 0.2}))
+            statuses.append(
+                "new"
+                if never
+                else _pick(
+                    rng, {"contacted": 0.3, "qualified": 0.15, "lost": 0.35, "unqualified": 0.2}
+                )
+            )
             converted_at.append(None)
     leads = leads.with_columns(
         pl.Series("status", statuses),
@@ -218,8 +309,13 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
     client_rows, doc_rows, link_rows, account_rows, payment_rows = [], [], [], [], []
     next_login = {s[0]: s[3] for s in SERVERS}
     server_w = {s[0]: s[4] for s in SERVERS}
-    kyc_outcome_w = {"approved": 0.86, "rejected": 0.03, "more_info_required": 0.04,
-                     "under_review": 0.03, "documents_pending": 0.04}
+    kyc_outcome_w = {
+        "approved": 0.86,
+        "rejected": 0.03,
+        "more_info_required": 0.04,
+        "under_review": 0.03,
+        "documents_pending": 0.04,
+    }
     for n, i in enumerate(converted_idx):
         lead = lead_rows[i]
         cid = f"C{n + 1:06d}"
@@ -232,40 +328,72 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
         approved_at = reviewed if outcome == "approved" and reviewed < end else None
         if outcome == "approved" and approved_at is None:
             outcome = "under_review"
-        for doc_type in ("passport" if rng.random() < 0.7 else "national_id", "proof_of_address",
-                         "selfie"):
+        for doc_type in (
+            "passport" if rng.random() < 0.7 else "national_id",
+            "proof_of_address",
+            "selfie",
+        ):
             if outcome == "documents_pending" and doc_type != "selfie":
                 continue
-            status = {"approved": "accepted", "rejected": "rejected",
-                      "more_info_required": "rejected" if doc_type == "proof_of_address"
-                      else "accepted"}.get(outcome, "uploaded")
-            doc_rows.append({
-                "document_id": f"D{len(doc_rows) + 1:07d}", "client_id": cid,
-                "document_type": doc_type, "uploaded_at": min(uploaded, end), "status": status,
-                "reviewed_at": reviewed if status != "uploaded" and reviewed < end else None,
-                "rejection_reason": ("document unreadable" if status == "rejected" else None),
-                "expires_on": (registered + timedelta(days=int(rng.integers(200, 3000)))).date()
-                if doc_type in ("passport", "national_id") else None,
-            })
-        client_rows.append({
-            "client_id": cid, "lead_id": lead["lead_id"], "registered_at": registered,
-            "first_name": lead["first_name"], "last_name": lead["last_name"],
-            "email": lead["email"], "country": country, "category": category,
-            "risk_level": _pick(rng, {"low": 0.6, "medium": 0.32, "high": 0.08}),
-            "appropriateness_score": int(rng.integers(40, 101)),
-            "kyc_status": outcome, "kyc_approved_at": approved_at,
-            "account_status": "active" if approved_at else "pending",
-        })
+            status = {
+                "approved": "accepted",
+                "rejected": "rejected",
+                "more_info_required": "rejected" if doc_type == "proof_of_address" else "accepted",
+            }.get(outcome, "uploaded")
+            doc_rows.append(
+                {
+                    "document_id": f"D{len(doc_rows) + 1:07d}",
+                    "client_id": cid,
+                    "document_type": doc_type,
+                    "uploaded_at": min(uploaded, end),
+                    "status": status,
+                    "reviewed_at": reviewed if status != "uploaded" and reviewed < end else None,
+                    "rejection_reason": ("document unreadable" if status == "rejected" else None),
+                    "expires_on": (registered + timedelta(days=int(rng.integers(200, 3000)))).date()
+                    if doc_type in ("passport", "national_id")
+                    else None,
+                }
+            )
+        client_rows.append(
+            {
+                "client_id": cid,
+                "lead_id": lead["lead_id"],
+                "registered_at": registered,
+                "first_name": lead["first_name"],
+                "last_name": lead["last_name"],
+                "email": lead["email"],
+                "country": country,
+                "category": category,
+                "risk_level": _pick(rng, {"low": 0.6, "medium": 0.32, "high": 0.08}),
+                "appropriateness_score": int(rng.integers(40, 101)),
+                "kyc_status": outcome,
+                "kyc_approved_at": approved_at,
+                "account_status": "active" if approved_at else "pending",
+            }
+        )
         # Partner: the referring partner, or one attached by hand; a few move later.
         partner = lead["partner_id"] or (
-            partner_ids[int(rng.integers(len(partner_ids)))] if rng.random() < 0.25 else None)
+            partner_ids[int(rng.integers(len(partner_ids)))] if rng.random() < 0.25 else None
+        )
         if partner:
-            link_rows.append({"client_id": cid, "partner_id": partner, "effective_from": registered,
-                              "attached_by": "referral_code" if lead["partner_id"] else "manual"})
+            link_rows.append(
+                {
+                    "client_id": cid,
+                    "partner_id": partner,
+                    "effective_from": registered,
+                    "attached_by": "referral_code" if lead["partner_id"] else "manual",
+                }
+            )
             if rng.random() < 0.05 and registered < end - timedelta(days=10):
                 moved = registered + timedelta(days=float(rng.uniform(5, (end - registered).days)))
-                link_rows.append({"client_id": cid, "effective_from": moved, "attached_by": "move",
-                                  "partner_id": partner_ids[int(rng.integers(len(partner_ids)))]})
+                link_rows.append(
+                    {
+                        "client_id": cid,
+                        "effective_from": moved,
+                        "attached_by": "move",
+                        "partner_id": partner_ids[int(rng.integers(len(partner_ids)))],
+                    }
+                )
         if approved_at is None:
             continue
         islamic_share = COUNTRIES[country][3]
@@ -278,13 +406,21 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
             acct_type = "islamic" if rng.random() < islamic_share else _pick(rng, ACCOUNT_TYPES)
             leverage = 30 if category == "retail" else int(rng.choice([100, 200, 500]))
             opened = approved_at + timedelta(minutes=5 + 60 * k)
-            account_rows.append({
-                "account_id": f"TA{len(account_rows) + 1:06d}", "client_id": cid,
-                "platform": platform, "server": server, "login": login,
-                "group": f"real\\{category}\\{currency.lower()}-{GROUP_SUFFIX[acct_type]}",
-                "currency": currency, "leverage": leverage, "account_type": acct_type,
-                "opened_at": opened, "status": "active",
-            })
+            account_rows.append(
+                {
+                    "account_id": f"TA{len(account_rows) + 1:06d}",
+                    "client_id": cid,
+                    "platform": platform,
+                    "server": server,
+                    "login": login,
+                    "group": f"real\\{category}\\{currency.lower()}-{GROUP_SUFFIX[acct_type]}",
+                    "currency": currency,
+                    "leverage": leverage,
+                    "account_type": acct_type,
+                    "opened_at": opened,
+                    "status": "active",
+                }
+            )
             if rng.random() > 0.82 or opened > end - timedelta(hours=6):
                 continue  # never funded
             # Deposits: a first one, then a few top-ups; withdrawals are sized later, from balance.
@@ -296,39 +432,67 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                 if t >= end:
                     break
                 kind = "deposit" if p <= n_topups else "withdrawal"
-                status = _pick(rng, {"executed": 0.9, "rejected": 0.05, "cancelled": 0.05}) \
-                    if p else "executed"
-                payment_rows.append({
-                    "payment_id": f"PAY{len(payment_rows) + 1:07d}", "client_id": cid,
-                    "account_id": account_rows[-1]["account_id"], "login": login,
-                    "server": server, "kind": kind,
-                    "method": _pick(rng, {"card": 0.5, "bank_wire": 0.25, "e_wallet": 0.17,
-                                          "crypto": 0.08}),
-                    "amount_cents": amount if kind == "deposit" else 0,
-                    "currency": currency, "fee_cents": 0,
-                    "requested_at": t, "status": status,
-                    "approved_at": t + timedelta(minutes=20) if status == "executed" else None,
-                    "executed_at": t + timedelta(minutes=35) if status == "executed" else None,
-                    "requested_by": "client" if kind == "deposit" else "client",
-                    "approved_by": f"FIN{1 + len(payment_rows) % 3:02d}" if status == "executed"
-                    else None,
-                    "provider_reference": f"PSP-{seed}-{len(payment_rows) + 1:08d}",
-                })
+                status = (
+                    _pick(rng, {"executed": 0.9, "rejected": 0.05, "cancelled": 0.05})
+                    if p
+                    else "executed"
+                )
+                payment_rows.append(
+                    {
+                        "payment_id": f"PAY{len(payment_rows) + 1:07d}",
+                        "client_id": cid,
+                        "account_id": account_rows[-1]["account_id"],
+                        "login": login,
+                        "server": server,
+                        "kind": kind,
+                        "method": _pick(
+                            rng, {"card": 0.5, "bank_wire": 0.25, "e_wallet": 0.17, "crypto": 0.08}
+                        ),
+                        "amount_cents": amount if kind == "deposit" else 0,
+                        "currency": currency,
+                        "fee_cents": 0,
+                        "requested_at": t,
+                        "status": status,
+                        "approved_at": t + timedelta(minutes=20) if status == "executed" else None,
+                        "executed_at": t + timedelta(minutes=35) if status == "executed" else None,
+                        "requested_by": "client",
+                        "approved_by": f"FIN{1 + len(payment_rows) % 3:02d}"
+                        if status == "executed"
+                        else None,
+                        "provider_reference": f"PSP-{seed}-{len(payment_rows) + 1:08d}",
+                    }
+                )
                 t += timedelta(days=float(rng.exponential(12)))
                 amount = max(int(round(float(rng.lognormal(6.8, 0.9)), -1)) * 100, 50_00)
 
     ts = pl.Datetime("us", "UTC")
     return World(
-        start=start, days=days, teams=teams, agents=agents, campaigns=campaigns,
-        partners=partners, leads=leads,
-        lead_activities=pl.DataFrame(activity_rows, schema_overrides={
-            "occurred_at": ts, "follow_up_due_at": ts, "follow_up_done_at": ts}),
+        start=start,
+        days=days,
+        teams=teams,
+        agents=agents,
+        campaigns=campaigns,
+        partners=partners,
+        leads=leads,
+        lead_activities=pl.DataFrame(
+            activity_rows,
+            schema_overrides={"occurred_at": ts, "follow_up_due_at": ts, "follow_up_done_at": ts},
+        ),
         clients=pl.DataFrame(client_rows, schema_overrides={"kyc_approved_at": ts}),
-        kyc_documents=pl.DataFrame(doc_rows, schema_overrides={
-            "reviewed_at": ts, "expires_on": pl.Date, "rejection_reason": pl.String}),
+        kyc_documents=pl.DataFrame(
+            doc_rows,
+            schema_overrides={
+                "reviewed_at": ts,
+                "expires_on": pl.Date,
+                "rejection_reason": pl.String,
+            },
+        ),
         partner_links=pl.DataFrame(link_rows).select(
-            "client_id", "partner_id", "effective_from", "attached_by"),
+            "client_id", "partner_id", "effective_from", "attached_by"
+        ),
         trading_accounts=pl.DataFrame(account_rows),
-        payments=pl.DataFrame(payment_rows, schema_overrides={
-            "approved_at": ts, "executed_at": ts, "approved_by": pl.String}),
+        payments=pl.DataFrame(
+            payment_rows,
+            schema_overrides={"approved_at": ts, "executed_at": ts, "approved_by": pl.String},
+        ),
     )

@@ -14,15 +14,15 @@ symbols as (
 mapped as (
     select
         deals.*,
-        {{ fxcrm.canonical_symbol('deals.raw_symbol') }} as canonical_symbol
+        {{ canonical_symbol('deals.raw_symbol') }} as canonical_symbol
     from deals
 ),
 
 final as (
     select
         mapped.*,
-        coalesce(symbols.symbol_group, 'unmapped') as symbol_group,
         symbols.quote_currency,
+        coalesce(symbols.symbol_group, 'unmapped') as symbol_group,
         coalesce(symbols.contract_size, mapped.contract_size) as instrument_contract_size
     from mapped
     left join symbols on mapped.canonical_symbol = symbols.canonical_symbol

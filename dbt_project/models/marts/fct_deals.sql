@@ -47,8 +47,8 @@ converted as (
     from deals
     left join rates
         on
-            rates.currency = deals.quote_currency
-            and rates.rate_date = cast(deals.deal_time_utc as date)
+            deals.quote_currency = rates.currency
+            and cast(deals.deal_time_utc as date) = rates.rate_date
 )
 
 select * from converted

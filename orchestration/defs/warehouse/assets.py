@@ -1,6 +1,5 @@
 """dbt models as Dagster assets; dbt sources are the raw feed assets, so lineage is one graph."""
 
-
 import os
 from collections.abc import Mapping
 from typing import Any

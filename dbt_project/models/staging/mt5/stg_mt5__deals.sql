@@ -16,8 +16,8 @@ renamed as (
         deals.order_ticket,
         deals.position_id,
         deals.login,
-        {{ fxcrm.server_time_to_utc('deals.time', 'servers.time_zone') }} as deal_time_utc,
-        {{ fxcrm.epoch_to_timestamp('deals.time') }} as deal_time_server,
+        {{ server_time_to_utc('deals.time', 'servers.time_zone') }} as deal_time_utc,
+        {{ epoch_to_timestamp('deals.time') }} as deal_time_server,
         deals.action,
         case deals.action
             when 0 then 'buy'

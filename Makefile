@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+# uv comes from PyPI and runs as `python3 -m uv`, so nothing has to be on PATH but Python.
+
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: install run test lint browser bench clean
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen
+
+## Simulate the demo brokerage, build every asset, start Dagster (3000) and Streamlit (8501).
+run: install
+	$(UV) run fxcrm demo
+
+## Lint and run the whole test suite (headless Chromium included).
+test: install browser lint
+	$(UV) run pytest
+
+lint:
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	cd dbt_project && $(UV) run sqlfluff lint models tests
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
+browser:
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+bench: install
+	$(UV) run python benchmarks/pipeline.py --deals 100000 1000000
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs
