@@ -32,7 +32,9 @@ class Feed:
     columns: dict[str, tuple[str, pl.DataType]]  # warehouse column -> (source field, type)
     schema: pa.DataFrameSchema
     read: Callable[[Path], pl.DataFrame]  # every source field as a string
-    context: Callable[[Path], dict[str, str]] = lambda _path: {}  # constants from the file's place
+    # Columns whose value comes from where the file landed (e.g. the server), not from its rows.
+    context_columns: tuple[str, ...] = ()
+    context: Callable[[Path], dict[str, str]] = lambda _path: {}
 
     @property
     def raw_table(self) -> str:
@@ -70,7 +72,7 @@ def _duckdb_type(dtype: pl.DataType) -> str:
 def ensure_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
-    context_cols = "".join(f"{c} VARCHAR NOT NULL, " for c in feed.context(Path("x/x/x/x/x")))
+    context_cols = "".join(f"{c} VARCHAR NOT NULL, " for c in feed.context_columns)
     typed_cols = ", ".join(f'"{c}" {_duckdb_type(t)}' for c, (_s, t) in feed.columns.items())
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {feed.raw_table} ({context_cols}{typed_cols}, {LINEAGE_DDL})"

@@ -123,6 +123,7 @@ MT5_DEALS = Feed(
     columns=MT5_DEAL_COLUMNS,
     schema=MT5_DEAL_CONTRACT,
     read=read_mt5_web_api,
+    context_columns=("server",),
     context=server_from_landing_path,
 )
 FX_RATES = Feed(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -25,14 +26,27 @@ STREAMLIT_PORT = 8501
 
 def _settings() -> Settings:
     """Resolve paths once and export them, so dbt, Dagster and Streamlit agree on every path."""
-    import os
-
     settings = Settings.from_env()
     settings.ensure_dirs()
     os.environ.update(settings.as_env())
     instance_config = settings.dagster_home / "dagster.yaml"
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", instance_config)
     return settings
+
+
+def streamlit_command(port: int) -> list[str]:
+    """The Streamlit app on `port`, run from the project root."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboards/app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+    ]
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -91,8 +105,6 @@ def materialize(_args: argparse.Namespace | None = None) -> int:
 
 
 def serve(_args: argparse.Namespace | None = None) -> int:
-    import os
-
     settings = _settings()
     from orchestration.resources import prepare_dbt_manifest
 
@@ -115,23 +127,7 @@ def serve(_args: argparse.Namespace | None = None) -> int:
             env=env,
             cwd=PROJECT_ROOT,
         ),
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboards/app.py",
-                "--server.port",
-                str(STREAMLIT_PORT),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            env=env,
-            cwd=PROJECT_ROOT,
-        ),
+        subprocess.Popen(streamlit_command(STREAMLIT_PORT), env=env, cwd=PROJECT_ROOT),
     ]
     print(
         f"\n  Dagster UI:    http://localhost:{DAGSTER_PORT}\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from conftest import env_for
 
 from ingest.settings import PROJECT_ROOT
+from orchestration.cli import streamlit_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -47,19 +47,7 @@ def running_app(built_platform, tmp_path):
     port = _free_port()
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboards/app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        streamlit_command(port),
         cwd=PROJECT_ROOT,
         env=env_for(built_platform),
         stdout=log,

@@ -60,30 +60,29 @@ b.metric("Notional (USD)", f"{rows['notional_usd'].sum():,.0f}")
 c.metric("Deals", f"{rows['deals'].sum():,}")
 d.metric("Trading logins", f"{rows['login'].n_unique():,}")
 
-measure = st.segmented_control(
-    "Measure",
-    ["lots", "notional_usd"],
-    default="lots",
-    format_func=lambda m: "Lots" if m == "lots" else "Notional (USD)",
-)
+measure = (
+    st.segmented_control(
+        "Measure",
+        ["lots", "notional_usd"],
+        default="lots",
+        format_func=lambda m: "Lots" if m == "lots" else "Notional (USD)",
+    )
+    or "lots"
+)  # a second click on the chosen button clears it
 chart = (
     # Vega-Lite draws numbers, not decimals: cast for the drawing only; figures stay exact above.
     alt.Chart(
-        rows.select(
-            "trade_date", "symbol_group", pl.col(measure or "lots").cast(pl.Float64)
-        ).to_pandas()
+        rows.select("trade_date", "symbol_group", pl.col(measure).cast(pl.Float64)).to_pandas()
     )
     .mark_bar()
     .encode(
         x=alt.X("trade_date:T", title="Trade date (UTC)"),
-        y=alt.Y(
-            f"sum({measure or 'lots'}):Q", title="Lots" if measure != "notional_usd" else "USD"
-        ),
+        y=alt.Y(f"sum({measure}):Q", title="Lots" if measure != "notional_usd" else "USD"),
         color=alt.Color("symbol_group:N", title="Symbol group"),
         tooltip=[
             "trade_date:T",
             "symbol_group:N",
-            alt.Tooltip(f"sum({measure or 'lots'}):Q", format=",.2f"),
+            alt.Tooltip(f"sum({measure}):Q", format=",.2f"),
         ],
     )
 )

@@ -124,13 +124,22 @@ def mt5_deal_rows(
     )
 
 
-def write_mt5_deals(root: Path, server: str, part: int, rows: pl.DataFrame) -> list[Path]:
+def _write_days(rows: pl.DataFrame, folder: Path, kind: str, part: int, ext: str) -> list[Path]:
+    """One file per server day (`<kind>_<YYYYMMDD>_p<part>.<ext>`), as a nightly export."""
     written = []
     for (day,), frame in rows.group_by("server_day", maintain_order=True):
-        path = root / "mt5" / server / "deals" / f"deals_{day:%Y%m%d}_p{part:03d}.json"
-        _write_web_api(path, frame.drop("server_day"))
+        path = folder / f"{kind}_{day:%Y%m%d}_p{part:03d}.{ext}"
+        if ext == "json":
+            _write_web_api(path, frame.drop("server_day"))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frame.drop("server_day").write_csv(path)
         written.append(path)
     return written
+
+
+def write_mt5_deals(root: Path, server: str, part: int, rows: pl.DataFrame) -> list[Path]:
+    return _write_days(rows, root / "mt5" / server / "deals", "deals", part, "json")
 
 
 def write_mt5_users(root: Path, server: str, part: int, accounts: pl.DataFrame, tz: str) -> Path:
@@ -177,12 +186,7 @@ def write_mt5_daily(
         money(pl.col("daily_balance_c")).alias("DailyBalance"),
         pl.from_epoch(pl.col("server_day_end") - 1, "s").dt.date().alias("server_day"),
     )
-    written = []
-    for (day,), frame in out.group_by("server_day", maintain_order=True):
-        path = root / "mt5" / server / "daily" / f"daily_{day:%Y%m%d}_p{part:03d}.json"
-        _write_web_api(path, frame.drop("server_day"))
-        written.append(path)
-    return written
+    return _write_days(out, root / "mt5" / server / "daily", "daily", part, "json")
 
 
 def write_mt4_trades(
@@ -252,10 +256,4 @@ def write_mt4_trades(
         .with_columns(pl.from_epoch("close_time", "s").dt.date().alias("server_day"))
         .sort("close_time", "order")
     )
-    written = []
-    for (day,), frame in rows.group_by("server_day", maintain_order=True):
-        path = root / "mt4" / server / "trades" / f"trades_{day:%Y%m%d}_p{part:03d}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.drop("server_day").write_csv(path)
-        written.append(path)
-    return written
+    return _write_days(rows, root / "mt4" / server / "trades", "trades", part, "csv")

@@ -132,7 +132,6 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
         all_payments.append(activity.payments)
         _write_part(config, landing, part, part_accounts, activity, server_tz, faults, out)
 
-    ts = pl.Datetime("us", "UTC")
     payments = pl.concat(all_payments).sort("payment_id")
     crm = world.tables() | {"payments": payments}
     (landing / "crm").mkdir(parents=True, exist_ok=True)
@@ -140,7 +139,6 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
         path = landing / "crm" / f"{name}.csv"
         frame.with_columns(pl.col(pl.Datetime).dt.cast_time_unit("ms")).write_csv(path)
         out.files.append(path)
-    del ts
     (landing / "market").mkdir(parents=True, exist_ok=True)
     rates_path = landing / "market" / "fx_rates.csv"
     market.daily_fx_rates(config.days).write_csv(rates_path)

@@ -177,40 +177,7 @@ def simulate_accounts(
         .with_row_index("position_seq")
     )
 
-    opens = positions.select(
-        "login",
-        "server",
-        "platform",
-        "symbol",
-        "lots_c",
-        "rate_profit",
-        "position_seq",
-        pl.col("open_time").alias("time"),
-        pl.lit(0).alias("entry"),
-        pl.when(pl.col("direction") > 0).then(0).otherwise(1).alias("action"),
-        pl.col("open_price").alias("price"),
-        pl.lit(0, pl.Int64).alias("profit_c"),
-        pl.lit(0, pl.Int64).alias("swap_c"),
-        pl.col("commission_side_c").alias("commission_c"),
-        pl.lit("").alias("comment"),
-    )
-    closes = positions.filter("closed").select(
-        "login",
-        "server",
-        "platform",
-        "symbol",
-        "lots_c",
-        "rate_profit",
-        "position_seq",
-        pl.col("close_time").alias("time"),
-        pl.lit(1).alias("entry"),
-        pl.when(pl.col("direction") > 0).then(1).otherwise(0).alias("action"),
-        pl.col("close_price").alias("price"),
-        "profit_c",
-        "swap_c",
-        pl.col("commission_side_c").alias("commission_c"),
-        pl.when(pl.col("profit_c") > 0).then(pl.lit("[tp]")).otherwise(pl.lit("")).alias("comment"),
-    )
+    opens, closes = _deals_of(positions, closing=False), _deals_of(positions, closing=True)
 
     # Withdrawals are sized from the balance at the moment they are asked for.
     trade_money = pl.concat([opens, closes]).select(
@@ -260,6 +227,32 @@ def simulate_accounts(
     )
     daily = daily_reports(deals, positions, acc, market, start, days, server_tz)
     return PlatformActivity(deals=deals, daily=daily, payments=payments)
+
+
+def _deals_of(positions: pl.DataFrame, closing: bool) -> pl.DataFrame:
+    """Each position's opening deal (on its own side) or closing deal (on the opposite side)."""
+    rows = positions.filter("closed") if closing else positions
+    at = "close" if closing else "open"
+    return rows.select(
+        "login",
+        "server",
+        "platform",
+        "symbol",
+        "lots_c",
+        "rate_profit",
+        "position_seq",
+        pl.col(f"{at}_time").alias("time"),
+        pl.lit(int(closing)).alias("entry"),
+        pl.when((pl.col("direction") > 0) != closing).then(0).otherwise(1).alias("action"),
+        pl.col(f"{at}_price").alias("price"),
+        (pl.col("profit_c") if closing else pl.lit(0, pl.Int64)).alias("profit_c"),
+        (pl.col("swap_c") if closing else pl.lit(0, pl.Int64)).alias("swap_c"),
+        pl.col("commission_side_c").alias("commission_c"),
+        pl.when(pl.lit(closing) & (pl.col("profit_c") > 0))
+        .then(pl.lit("[tp]"))
+        .otherwise(pl.lit(""))
+        .alias("comment"),
+    )
 
 
 def _size_withdrawals(payments: pl.DataFrame, trade_money: pl.DataFrame) -> pl.DataFrame:
