@@ -104,34 +104,24 @@ def materialize(_args: argparse.Namespace | None = None) -> int:
     return 0
 
 
-def serve(_args: argparse.Namespace | None = None) -> int:
+def serve(args: argparse.Namespace) -> int:
     settings = _settings()
     from orchestration.resources import prepare_dbt_manifest
 
     prepare_dbt_manifest()
     env = {**os.environ, **settings.as_env()}
     processes = [
+        # `dagster dev` reads the module and the location name ("fxcrm") from pyproject.toml.
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dagster",
-                "dev",
-                "-m",
-                "orchestration.definitions",
-                "-h",
-                "0.0.0.0",
-                "-p",
-                str(DAGSTER_PORT),
-            ],
+            [sys.executable, "-m", "dagster", "dev", "-h", "0.0.0.0", "-p", str(args.dagster_port)],
             env=env,
             cwd=PROJECT_ROOT,
         ),
-        subprocess.Popen(streamlit_command(STREAMLIT_PORT), env=env, cwd=PROJECT_ROOT),
+        subprocess.Popen(streamlit_command(args.streamlit_port), env=env, cwd=PROJECT_ROOT),
     ]
     print(
-        f"\n  Dagster UI:    http://localhost:{DAGSTER_PORT}\n"
-        f"  Streamlit app: http://localhost:{STREAMLIT_PORT}\n"
+        f"\n  Dagster UI:    http://localhost:{args.dagster_port}\n"
+        f"  Streamlit app: http://localhost:{args.streamlit_port}\n"
         f"  Log-ins: none yet; the dashboards are open to anyone on this machine.\n"
         f"  Data:          {settings.data_dir}\n  Stop with Ctrl-C.\n",
         flush=True,
@@ -197,11 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=simulate)
     sub.add_parser("materialize", help="build every asset").set_defaults(func=materialize)
-    sub.add_parser("serve", help="start the Dagster UI and the Streamlit app").set_defaults(
-        func=serve
-    )
+
+    def server_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--dagster-port", type=int, default=DAGSTER_PORT)
+        p.add_argument("--streamlit-port", type=int, default=STREAMLIT_PORT)
+
+    p = sub.add_parser("serve", help="start the Dagster UI and the Streamlit app")
+    server_args(p)
+    p.set_defaults(func=serve)
     p = sub.add_parser("demo", help="simulate (with every fault), materialize, serve")
     simulation_args(p)
+    server_args(p)
     p.add_argument("--no-serve", action="store_true", help="stop after materializing")
     p.set_defaults(func=demo)
     args = parser.parse_args(argv)

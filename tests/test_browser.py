@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -13,7 +15,6 @@ import pytest
 from conftest import env_for
 
 from ingest.settings import PROJECT_ROOT
-from orchestration.cli import streamlit_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -42,42 +43,74 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def running_app(built_platform, tmp_path):
-    port = _free_port()
-    log = (tmp_path / "streamlit.log").open("w")
+def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: int = 120) -> bytes:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{url} never answered:\n{log.read_text()[-4000:]}") from None
+            time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def running_system(built_platform, tmp_path_factory):
+    """`fxcrm serve` on free ports, over the built platform: (Dagster URL, Streamlit URL)."""
+    dagster_port, streamlit_port = _free_port(), _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
     process = subprocess.Popen(
-        streamlit_command(port),
+        [
+            "fxcrm",
+            "serve",
+            "--dagster-port",
+            str(dagster_port),
+            "--streamlit-port",
+            str(streamlit_port),
+        ],
         cwd=PROJECT_ROOT,
         env=env_for(built_platform),
-        stdout=log,
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    dagster, streamlit = f"http://127.0.0.1:{dagster_port}", f"http://127.0.0.1:{streamlit_port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError((tmp_path / "streamlit.log").read_text()) from None
-                time.sleep(0.5)
-        yield url
+        assert _wait_for(f"{streamlit}/_stcore/health", process, log) == b"ok"
+        _wait_for(f"{dagster}/server_info", process, log)
+        yield dagster, streamlit
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
 
 
-def test_trading_volume_page_draws_its_chart(running_app, tmp_path):
+def test_dagster_ui_serves_the_whole_asset_graph(running_system):
+    query = "{ assetNodes { assetKey { path } repository { location { name } } } }"
+    request = urllib.request.Request(
+        f"{running_system[0]}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        nodes = json.loads(response.read())["data"]["assetNodes"]
+    assert {n["repository"]["location"]["name"] for n in nodes} == {"fxcrm"}
+    assets = {"/".join(n["assetKey"]["path"]) for n in nodes}
+    assert {
+        "raw/mt5_deals",
+        "staging/stg_mt5__deals",
+        "marts/fct_deals",
+        "reporting/rpt_daily_trading_volume",
+        "serving/serving_snapshot",
+    } <= assets
+
+
+def test_trading_volume_page_draws_its_chart(running_system, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(running_app)
+        page.goto(running_system[1])
         expect(page.get_by_role("heading", name="Trading volume")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Data as of")).to_be_visible(timeout=30_000)
         chart = page.locator(
