@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 from ingest.settings import PROJECT_ROOT, Settings
 
@@ -144,6 +145,20 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def inspect_feed(args: argparse.Namespace) -> int:
+    """Detect a platform export's format and summarise it, touching no warehouse."""
+    from ingest.platforms.canonical import summarize
+    from ingest.platforms.detect import parse_export
+
+    try:
+        export = parse_export(Path(args.file))
+    except (OSError, ValueError) as err:
+        print(f"fxcrm feeds inspect: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps({"file": str(args.file), **summarize(export)}, indent=2, default=str))
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     args.faults = "all"
     for step in (simulate, materialize):
@@ -195,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="start the Dagster UI and the Streamlit app")
     server_args(p)
     p.set_defaults(func=serve)
+    feeds = sub.add_parser("feeds", help="platform feed tools").add_subparsers(
+        dest="feeds_command", required=True
+    )
+    p = feeds.add_parser("inspect", help="detect a file's format and summarise it as JSON")
+    p.add_argument("file")
+    p.set_defaults(func=inspect_feed)
     p = sub.add_parser("demo", help="simulate (with every fault), materialize, serve")
     simulation_args(p)
     server_args(p)

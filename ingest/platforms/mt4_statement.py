@@ -1,0 +1,245 @@
+"""MetaTrader 4 terminal statement (`Statement.htm`): closed trades, balance rows, open trades,
+working orders and the summary the terminal computed itself.
+
+The statement is one HTML table: a bold one-cell row opens each section, a grey row names its
+columns, and each trade's comment (`[sl]`, `from #…`, `cancelled`) sits in the ticket cell's
+`title`. Amounts use a space as thousands separator; JPY accounts have no decimals.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import charset_normalizer
+
+from ingest.platforms.canonical import (
+    PlatformExport,
+    deal_frame,
+    order_frame,
+    parse_amount,
+    parse_server_time,
+)
+
+SECTIONS = ("Closed Transactions", "Open Trades", "Working Orders", "Summary")
+BALANCE_TYPES = ("balance", "credit")
+TERMINAL_CODE_PAGES = (
+    "gb18030",
+    "cp1252",
+    "cp1251",
+    "cp1250",
+    "big5",
+    "shift_jis",
+    "euc_kr",
+    "cp1253",
+    "cp1254",
+    "cp1256",
+    "cp874",
+)
+SUMMARY_LABELS = (
+    "Deposit/Withdrawal",
+    "Credit Facility",
+    "Closed Trade P/L",
+    "Floating P/L",
+    "Margin",
+    "Balance",
+    "Equity",
+    "Free Margin",
+)
+
+
+class _Rows(HTMLParser):
+    """Every <tr> as a list of cells: (text, title, colspan)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[tuple[str, str, int]]] = []
+        self.title_text = ""
+        self._cell: list[str] | None = None
+        self._attrs: dict[str, str | None] = {}
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag == "td":
+            self._cell, self._attrs = [], dict(attrs)
+        elif tag == "title":
+            self._in_title = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None and self.rows:
+            text = " ".join("".join(self._cell).split())
+            span = int(self._attrs.get("colspan") or 1)
+            self.rows[-1].append((text, self._attrs.get("title") or "", span))
+            self._cell = None
+        elif tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self._in_title:
+            self.title_text += data
+
+
+def looks_like(head: str) -> bool:
+    return "<html" in head.lower() and "Closed Transactions:" in head and "Statement" in head
+
+
+def decode_export(raw: bytes) -> str:
+    """Terminals write reports in UTF-16, UTF-8 or the PC's own code page (GBK on a Chinese
+    Windows, cp1252 on a Western one); the last is guessed from the bytes."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Short names and comments leave several code pages equally plausible: among the least
+    # chaotic readings, take the code page MetaTrader terminals run on most often.
+    matches = list(charset_normalizer.from_bytes(raw))
+    if not matches:
+        return raw.decode("windows-1252", errors="replace")
+    least = min(m.chaos for m in matches)
+
+    def rank(match: charset_normalizer.CharsetMatch) -> int:
+        name = match.encoding.replace("-", "_").lower()
+        return TERMINAL_CODE_PAGES.index(name) if name in TERMINAL_CODE_PAGES else 99
+
+    return str(min((m for m in matches if m.chaos == least), key=rank))
+
+
+def parse(path: Path) -> PlatformExport:
+    html = decode_export(path.read_bytes())
+    parser = _Rows()
+    parser.feed(html)
+    header = " ".join(text for row in parser.rows[:3] for text, _t, _s in row)
+    login = re.search(r"Account:\s*(\d+)", header)
+    currency = re.search(r"Currency:\s*([A-Z]{3})", header)
+    if not login:
+        raise ValueError("an MT4 statement names its account ('Account: …'); this one does not")
+    account = int(login.group(1))
+
+    deals, orders, open_positions, summary, rejected = [], [], [], {}, []
+    section = None
+    for number, row in enumerate(parser.rows, start=1):
+        texts = [t for t, _title, _span in row]
+        if len(row) == 1 and texts[0].rstrip(":") in SECTIONS:
+            section = texts[0].rstrip(":")
+            continue
+        if not row or texts[0] in ("Ticket", "") or section is None:
+            continue
+        if section == "Summary":
+            for k in range(0, len(texts) - 1):
+                label = texts[k].rstrip(":")
+                if label in SUMMARY_LABELS:
+                    summary[label] = parse_amount(texts[k + 1])
+            continue
+        if not texts[0].isdigit():
+            continue  # the section's total line ("Closed P/L:")
+        try:
+            _row(section, row, account, deals, orders, open_positions)
+        except (ValueError, IndexError) as err:
+            rejected.append({"row": number, "reason": f"{section}: {err}"})
+
+    return PlatformExport(
+        format="mt4_statement_html",
+        platform="MT4",
+        login=account,
+        currency=currency.group(1) if currency else None,
+        deals=deal_frame(deals),
+        orders=order_frame(orders),
+        open_positions=deal_frame(open_positions),
+        summary=summary,
+        details={"title": parser.title_text.strip()},
+        rejected=rejected,
+    )
+
+
+def _row(
+    section: str,
+    row: list[tuple[str, str, int]],
+    login: int,
+    deals: list[dict],
+    orders: list[dict],
+    open_positions: list[dict],
+) -> None:
+    texts = [t for t, _title, _span in row]
+    ticket, comment = int(texts[0]), row[0][1]
+    opened, kind = parse_server_time(texts[1]), texts[2].lower()
+    if kind in BALANCE_TYPES:
+        deals.append(
+            {
+                "ticket": ticket,
+                "order_ticket": ticket,
+                "position_id": None,
+                "login": login,
+                "time_server": opened,
+                "action": kind,
+                "entry": None,
+                "raw_symbol": "",
+                "lots": 0,
+                "price": 0,
+                "commission": 0,
+                "fee": 0,
+                "swap": 0,
+                "profit": parse_amount(texts[-1]),
+                "comment": comment or texts[3],
+            }
+        )
+        return
+    lots, symbol, price = parse_amount(texts[3]), texts[4], parse_amount(texts[5])
+    if kind not in ("buy", "sell") or section == "Working Orders":
+        orders.append(
+            {
+                "ticket": ticket,
+                "login": login,
+                "time_server": opened,
+                "order_type": kind,
+                "raw_symbol": symbol,
+                "lots": lots,
+                "price": price,
+                "state": "cancelled" if section == "Closed Transactions" else "working",
+                "comment": comment,
+            }
+        )
+        return
+    opening = {
+        "ticket": ticket,
+        "order_ticket": ticket,
+        "position_id": ticket,
+        "login": login,
+        "time_server": opened,
+        "action": kind,
+        "entry": "in",
+        "raw_symbol": symbol,
+        "lots": lots,
+        "price": price,
+        "commission": 0,
+        "fee": 0,
+        "swap": 0,
+        "profit": 0,
+        "comment": comment,
+    }
+    deals.append(opening)
+    money = {
+        "commission": parse_amount(texts[10]),
+        "fee": parse_amount(texts[11]),
+        "swap": parse_amount(texts[12]),
+        "profit": parse_amount(texts[13]),
+    }
+    if section == "Open Trades":
+        open_positions.append({**opening, **money, "price": parse_amount(texts[9])})
+        return
+    deals.append(
+        {
+            **opening,
+            **money,
+            "entry": "out",
+            "action": "sell" if kind == "buy" else "buy",
+            "time_server": parse_server_time(texts[8]),
+            "price": parse_amount(texts[9]),
+        }
+    )
