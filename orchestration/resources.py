@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
@@ -12,15 +15,21 @@ from ingest.settings import DBT_PROJECT_DIR, Settings
 WAREHOUSE_POOL = "warehouse"
 
 fxcrm_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The dbt installed beside this Python, whether or not its folder is on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_cli() -> DbtCliResource:
+    return DbtCliResource(project_dir=fxcrm_dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
 def prepare_dbt_manifest() -> None:
     """Write target/manifest.json, which the dbt assets are built from (dbt parse)."""
-    fxcrm_dbt_project.preparer.prepare(fxcrm_dbt_project)
+    dbt_cli().cli(["--quiet", "parse"], target_path=fxcrm_dbt_project.target_path).wait()
 
 
 def build_resources(settings: Settings) -> dict:
     return {
         "warehouse": DuckDBResource(database=str(settings.warehouse_path)),
-        "dbt": DbtCliResource(project_dir=fxcrm_dbt_project),
+        "dbt": dbt_cli(),
     }
