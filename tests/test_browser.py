@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -62,7 +63,9 @@ def running_system(built_platform, tmp_path_factory):
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     process = subprocess.Popen(
         [
-            "fxcrm",
+            sys.executable,
+            "-m",
+            "orchestration.cli",
             "serve",
             "--dagster-port",
             str(dagster_port),
