@@ -136,6 +136,11 @@ def test_files_of_no_known_format_are_refused_saying_what_was_expected(tmp_path)
         parse_export(tmp_path / "empty.csv")
     with pytest.raises(ValueError, match="Strategy Tester"):
         parse_export(tmp_path / "tester.xlsx")
+    other = openpyxl.Workbook()
+    other.active.append(["Quarterly budget"])
+    other.save(tmp_path / "budget.xlsx")
+    with pytest.raises(ValueError, match="not an MT5 trade history report"):
+        parse_export(tmp_path / "budget.xlsx")
 
 
 @needs_samples

@@ -85,7 +85,11 @@ def test_executed_payments_are_posted_once_except_the_injected_one(small_world):
     executed = set(payments.filter(pl.col("status") == "executed")["payment_id"])
     comments: list[str] = []
     for server in MT5_SERVERS:
-        comments += [d["Comment"] for d in _deals(landing, server, set()) if d["Action"] == "2"]
+        comments += [
+            d["Comment"]
+            for d in _deals(landing, server, _malformed_tickets(manifest))
+            if d["Action"] == "2"
+        ]
     for path in (landing / "mt4").glob("*/trades/*.csv"):
         comments += pl.read_csv(path).filter(pl.col("cmd") == 6)["comment"].to_list()
     posted = [c.split()[-1] for c in comments if c.startswith(("Deposit", "Withdrawal"))]
@@ -95,6 +99,7 @@ def test_executed_payments_are_posted_once_except_the_injected_one(small_world):
     assert set(posted) == executed - unposted
     # Four eyes: an executed payment's approver is never its requester.
     done = payments.filter(pl.col("status") == "executed")
+    assert done["requested_by"].str.starts_with("FIN").any(), "no payment entered by staff"
     assert (done["approved_by"] != done["requested_by"]).all()
 
 

@@ -20,9 +20,7 @@ def parse_export(path: Path) -> PlatformExport:
     if not raw.strip():
         raise ValueError(f"{path.name} is empty; expected {EXPECTED}")
     if raw[:4] == b"PK\x03\x04" and zipfile.is_zipfile(path):
-        if mt5_report.looks_like(mt5_report._rows(path)):
-            return mt5_report.parse(path)
-        raise ValueError(f"{path.name} is a spreadsheet but not an MT5 report; expected {EXPECTED}")
+        return mt5_report.parse(path)
     text = mt4_statement.decode_export(raw)
     if mt4_statement.looks_like(text[:20_000]):
         return mt4_statement.parse(path)

@@ -47,16 +47,13 @@ def _rows(path: Path) -> list[list]:
         book.close()
 
 
-def looks_like(rows: list[list]) -> bool:
-    first = [c for row in rows[:8] for c in row if isinstance(c, str)]
-    return any(c in ("Trade History Report", "Strategy Tester Report") for c in first)
-
-
 def parse(path: Path) -> PlatformExport:
     rows = _rows(path)
     cells = [c for row in rows[:8] for c in row if c is not None]
     if "Strategy Tester Report" in cells:
         raise ValueError("this is a Strategy Tester report: simulated trading, not an account")
+    if "Trade History Report" not in cells:
+        raise ValueError(f"{path.name} is a spreadsheet but not an MT5 trade history report")
     account_line = next(
         (
             str(_next_value(row, i))

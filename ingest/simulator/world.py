@@ -91,6 +91,7 @@ SERVERS = (
     ("FXCRM-MT4-Live", "MT4", "Europe/Athens", 2_300_000, 0.25),
 )
 ACCOUNT_TYPES = {"standard": 0.6, "raw": 0.3}  # islamic share comes from the country
+FINANCE_USERS = ("FIN01", "FIN02", "FIN03")
 GROUP_SUFFIX = {"standard": "std", "raw": "raw", "islamic": "isl"}
 
 
@@ -437,6 +438,10 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                     if p
                     else "executed"
                 )
+                # Most requests come from the client portal; the back office enters the rest.
+                # Four eyes: the approver is a finance user other than the requester.
+                requester = "client" if rng.random() < 0.7 else FINANCE_USERS[int(rng.integers(3))]
+                approvers = [u for u in FINANCE_USERS if u != requester]
                 payment_rows.append(
                     {
                         "payment_id": f"PAY{len(payment_rows) + 1:07d}",
@@ -455,8 +460,8 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                         "status": status,
                         "approved_at": t + timedelta(minutes=20) if status == "executed" else None,
                         "executed_at": t + timedelta(minutes=35) if status == "executed" else None,
-                        "requested_by": "client",
-                        "approved_by": f"FIN{1 + len(payment_rows) % 3:02d}"
+                        "requested_by": requester,
+                        "approved_by": approvers[int(rng.integers(len(approvers)))]
                         if status == "executed"
                         else None,
                         "provider_reference": f"PSP-{seed}-{len(payment_rows) + 1:08d}",
