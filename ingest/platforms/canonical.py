@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+import charset_normalizer
 import pandera.polars as pa
 import polars as pl
 
@@ -48,6 +49,19 @@ ORDER_SCHEMA: dict[str, pl.DataType] = {
     "comment": pl.String,
 }
 TRADE_ACTIONS = ("buy", "sell")
+TERMINAL_CODE_PAGES = (
+    "gb18030",
+    "cp1252",
+    "cp1251",
+    "cp1250",
+    "big5",
+    "shift_jis",
+    "euc_kr",
+    "cp1253",
+    "cp1254",
+    "cp1256",
+    "cp874",
+)
 
 
 @dataclass
@@ -64,6 +78,29 @@ class PlatformExport:
     summary: dict[str, Decimal] = field(default_factory=dict)
     details: dict[str, str] = field(default_factory=dict)
     rejected: list[dict] = field(default_factory=list)  # rows that could not be read: row, reason
+
+
+def decode_export(raw: bytes) -> str:
+    """Terminals write reports in UTF-16, UTF-8 or the PC's own code page (GBK on a Chinese
+    Windows, cp1252 on a Western one); the last is guessed from the bytes."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Short names and comments leave several code pages equally plausible: among the least
+    # chaotic readings, take the code page MetaTrader terminals run on most often.
+    matches = list(charset_normalizer.from_bytes(raw))
+    if not matches:
+        return raw.decode("windows-1252", errors="replace")
+    least = min(m.chaos for m in matches)
+
+    def rank(match: charset_normalizer.CharsetMatch) -> int:
+        name = match.encoding.replace("-", "_").lower()
+        return TERMINAL_CODE_PAGES.index(name) if name in TERMINAL_CODE_PAGES else 99
+
+    return str(min((m for m in matches if m.chaos == least), key=rank))
 
 
 def parse_amount(text: str | float | int | None) -> Decimal | None:

@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 from ingest.platforms import mt4_statement, mt5_deals, mt5_report
-from ingest.platforms.canonical import PlatformExport
+from ingest.platforms.canonical import PlatformExport, decode_export
 
 EXPECTED = (
     "an MT5 Web API deal answer (JSON), an MT5 Python-package deal export (CSV), "
@@ -21,7 +21,7 @@ def parse_export(path: Path) -> PlatformExport:
         raise ValueError(f"{path.name} is empty; expected {EXPECTED}")
     if raw[:4] == b"PK\x03\x04" and zipfile.is_zipfile(path):
         return mt5_report.parse(path)
-    text = mt4_statement.decode_export(raw)
+    text = decode_export(raw)
     if mt4_statement.looks_like(text[:20_000]):
         return mt4_statement.parse(path)
     records = mt5_deals.web_api_records(text)

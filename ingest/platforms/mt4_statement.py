@@ -12,11 +12,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import charset_normalizer
-
 from ingest.platforms.canonical import (
     PlatformExport,
     deal_frame,
+    decode_export,
     order_frame,
     parse_amount,
     parse_server_time,
@@ -24,19 +23,6 @@ from ingest.platforms.canonical import (
 
 SECTIONS = ("Closed Transactions", "Open Trades", "Working Orders", "Summary")
 BALANCE_TYPES = ("balance", "credit")
-TERMINAL_CODE_PAGES = (
-    "gb18030",
-    "cp1252",
-    "cp1251",
-    "cp1250",
-    "big5",
-    "shift_jis",
-    "euc_kr",
-    "cp1253",
-    "cp1254",
-    "cp1256",
-    "cp874",
-)
 SUMMARY_LABELS = (
     "Deposit/Withdrawal",
     "Credit Facility",
@@ -86,29 +72,6 @@ class _Rows(HTMLParser):
 
 def looks_like(head: str) -> bool:
     return "<html" in head.lower() and "Closed Transactions:" in head and "Statement" in head
-
-
-def decode_export(raw: bytes) -> str:
-    """Terminals write reports in UTF-16, UTF-8 or the PC's own code page (GBK on a Chinese
-    Windows, cp1252 on a Western one); the last is guessed from the bytes."""
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    # Short names and comments leave several code pages equally plausible: among the least
-    # chaotic readings, take the code page MetaTrader terminals run on most often.
-    matches = list(charset_normalizer.from_bytes(raw))
-    if not matches:
-        return raw.decode("windows-1252", errors="replace")
-    least = min(m.chaos for m in matches)
-
-    def rank(match: charset_normalizer.CharsetMatch) -> int:
-        name = match.encoding.replace("-", "_").lower()
-        return TERMINAL_CODE_PAGES.index(name) if name in TERMINAL_CODE_PAGES else 99
-
-    return str(min((m for m in matches if m.chaos == least), key=rank))
 
 
 def parse(path: Path) -> PlatformExport:
