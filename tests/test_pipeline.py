@@ -172,3 +172,36 @@ def test_raw_assets_report_counts_and_a_passing_blocking_check(built_platform, f
     assert evaluation.passed and evaluation.check_name == "rows_add_up"
     spec = next(iter(asset.check_specs))
     assert spec.blocking
+
+
+def test_landing_sensor_starts_one_run_per_batch_of_new_files(tmp_path, monkeypatch):
+    from orchestration.defs.platform.sensors import landing_sensor
+
+    monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("FXCRM_LANDING_DIR", raising=False)
+    deals = tmp_path / "landing" / "mt5" / "SRV" / "deals"
+    deals.mkdir(parents=True)
+    assert isinstance(landing_sensor(dg.build_sensor_context()), dg.SkipReason)
+
+    (deals / "deals_20260901_p000.json").write_text('{"retcode":"0 Done","answer":[]}')
+    (tmp_path / "landing" / "notes.txt").write_text("not a feed")
+    first = landing_sensor(dg.build_sensor_context())
+    assert len(first.run_requests) == 1
+
+    again = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
+    assert isinstance(again, dg.SkipReason), "the same files must not start another run"
+
+    (deals / "deals_20260902_p000.json").write_text('{"retcode":"0 Done","answer":[]}')
+    second = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
+    assert len(second.run_requests) == 1
+    assert second.run_requests[0].run_key != first.run_requests[0].run_key
+    assert second.run_requests[0].tags["fxcrm/new_files"] == "1"
+
+
+def test_the_sensors_job_covers_every_asset():
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("ingest_and_publish")
+    keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+    assert {"raw/mt5_deals", "marts/fct_deals", "serving/serving_snapshot"} <= keys
+    assert defs.resolve_sensor_def("landing_sensor").job_name == "ingest_and_publish"
