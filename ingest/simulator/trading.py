@@ -38,8 +38,10 @@ def server_day_ends(tz: str, start: date, days: int) -> np.ndarray:
     )
 
 
-def _weekday(epoch: np.ndarray) -> np.ndarray:
-    return ((epoch // DAY) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+def _past_weekend(epoch: np.ndarray, weekend_ok: np.ndarray) -> np.ndarray:
+    """Move a Saturday or Sunday time to the same time on Monday, unless the market trades then."""
+    weekday = ((epoch // DAY) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    return epoch + np.where((weekday >= 5) & ~weekend_ok, (7 - weekday) * DAY, 0)
 
 
 def simulate_accounts(
@@ -85,17 +87,12 @@ def simulate_accounts(
     weights = np.array([i.weight for i in INSTRUMENTS])
     inst_idx = rng.choice(len(INSTRUMENTS), size=n, p=weights / weights.sum())
     weekend_ok = np.array([i.weekend for i in INSTRUMENTS])[inst_idx]
-    wd = _weekday(open_t)
-    shift = np.where((wd >= 5) & ~weekend_ok, (7 - wd) * DAY, 0)
-    open_t = open_t + shift
+    open_t = _past_weekend(open_t, weekend_ok)
     keep = open_t < t_end - 60
-    idx, open_t, inst_idx = idx[keep], open_t[keep], inst_idx[keep]
+    idx, open_t, inst_idx, weekend_ok = idx[keep], open_t[keep], inst_idx[keep], weekend_ok[keep]
     n = len(idx)
     hold = np.maximum(np.floor(rng.lognormal(7.6, 1.9, n)), 5)
-    close_t = open_t + hold
-    wd_close = _weekday(close_t)
-    weekend_ok = np.array([i.weekend for i in INSTRUMENTS])[inst_idx]
-    close_t = close_t + np.where((wd_close >= 5) & ~weekend_ok, (7 - wd_close) * DAY, 0)
+    close_t = _past_weekend(open_t + hold, weekend_ok)
     closed = close_t < t_end
     direction = np.where(rng.random(n) < 0.55, 1, -1)  # 1 buy, -1 sell
 
@@ -142,7 +139,8 @@ def simulate_accounts(
                 comm_side_c[mc] = np.where(
                     acct_type[mc] == "raw", -np.round(per_side * lots_c[mc] / 100), 0
                 ).astype(np.int64)
-        # Swap: one charge per server rollover held through; islamic accounts pay none.
+        # Swap: one charge per midnight UTC held through (the simulated rollover, also used
+        # for the daily reports' accrued swap); islamic accounts pay none.
         nights = np.floor(close_t[m] / DAY) - np.floor(open_t[m] / DAY)
         rate = np.where(d > 0, inst.swap_long, inst.swap_short)
         swap_c[m] = np.where(
