@@ -37,7 +37,7 @@ def data_as_of() -> str:
     """One line saying how current the figures are, for the top of every page."""
     freshness = query(
         "select max(latest_record_at_utc) as latest, (select max(published_at) from _publication) "
-        "as published from rpt_data_freshness where feed = 'mt5_deals'"
+        "as published from rpt_data_freshness where feed = 'deals'"
     )
     latest, published = freshness.row(0)
     if latest is None:

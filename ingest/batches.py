@@ -1,60 +1,55 @@
 """Load one landed file into the warehouse as one batch: all of it, or none of it.
 
-A batch is named by the hash of its bytes, so landing the same file again changes nothing. Each
-row passes the feed's Pandera contract or goes to quarantine with the column, value and reason,
-and the counts always add up: rows read = rows loaded + rows quarantined.
+A batch is named by the hash of the file's bytes, so landing the same file again changes nothing.
+The format is read from the file; each record becomes canonical rows that keep their table's
+Pandera contract, or goes to `quarantine.rows` whole, with the column, value and reason. The
+counts always add up: records read = records loaded + records quarantined. Corrected versions of
+a record arrive as new rows beside the old ones: raw keeps every version, staging picks the
+latest.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pandera.polars as pa
 import polars as pl
 
+from ingest.platforms.canonical import (
+    FAILURE_SCHEMA,
+    PLATFORM_TABLES,
+    TABLES,
+    Chunk,
+    FileContext,
+    Table,
+)
+from ingest.platforms.detect import Format, detect
+
 LINEAGE_DDL = (
     "_source_file VARCHAR NOT NULL, _batch_id VARCHAR NOT NULL, _row_number BIGINT NOT NULL, "
     "_loaded_at TIMESTAMPTZ NOT NULL, _run_id VARCHAR NOT NULL"
 )
-
-
-@dataclass(frozen=True)
-class Feed:
-    """A kind of landed file: how to read it, what its rows must satisfy, where they go."""
-
-    name: str
-    landing_glob: str  # where its files land, relative to the landing folder
-    columns: dict[str, tuple[str, pl.DataType]]  # warehouse column -> (source field, type)
-    schema: pa.DataFrameSchema
-    read: Callable[[Path], pl.DataFrame]  # every source field as a string
-    # Columns whose value comes from where the file landed (e.g. the server), not from its rows.
-    context_columns: tuple[str, ...] = ()
-    context: Callable[[Path], dict[str, str]] = lambda _path: {}
-
-    @property
-    def raw_table(self) -> str:
-        return f"raw.{self.name}"
-
-    @property
-    def quarantine_table(self) -> str:
-        return f"quarantine.{self.name}"
+PLATFORM_TABLE_NAMES = tuple(t.name for t in PLATFORM_TABLES)
+SERVER_DAY = re.compile(r"(?<!\d)(20\d\d)(\d\d)(\d\d)(?!\d)")
 
 
 @dataclass
 class BatchResult:
-    feed: str
     source_file: str
     batch_id: str
+    format: str = ""
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
     already_loaded: bool = False
-    reasons: dict[str, int] = field(default_factory=dict)
+    written: dict[str, int] = field(default_factory=dict)  # canonical rows per table
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined records per column
 
 
 def _duckdb_type(dtype: pl.DataType) -> str:
@@ -65,31 +60,35 @@ def _duckdb_type(dtype: pl.DataType) -> str:
         pl.Int32: "INTEGER",
         pl.String: "VARCHAR",
         pl.Date: "DATE",
+        pl.Datetime: "TIMESTAMP",
         pl.Float64: "DOUBLE",
     }[dtype.base_type()]
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
-    context_cols = "".join(f"{c} VARCHAR NOT NULL, " for c in feed.context_columns)
-    typed_cols = ", ".join(f'"{c}" {_duckdb_type(t)}' for c, (_s, t) in feed.columns.items())
+    for table in TABLES.values():
+        context = (
+            "platform VARCHAR NOT NULL, server VARCHAR, "
+            if table.name in PLATFORM_TABLE_NAMES
+            else ""
+        )
+        typed = ", ".join(f'"{c}" {_duckdb_type(t)}' for c, t in table.columns.items())
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS raw.{table.name} ({context}{typed}, {LINEAGE_DDL})"
+        )
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {feed.raw_table} ({context_cols}{typed_cols}, {LINEAGE_DDL})"
+        "CREATE TABLE IF NOT EXISTS quarantine.rows (_source_file VARCHAR NOT NULL, "
+        "_batch_id VARCHAR NOT NULL, _row_number BIGINT NOT NULL, format VARCHAR NOT NULL, "
+        "column_name VARCHAR, value VARCHAR, reason VARCHAR NOT NULL, record JSON, "
+        "_loaded_at TIMESTAMPTZ NOT NULL, _run_id VARCHAR NOT NULL)"
     )
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {feed.quarantine_table} (_source_file VARCHAR NOT NULL, "
-        "_batch_id VARCHAR NOT NULL, _row_number BIGINT NOT NULL, column_name VARCHAR, "
-        "value VARCHAR, reason VARCHAR NOT NULL, record JSON, _loaded_at TIMESTAMPTZ NOT NULL, "
-        "_run_id VARCHAR NOT NULL)"
-    )
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS raw.load_batches (batch_id VARCHAR NOT NULL, "
-        "feed VARCHAR NOT NULL, "
-        "source_file VARCHAR NOT NULL, rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, "
-        "rows_quarantined BIGINT NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, "
-        "run_id VARCHAR NOT NULL, "
-        "PRIMARY KEY (feed, batch_id))"
+        "CREATE TABLE IF NOT EXISTS raw.load_batches (batch_id VARCHAR PRIMARY KEY, "
+        "source_file VARCHAR NOT NULL, format VARCHAR NOT NULL, platform VARCHAR, "
+        "server VARCHAR, server_day DATE, rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, "
+        "rows_quarantined BIGINT NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, run_id VARCHAR NOT NULL)"
     )
 
 
@@ -101,131 +100,128 @@ def batch_id_of(path: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def _cast(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """A string field as `dtype`, null where it cannot be read (so the failure can be reported)."""
-    if dtype == pl.Date:
-        return value.str.to_date("%Y-%m-%d", strict=False)
-    return value.cast(dtype, strict=False)
+def server_day_of(path: Path) -> date:
+    """The server day a file belongs to: the `YYYYMMDD` in its name (nightly exports are named
+    so), else the day it landed (UTC), for exports named any other way."""
+    found = SERVER_DAY.search(path.name)
+    if found:
+        try:
+            return date(*(int(g) for g in found.groups()))
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date()
 
 
-def check_rows(feed: Feed, strings: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split a file's rows into typed rows that keep the contract and per-cell failures."""
-    missing = [s for s, _t in feed.columns.values() if s not in strings.columns]
-    if missing:
-        raise ValueError(f"{feed.name}: the file has no field(s) {', '.join(missing)}")
-    typed = strings.select(
-        pl.col("_row_number"),
-        *[_cast(pl.col(src), dtype).alias(col) for col, (src, dtype) in feed.columns.items()],
-    )
-    failures = [
-        strings.filter(
-            pl.col(src).is_not_null() & (pl.col(src) != "") & typed[col].is_null()
-        ).select(
-            "_row_number",
-            pl.lit(col).alias("column_name"),
-            pl.col(src).alias("value"),
-            pl.lit(f"{col}: '")
-            .add(pl.col(src))
-            .add(pl.lit(f"' is not a valid {dtype}"))
-            .alias("reason"),
-        )
-        for col, (src, dtype) in feed.columns.items()
-        if dtype != pl.String
-    ]
+def context_of(relative: Path) -> FileContext:
+    """Landing layout `<platform>/<server>/<kind>/[<login>/]<file>`: the folders name the server
+    and, for a one-account export that does not name it, the login."""
+    parts = relative.parts
+    if len(parts) < 4:
+        return FileContext()
+    login = parts[3] if len(parts) > 4 and parts[3].isdigit() else None
+    return FileContext(server=parts[1], login=int(login) if login else None)
+
+
+def _contract_failures(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     try:
-        feed.schema.validate(typed, lazy=True)
+        table.contract.validate(frame, lazy=True)
+        return pl.DataFrame(schema=FAILURE_SCHEMA)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases.filter(pl.col("index").is_not_null())
         if cases.height < err.failure_cases.height:
             raise ValueError(
-                f"{feed.name}: the file breaks its contract as a whole:\n{err}"
+                f"{table.name}: the file breaks its contract as a whole:\n{err}"
             ) from err
-        failures.append(
-            cases.select(
-                typed["_row_number"].gather(cases["index"]).alias("_row_number"),
-                pl.col("column").alias("column_name"),
-                pl.col("failure_case").alias("value"),
-                pl.concat_str(
-                    pl.col("column").fill_null("row"),
-                    pl.lit(": "),
-                    pl.col("check"),
-                    pl.lit(" fails for '"),
-                    pl.col("failure_case").fill_null("null"),
-                    pl.lit("'"),
-                ).alias("reason"),
-            )
+        # A check of the whole record (column null) reports the record itself: leave it out.
+        value = pl.when(pl.col("column").is_not_null()).then(pl.col("failure_case").cast(pl.String))
+        return cases.select(
+            frame["_row_number"].gather(cases["index"]).alias("_row_number"),
+            pl.col("column").alias("column_name"),
+            value.alias("value"),
+            pl.concat_str(
+                pl.col("column").fill_null("record"),
+                pl.lit(": "),
+                pl.col("check"),
+                pl.when(pl.col("column").is_not_null())
+                .then(pl.lit(" fails for '") + value.fill_null("null") + pl.lit("'"))
+                .otherwise(pl.lit(" fails")),
+            ).alias("reason"),
         )
+
+
+def check_chunk(chunk: Chunk) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The canonical rows of records that convert and keep every contract, and one failure per
+    broken cell; a record with any failure is held back from every table."""
+    failures = [
+        chunk.failures,
+        *(_contract_failures(TABLES[name], frame) for name, frame in chunk.tables.items()),
+    ]
     failed = pl.concat(failures).unique(
         ["_row_number", "column_name"], keep="first", maintain_order=True
     )
-    return typed, failed
+    bad = failed["_row_number"].unique().implode()
+    good = {
+        name: frame.filter(~pl.col("_row_number").is_in(bad))
+        for name, frame in chunk.tables.items()
+    }
+    return good, failed
+
+
+def read_checked(
+    path: Path, context: FileContext, found: Format | None = None
+) -> Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame], pl.DataFrame]]:
+    """(records, good canonical rows, failures) chunk by chunk, touching no warehouse."""
+    found = found or detect(path)
+    for chunk in found.read(path, context):
+        good, failed = check_chunk(chunk)
+        yield chunk.records, good, failed
 
 
 def load_file(
     con: duckdb.DuckDBPyConnection,
-    feed: Feed,
     path: Path,
     run_id: str,
     source_name: str | None = None,
+    context: FileContext | None = None,
+    found: Format | None = None,
 ) -> BatchResult:
     """Load `path` as one batch in one transaction; a batch already loaded is skipped."""
     source = source_name or str(path)
-    batch_id = batch_id_of(path)
-    result = BatchResult(feed=feed.name, source_file=source, batch_id=batch_id)
-    ensure_tables(con, feed)
+    context = context or context_of(Path(source))
+    result = BatchResult(source_file=source, batch_id=batch_id_of(path))
+    ensure_tables(con)
     if con.execute(
-        "SELECT 1 FROM raw.load_batches WHERE feed = ? AND batch_id = ?", [feed.name, batch_id]
+        "SELECT 1 FROM raw.load_batches WHERE batch_id = ?", [result.batch_id]
     ).fetchone():
         result.already_loaded = True
         return result
-
     try:
-        strings = feed.read(path)
-    except Exception as err:  # a file that cannot be parsed at all names itself
-        raise ValueError(f"{feed.name}: cannot read {source}: {err}") from err
-    strings = strings.with_row_index("_row_number", offset=1).with_columns(
-        pl.col("_row_number").cast(pl.Int64)
-    )
-    typed, failed = check_rows(feed, strings)
-    bad_rows = failed["_row_number"].unique()
+        found = found or detect(path)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cannot read {source}: {err}") from err
+    result.format = found.name
     loaded_at = datetime.now(UTC)
     lineage = [
         pl.lit(source).alias("_source_file"),
-        pl.lit(batch_id).alias("_batch_id"),
+        pl.lit(result.batch_id).alias("_batch_id"),
         pl.lit(loaded_at).alias("_loaded_at"),
         pl.lit(run_id).alias("_run_id"),
     ]
-    context = [pl.lit(v).alias(k) for k, v in feed.context(path).items()]
-    good = typed.filter(~pl.col("_row_number").is_in(bad_rows.implode())).with_columns(
-        *context, *lineage
-    )
-    quarantined = failed.join(
-        strings.select(
-            "_row_number", pl.struct(pl.exclude("_row_number")).struct.json_encode().alias("record")
-        ),
-        on="_row_number",
-        how="left",
-    ).with_columns(*lineage)
-
-    result.rows_read = strings.height
-    result.rows_loaded = good.height
-    result.rows_quarantined = bad_rows.len()
-    result.reasons = dict(failed.group_by("column_name").len().iter_rows())
-    if result.rows_read != result.rows_loaded + result.rows_quarantined:
-        raise AssertionError(f"{source}: rows do not add up")
-
     con.execute("BEGIN TRANSACTION")
     try:
-        con.register("_good", good.to_arrow())
-        con.register("_bad", quarantined.to_arrow())
-        con.execute(f"INSERT INTO {feed.raw_table} BY NAME SELECT * FROM _good")
-        con.execute(f"INSERT INTO {feed.quarantine_table} BY NAME SELECT * FROM _bad")
+        for records, good, failed in read_checked(path, context, found):
+            _write_chunk(con, found, context, records, good, failed, lineage, result)
+        if result.rows_read != result.rows_loaded + result.rows_quarantined:
+            raise AssertionError(f"{source}: records do not add up")
         con.execute(
-            "INSERT INTO raw.load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO raw.load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                batch_id,
-                feed.name,
+                result.batch_id,
                 source,
+                found.name,
+                found.platform,
+                context.server,
+                server_day_of(path),
                 result.rows_read,
                 result.rows_loaded,
                 result.rows_quarantined,
@@ -234,35 +230,130 @@ def load_file(
             ],
         )
         con.execute("COMMIT")
-    except Exception:
+    except Exception as err:
         con.execute("ROLLBACK")
+        if isinstance(err, ValueError) and source not in str(err):
+            raise ValueError(f"cannot read {source}: {err}") from err
         raise
-    finally:
-        con.unregister("_good")
-        con.unregister("_bad")
     return result
 
 
-def batches_that_do_not_add_up(con: duckdb.DuckDBPyConnection, feed: Feed) -> list[dict]:
-    """Batches whose rows read differ from the rows now in raw plus the rows in quarantine."""
-    ensure_tables(con, feed)
+def _write_chunk(
+    con: duckdb.DuckDBPyConnection,
+    found: Format,
+    context: FileContext,
+    records: pl.DataFrame,
+    good: dict[str, pl.DataFrame],
+    failed: pl.DataFrame,
+    lineage: list[pl.Expr],
+    result: BatchResult,
+) -> None:
+    where = [pl.lit(found.platform).alias("platform"), pl.lit(context.server).alias("server")]
+    for name, frame in good.items():
+        if frame.is_empty():
+            continue
+        rows = frame.with_columns(*(where if name in PLATFORM_TABLE_NAMES else []), *lineage)
+        con.register("_rows", rows.to_arrow())
+        try:
+            con.execute(f"INSERT INTO raw.{name} BY NAME SELECT * FROM _rows")
+        finally:
+            con.unregister("_rows")
+        result.written[name] = result.written.get(name, 0) + frame.height
+    if not failed.is_empty():
+        quarantined = failed.join(
+            records.select(
+                "_row_number",
+                pl.struct(pl.exclude("_row_number")).struct.json_encode().alias("record"),
+            ),
+            on="_row_number",
+            how="left",
+        ).with_columns(pl.lit(found.name).alias("format"), *lineage)
+        con.register("_bad", quarantined.to_arrow())
+        try:
+            con.execute("INSERT INTO quarantine.rows BY NAME SELECT * FROM _bad")
+        finally:
+            con.unregister("_bad")
+        for column, count in failed.group_by("column_name").len().iter_rows():
+            key = column or "record"
+            result.reasons[key] = result.reasons.get(key, 0) + count
+    bad = failed["_row_number"].n_unique()
+    result.rows_read += records.height
+    result.rows_quarantined += bad
+    result.rows_loaded += records.height - bad
+
+
+def batches_that_do_not_add_up(
+    con: duckdb.DuckDBPyConnection, batch_ids: list[str] | None = None
+) -> list[dict]:
+    """Batches whose records read differ from the records now in raw plus those in quarantine."""
+    ensure_tables(con)
+    loaded = " UNION ".join(
+        f"SELECT _batch_id, _row_number FROM raw.{t.name}" for t in TABLES.values()
+    )
+    only = "AND b.batch_id IN (SELECT unnest(?))" if batch_ids is not None else ""
     rows = con.execute(
         f"""
         with loaded as (
-            select _batch_id, count(*) as n from {feed.raw_table} group by _batch_id
+            select _batch_id, count(*) as n from ({loaded}) group by _batch_id
         ), quarantined as (
             select _batch_id, count(distinct _row_number) as n
-            from {feed.quarantine_table} group by _batch_id
+            from quarantine.rows group by _batch_id
         )
         select b.source_file, b.rows_read, coalesce(l.n, 0), coalesce(q.n, 0)
         from raw.load_batches b
         left join loaded l on l._batch_id = b.batch_id
         left join quarantined q on q._batch_id = b.batch_id
-        where b.feed = ? and b.rows_read != coalesce(l.n, 0) + coalesce(q.n, 0)
+        where b.rows_read != coalesce(l.n, 0) + coalesce(q.n, 0) {only}
     """,
-        [feed.name],
+        [batch_ids] if batch_ids is not None else [],
     ).fetchall()
     return [
         {"source_file": r[0], "rows_read": r[1], "rows_loaded": r[2], "rows_quarantined": r[3]}
         for r in rows
     ]
+
+
+def inspect_file(path: Path, context: FileContext | None = None) -> dict:
+    """What `fxcrm feeds inspect` prints: the format and what loading the file would do, counted
+    the way the loader counts, without touching any warehouse."""
+    found = detect(path)
+    context = context or FileContext()
+    summary: dict = {"format": found.name, "platform": found.platform}
+    read = valid = 0
+    reasons: dict[str, int] = {}
+    rows: dict[str, int] = {}
+    times, logins, symbols = [], set(), set()
+    for records, good, failed in read_checked(path, context, found):
+        bad = failed["_row_number"].n_unique()
+        read, valid = read + records.height, valid + records.height - bad
+        for column, count in failed.group_by("column_name").len().iter_rows():
+            reasons[column or "record"] = reasons.get(column or "record", 0) + count
+        for name, frame in good.items():
+            rows[name] = rows.get(name, 0) + frame.height
+            if "time_server" in frame.columns and frame.height:
+                times += [frame["time_server"].min(), frame["time_server"].max()]
+            if "login" in frame.columns:
+                logins |= set(frame["login"].drop_nulls().to_list())
+            if name == "deals":
+                symbols |= set(frame["raw_symbol"].drop_nulls().to_list())
+    summary |= {
+        "rows_read": read,
+        "rows_valid": valid,
+        "rows_quarantined": read - valid,
+        "quarantined_by_reason": reasons,
+        "rows_by_table": rows,
+        "first_time_server": min(times).isoformat() if times else None,
+        "last_time_server": max(times).isoformat() if times else None,
+        "logins": sorted(logins),
+        "symbols": sorted(symbols),
+    }
+    if found.export is not None:
+        export = found.export
+        summary |= {
+            "login": export.login,
+            "currency": export.currency,
+            "orders": export.orders.height,
+            "open_positions": export.open_positions.height,
+            "file_summary": {k: str(v) for k, v in export.summary.items()},
+        }
+    return summary

@@ -89,16 +89,14 @@ def materialize(_args: argparse.Namespace | None = None) -> int:
     import dagster as dg
 
     settings = _settings()
-    from orchestration.resources import build_resources, prepare_dbt_manifest
+    from orchestration.resources import prepare_dbt_manifest
 
     prepare_dbt_manifest()
-    from orchestration.definitions import ALL_ASSETS
+    from orchestration.definitions import materialize_all
 
     with dg.DagsterInstance.get() as instance:
-        result = dg.materialize(
-            ALL_ASSETS, resources=build_resources(settings), instance=instance, raise_on_error=False
-        )
-    if not result.success:
+        success = materialize_all(instance, settings)
+    if not success:
         print("materialize failed: see the run in the Dagster UI or the log above", file=sys.stderr)
         return 1
     print(f"materialized every asset into {settings.warehouse_path} and {settings.serving_path}")
@@ -146,16 +144,17 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def inspect_feed(args: argparse.Namespace) -> int:
-    """Detect a platform export's format and summarise it, touching no warehouse."""
-    from ingest.platforms.canonical import summarize
-    from ingest.platforms.detect import parse_export
+    """Detect a platform file's format and summarise what loading it would do, touching no
+    warehouse."""
+    from ingest.batches import inspect_file
+    from ingest.platforms.canonical import FileContext
 
     try:
-        export = parse_export(Path(args.file))
+        summary = inspect_file(Path(args.file), FileContext(server=args.server, login=args.login))
     except (OSError, ValueError) as err:
         print(f"fxcrm feeds inspect: {err}", file=sys.stderr)
         return 2
-    print(json.dumps({"file": str(args.file), **summarize(export)}, indent=2, default=str))
+    print(json.dumps({"file": str(args.file), **summary}, indent=2, default=str))
     return 0
 
 
@@ -215,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p = feeds.add_parser("inspect", help="detect a file's format and summarise it as JSON")
     p.add_argument("file")
+    p.add_argument("--server", help="the server the file came from (recorded, not checked)")
+    p.add_argument(
+        "--login", type=int, help="the account of a one-account export that does not name it"
+    )
     p.set_defaults(func=inspect_feed)
     p = sub.add_parser("demo", help="simulate (with every fault), materialize, serve")
     simulation_args(p)

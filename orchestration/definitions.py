@@ -1,26 +1,59 @@
-"""The code location: every asset, check and resource of fxcrm, by domain under defs/."""
+"""The code location: every asset, check, job, sensor and resource of fxcrm, by domain."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from ingest.settings import Settings
-from orchestration.defs.platform.assets import raw_feed_assets
-from orchestration.defs.platform.sensors import ingest_and_publish, landing_sensor
+from orchestration.defs.platform.assets import fx_rates, load_batches_table, platform_feeds
+from orchestration.defs.platform.sensors import (
+    build_after_loads,
+    build_and_publish,
+    ingest_platform_feeds,
+    landing_sensor,
+)
 from orchestration.defs.serving.assets import serving_snapshot
 from orchestration.defs.warehouse.assets import warehouse_models
 from orchestration.resources import build_resources
 
-ALL_ASSETS = [*raw_feed_assets, warehouse_models, serving_snapshot]
+ALL_ASSETS = [platform_feeds, fx_rates, warehouse_models, serving_snapshot]
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=ALL_ASSETS,
-        jobs=[ingest_and_publish],
-        sensors=[landing_sensor],
+        assets=[*ALL_ASSETS, load_batches_table],
+        jobs=[ingest_platform_feeds, build_and_publish],
+        sensors=[landing_sensor, build_after_loads],
         resources=build_resources(settings or Settings.from_env()),
     )
 
 
 defs = build_definitions()
+
+
+# The tags a single-run backfill carries: one run loads every server day in the range.
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def backfill_tags(first: str, last: str) -> dict[str, str]:
+    return {RANGE_START: first, RANGE_END: last}
+
+
+def materialize_all(instance: dg.DagsterInstance, settings: Settings) -> bool:
+    """Load every landed server day in one run, then build and publish: `fxcrm materialize`."""
+    from orchestration.defs.platform.assets import files_by_day
+
+    defs = build_definitions(settings)
+    days = sorted(files_by_day(settings.landing_dir))
+    if days:
+        load = defs.resolve_job_def(ingest_platform_feeds.name).execute_in_process(
+            instance=instance,
+            tags=backfill_tags(days[0].isoformat(), days[-1].isoformat()),
+            raise_on_error=False,
+        )
+        if not load.success:
+            return False
+    build = defs.resolve_job_def(build_and_publish.name).execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    return build.success

@@ -41,8 +41,7 @@ def built_platform(tmp_path_factory: pytest.TempPathFactory, small_world) -> Ite
 
     import dagster as dg
 
-    from orchestration.definitions import ALL_ASSETS
-    from orchestration.resources import build_resources
+    from orchestration.definitions import materialize_all
 
     data_dir = tmp_path_factory.mktemp("platform")
     settings = settings_for(data_dir)
@@ -50,8 +49,8 @@ def built_platform(tmp_path_factory: pytest.TempPathFactory, small_world) -> Ite
     with pytest.MonkeyPatch.context() as mp:
         for key, value in settings.as_env().items():
             mp.setenv(key, value)
-        result = dg.materialize(ALL_ASSETS, resources=build_resources(settings))
-        assert result.success
+        with dg.DagsterInstance.ephemeral() as instance:
+            assert materialize_all(instance, settings)
         yield settings
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingest.batches import batches_that_do_not_add_up, load_file
-from ingest.feeds import FX_RATES, MT5_DEALS
+from ingest.batches import batches_that_do_not_add_up, context_of, load_file, server_day_of
+from ingest.market import FX_RATES_CSV
 
 GOOD = {
     "Deal": "101",
@@ -46,15 +48,19 @@ def write_deals(tmp_path: Path, rows: list[dict], name: str = "deals_20261001_p0
 def test_valid_rows_load_with_lineage_and_typed_money(tmp_path):
     path = write_deals(tmp_path, [GOOD, {**GOOD, "Deal": "102", "Entry": "1", "Profit": "1434.86"}])
     con = duckdb.connect()
-    result = load_file(con, MT5_DEALS, path, run_id="run-1", source_name="mt5/SRV-1/deals/x.json")
+    result = load_file(con, path, run_id="run-1", source_name="mt5/SRV-1/deals/x.json")
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
+    assert result.format == "mt5_web_api_deals"
     row = con.execute(
-        "select server, deal, profit, typeof(profit), _source_file, _row_number, _run_id "
-        "from raw.mt5_deals where deal = 102"
+        "select platform, server, ticket, entry, lots, profit, typeof(profit), time_server, "
+        "_source_file, _row_number, _run_id from raw.deals where ticket = 102"
     ).fetchone()
-    assert row[0] == "SRV-1" and row[1] == 102
-    assert str(row[2]) == "1434.86" and row[3] == "DECIMAL(18,2)"
-    assert row[4:] == ("mt5/SRV-1/deals/x.json", 2, "run-1")
+    assert row[:5] == ("MT5", "SRV-1", 102, "out", Decimal("0.01"))
+    assert str(row[5]) == "1434.86" and row[6] == "DECIMAL(18,2)"
+    assert row[7] == datetime(2026, 10, 1, 0, 1, 1), "server clock, as the platform shows it"
+    assert row[8:] == ("mt5/SRV-1/deals/x.json", 2, "run-1")
+    batch = con.execute("select server, server_day, format from raw.load_batches").fetchone()
+    assert batch == ("SRV-1", date(2026, 10, 1), "mt5_web_api_deals")
 
 
 def test_broken_rows_go_to_quarantine_with_column_value_and_reason(tmp_path):
@@ -65,35 +71,46 @@ def test_broken_rows_go_to_quarantine_with_column_value_and_reason(tmp_path):
         {**GOOD, "Deal": "4", "VolumeExt": "-5"},
         {**GOOD, "Deal": "5", "Entry": "9"},
         {**GOOD, "Deal": "6", "Symbol": ""},
+        {**GOOD, "Deal": "7", "Profit": "1.005"},
+        {**GOOD, "Deal": "8", "Action": "2", "Profit": "x"},
     ]
     con = duckdb.connect()
-    result = load_file(con, MT5_DEALS, write_deals(tmp_path, rows), run_id="r")
-    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 1, 5)
-    quarantined = {
-        r[0]: r[1:]
-        for r in con.execute(
-            "select _row_number, column_name, value, reason from quarantine.mt5_deals"
-        ).fetchall()
-    }
+    result = load_file(con, write_deals(tmp_path, rows), run_id="r")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (8, 1, 7)
+    rows_out = con.execute(
+        "select _row_number, column_name, value, reason, format from quarantine.rows "
+        "order by _row_number, column_name"
+    ).fetchall()
+    quarantined = {r[0]: r[1:] for r in rows_out}
     assert quarantined[2][0:2] == ("login", "12x45") and "not a valid" in quarantined[2][2]
     assert quarantined[3][0] == "price" and "null" in quarantined[3][2]
-    assert quarantined[4][0] == "volume_ext" and "greater_than_or_equal_to(0)" in quarantined[4][2]
-    assert quarantined[5][0] == "entry" and "in_range" in quarantined[5][2]
-    assert "trade_has_symbol_and_price" in quarantined[6][2]
+    assert quarantined[4][0] == "lots" and "greater_than_or_equal_to(0)" in quarantined[4][2]
+    assert quarantined[5][:2] == ("entry", "entry_9") and "isin" in quarantined[5][2]
+    assert quarantined[6][0] == "raw_symbol" and "str_length" in quarantined[6][2]
+    assert quarantined[7][:2] == ("profit", "1.005"), "an amount is never rounded to fit"
+    assert (8, "profit", "x") in [r[:3] for r in rows_out], "balance operations too"
+    assert {q[3] for q in quarantined.values()} == {"mt5_web_api_deals"}
     record = json.loads(
-        con.execute("select record from quarantine.mt5_deals where _row_number = 2").fetchone()[0]
+        con.execute("select record from quarantine.rows where _row_number = 2").fetchone()[0]
     )
     assert record["Deal"] == "2", "the quarantined row keeps the whole original record"
-    assert batches_that_do_not_add_up(con, MT5_DEALS) == []
+    assert batches_that_do_not_add_up(con) == []
+
+
+def test_an_empty_answer_is_a_batch_of_nothing(tmp_path):
+    con = duckdb.connect()
+    result = load_file(con, write_deals(tmp_path, []), run_id="r")
+    assert (result.format, result.rows_read) == ("mt5_web_api_empty", 0)
+    assert batches_that_do_not_add_up(con) == []
 
 
 def test_the_same_file_twice_loads_once(tmp_path):
     path = write_deals(tmp_path, [GOOD])
     con = duckdb.connect()
-    load_file(con, MT5_DEALS, path, run_id="r1")
-    again = load_file(con, MT5_DEALS, path, run_id="r2")
+    load_file(con, path, run_id="r1")
+    again = load_file(con, path, run_id="r2")
     assert again.already_loaded
-    assert con.execute("select count(*) from raw.mt5_deals").fetchone()[0] == 1
+    assert con.execute("select count(*) from raw.deals").fetchone()[0] == 1
     assert con.execute("select count(*) from raw.load_batches").fetchone()[0] == 1
 
 
@@ -103,7 +120,7 @@ def test_unreadable_file_is_refused_by_name_and_writes_nothing(tmp_path):
     path.write_text('{"retcode": "0 Done", "answer": [{"Deal": "1",')
     con = duckdb.connect()
     with pytest.raises(ValueError, match=r"broken\.json"):
-        load_file(con, MT5_DEALS, path, run_id="r")
+        load_file(con, path, run_id="r")
     assert con.execute("select count(*) from raw.load_batches").fetchone()[0] == 0
 
 
@@ -112,33 +129,31 @@ def test_platform_error_answer_is_refused(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text('{"retcode": "3 Invalid parameters", "answer": []}')
     with pytest.raises(ValueError, match="3 Invalid parameters"):
-        load_file(duckdb.connect(), MT5_DEALS, path, run_id="r")
+        load_file(duckdb.connect(), path, run_id="r")
 
 
 def test_a_failed_insert_leaves_no_half_batch(tmp_path):
     con = duckdb.connect()
-    load_file(con, MT5_DEALS, write_deals(tmp_path, [GOOD], "first.json"), run_id="r")
+    load_file(con, write_deals(tmp_path, [GOOD], "first.json"), run_id="r")
     # Break the quarantine table: its insert runs after the raw rows went in, and must undo them.
-    con.execute("ALTER TABLE quarantine.mt5_deals ADD COLUMN must_have VARCHAR")
-    con.execute("ALTER TABLE quarantine.mt5_deals ALTER COLUMN must_have SET NOT NULL")
+    con.execute("ALTER TABLE quarantine.rows ADD COLUMN must_have VARCHAR")
+    con.execute("ALTER TABLE quarantine.rows ALTER COLUMN must_have SET NOT NULL")
     bad_and_good = [{**GOOD, "Deal": "7"}, {**GOOD, "Deal": "8", "Login": "x"}]
     with pytest.raises(duckdb.Error):
-        load_file(con, MT5_DEALS, write_deals(tmp_path, bad_and_good, "second.json"), run_id="r")
-    assert con.execute("select count(*) from raw.mt5_deals").fetchone()[0] == 1
-    assert con.execute("select count(*) from quarantine.mt5_deals").fetchone()[0] == 0
+        load_file(con, write_deals(tmp_path, bad_and_good, "second.json"), run_id="r")
+    assert con.execute("select count(*) from raw.deals").fetchone()[0] == 1
+    assert con.execute("select count(*) from quarantine.rows").fetchone()[0] == 0
     assert con.execute("select count(*) from raw.load_batches").fetchone()[0] == 1
 
 
 def test_a_deal_without_a_required_field_is_quarantined_naming_it(tmp_path):
     row = {k: v for k, v in GOOD.items() if k != "VolumeExt"}
     con = duckdb.connect()
-    result = load_file(
-        con, MT5_DEALS, write_deals(tmp_path, [GOOD, {**row, "Deal": "2"}]), run_id="r"
-    )
+    result = load_file(con, write_deals(tmp_path, [GOOD, {**row, "Deal": "2"}]), run_id="r")
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
-    assert con.execute("select column_name, reason from quarantine.mt5_deals").fetchone() == (
-        "volume_ext",
-        "volume_ext: not_nullable fails for 'null'",
+    assert con.execute("select column_name, reason from quarantine.rows").fetchone() == (
+        None,
+        "record: lots_or_units_given fails",
     )
 
 
@@ -146,7 +161,7 @@ def test_a_csv_without_a_column_is_refused_naming_it(tmp_path):
     path = tmp_path / "fx_rates.csv"
     path.write_text("rate_date,currency\n2026-09-01,EUR\n")
     with pytest.raises(ValueError, match="usd_per_unit"):
-        load_file(duckdb.connect(), FX_RATES, path, run_id="r")
+        load_file(duckdb.connect(), path, run_id="r", found=FX_RATES_CSV)
 
 
 def test_fx_rates_duplicates_and_bad_currency_are_quarantined(tmp_path):
@@ -156,6 +171,26 @@ def test_fx_rates_duplicates_and_bad_currency_are_quarantined(tmp_path):
         "2026-09-02,JPY,0\n2026-09-31,GBP,1.27\n"
     )
     con = duckdb.connect()
-    result = load_file(con, FX_RATES, path, run_id="r")
+    result = load_file(con, path, run_id="r", found=FX_RATES_CSV)
     assert (result.rows_loaded, result.rows_quarantined) == (1, 3)
     assert set(result.reasons) == {"currency", "usd_per_unit", "rate_date"}
+
+
+def test_a_corrected_deal_loads_beside_the_version_it_corrects(tmp_path):
+    con = duckdb.connect()
+    load_file(con, write_deals(tmp_path, [GOOD], "deals_20261001_p000.json"), run_id="r1")
+    corrected = {**GOOD, "Price": "1.08870"}
+    load_file(con, write_deals(tmp_path, [corrected], "deals_20261002_p000.json"), run_id="r2")
+    versions = con.execute(
+        "select price, _run_id from raw.deals where ticket = 101 order by _loaded_at"
+    ).fetchall()
+    assert versions == [(Decimal("1.08864"), "r1"), (Decimal("1.08870"), "r2")]
+
+
+def test_the_landing_path_names_server_day_server_and_login(tmp_path):
+    path = tmp_path / "deals_20261001_p003.json"
+    path.write_text("[]")
+    assert server_day_of(path) == date(2026, 10, 1)
+    assert context_of(Path("mt5/Live-1/deals/x.json")).server == "Live-1"
+    export = context_of(Path("mt5/Live-1/exports/5001/report.csv"))
+    assert (export.server, export.login) == ("Live-1", 5001)

@@ -99,8 +99,8 @@ def test_dagster_ui_serves_the_whole_asset_graph(running_system):
     assert {n["repository"]["location"]["name"] for n in nodes} == {"fxcrm"}
     assets = {"/".join(n["assetKey"]["path"]) for n in nodes}
     assert {
-        "raw/mt5_deals",
-        "staging/stg_mt5__deals",
+        "raw/deals",
+        "staging/stg_platform__deals",
         "marts/fct_deals",
         "reporting/rpt_daily_trading_volume",
         "serving/serving_snapshot",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -9,12 +10,13 @@ from decimal import Decimal
 
 import dagster as dg
 import duckdb
-import pytest
 import yaml
 from conftest import env_for, manifest_faults, read_web_api
 
-from ingest.feeds import MT5_DEAL_COLUMNS
 from ingest.settings import PROJECT_ROOT
+
+# The canonical column each source field of an MT5 deal lands in.
+CANONICAL_COLUMN = {"Login": "login", "Price": "price", "VolumeExt": "lots"}
 
 
 def test_definitions_load_with_one_lineage_graph():
@@ -22,7 +24,10 @@ def test_definitions_load_with_one_lineage_graph():
 
     specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
     deps = {k: {d.asset_key.to_user_string() for d in s.deps} for k, s in specs.items()}
-    assert "raw/mt5_deals" in deps["staging/stg_mt5__deals"]
+    assert "raw/deals" in deps["staging/stg_platform__deal_versions"]
+    assert "raw/balance_operations" in deps["staging/stg_platform__balance_operations"]
+    assert "raw/platform_accounts" in deps["staging/stg_platform__accounts"]
+    assert "raw/daily_snapshots" in deps["staging/stg_platform__daily_snapshots"]
     assert "raw/fx_rates" in deps["staging/stg_market__fx_rates"]
     assert "reporting/rpt_daily_trading_volume" in deps["serving/serving_snapshot"]
     for key, spec in specs.items():
@@ -44,18 +49,29 @@ def test_rows_read_equal_rows_loaded_plus_quarantined(built_platform, small_worl
     _, manifest = small_world
     with duckdb.connect(str(built_platform.warehouse_path), read_only=True) as con:
         batches = con.execute(
-            "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
-            "from raw.load_batches where feed = 'mt5_deals'"
+            "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined), count(*) "
+            "from raw.load_batches"
         ).fetchone()
-        raw = con.execute("select count(*) from raw.mt5_deals").fetchone()[0]
+        by_format = dict(
+            con.execute("select format, count(*) from raw.load_batches group by 1").fetchall()
+        )
         quarantine = con.execute(
-            "select _source_file, _row_number, column_name from quarantine.mt5_deals"
+            "select _source_file, _row_number, column_name from quarantine.rows"
         ).fetchall()
-    assert batches[0] == batches[1] + batches[2] and batches[1] == raw
+    assert batches[0] == batches[1] + batches[2]
+    landed = [p for p in small_world[0].rglob("*") if p.suffix in (".json", ".csv")]
+    platform_files = [p for p in landed if p.parts[-4] in ("mt5", "mt4")]
+    assert batches[3] == len(platform_files) + 1  # and the fx rates
+    assert set(by_format) == {
+        "mt5_web_api_deals",
+        "mt5_web_api_users",
+        "mt5_web_api_daily",
+        "mt4_trades_csv",
+        "fx_rates_csv",
+    }
     bad = manifest_faults(manifest, "malformed_rows")[0]
-    column_of = {field: column for column, (field, _type) in MT5_DEAL_COLUMNS.items()}
     assert sorted(quarantine) == sorted(
-        (bad["file"], r["row_number"], column_of[r["field"]]) for r in bad["rows"]
+        (bad["file"], r["row_number"], CANONICAL_COLUMN[r["field"]]) for r in bad["rows"]
     )
 
 
@@ -70,6 +86,16 @@ def test_reported_lots_equal_the_lots_in_the_landed_files(built_platform, small_
             for p in landing.glob("mt5/*/deals/*.json")
             for r in read_web_api(p)
             if r["Action"] in ("0", "1") and r["Deal"] not in malformed
+        ),
+        Decimal(0),
+    )
+    # MT4 keeps one record per whole trade, in 1/100 lot: its opening and closing deal.
+    expected += sum(
+        (
+            2 * Decimal(r["volume"]) / 100
+            for p in landing.glob("mt4/*/trades/*.csv")
+            for r in csv.DictReader(p.open())
+            if r["cmd"] in ("0", "1")
         ),
         Decimal(0),
     )
@@ -97,14 +123,15 @@ def test_utc_conversion_follows_each_servers_clock(built_platform):
 
 
 def test_materializing_again_adds_nothing_and_republishes(built_platform):
-    from orchestration.definitions import ALL_ASSETS
-    from orchestration.resources import build_resources
+    from orchestration.definitions import materialize_all
 
     def counts():
         with duckdb.connect(str(built_platform.warehouse_path), read_only=True) as con:
             return con.execute(
-                "select (select count(*) from raw.mt5_deals), "
-                "(select count(*) from quarantine.mt5_deals), "
+                "select (select count(*) from raw.deals), "
+                "(select count(*) from raw.balance_operations), "
+                "(select count(*) from quarantine.rows), "
+                "(select count(*) from raw.load_batches), "
                 "(select count(*) from marts.fct_deals)"
             ).fetchone()
 
@@ -114,7 +141,8 @@ def test_materializing_again_adds_nothing_and_republishes(built_platform):
 
     before, first_publish = counts(), published_at()
     with duckdb.connect(str(built_platform.serving_path), read_only=True) as reader:
-        assert dg.materialize(ALL_ASSETS, resources=build_resources(built_platform)).success
+        with dg.DagsterInstance.ephemeral() as instance:
+            assert materialize_all(instance, built_platform)
         # A reader of the old snapshot keeps reading it while the new one replaces it.
         assert (
             reader.execute("select published_at from _publication").fetchone()[0] == first_publish
@@ -161,47 +189,214 @@ def test_dbt_build_passes_models_data_tests_and_unit_tests(built_platform):
     assert not [uid for uid, status in statuses.items() if status.lower() in ("error", "fail")]
 
 
-@pytest.mark.parametrize("feed", ["mt5_deals", "fx_rates"])
-def test_raw_assets_report_counts_and_a_passing_blocking_check(built_platform, feed):
-    from orchestration.defs.platform.assets import raw_feed_assets
-    from orchestration.resources import build_resources
+def test_raw_assets_report_counts_and_passing_blocking_checks(built_platform):
+    from orchestration.definitions import build_definitions
 
-    asset = next(a for a in raw_feed_assets if a.key.path[-1] == feed)
-    result = dg.materialize([asset], resources=build_resources(built_platform))
-    evaluation = result.get_asset_check_evaluations()[0]
-    assert evaluation.passed and evaluation.check_name == "rows_add_up"
-    spec = next(iter(asset.check_specs))
-    assert spec.blocking
+    defs = build_definitions(built_platform)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("ingest_platform_feeds").execute_in_process(
+            instance=instance, partition_key="2026-03-31"
+        )
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.asset_key.path[-1] for e in evaluations} == {
+        "deals",
+        "balance_operations",
+        "platform_accounts",
+        "daily_snapshots",
+    }
+    assert all(e.passed and e.check_name == "rows_add_up" for e in evaluations)
+    specs = defs.resolve_assets_def(dg.AssetKey(["raw", "deals"])).check_specs
+    assert all(spec.blocking for spec in specs)
+    materialization = result.asset_materializations_for_node("platform_feeds")[0]
+    assert materialization.metadata["files_seen"].value > 0
+    assert materialization.metadata["new_batches"].value == 0, "already loaded: nothing new"
 
 
-def test_landing_sensor_starts_one_run_per_batch_of_new_files(tmp_path, monkeypatch):
+def _landing_settings(tmp_path, monkeypatch):
+    from conftest import settings_for
+
+    settings = settings_for(tmp_path)
+    for key, value in settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    return settings
+
+
+def test_landing_sensor_starts_each_new_files_server_day(tmp_path, monkeypatch):
     from orchestration.defs.platform.sensors import landing_sensor
 
-    monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("FXCRM_LANDING_DIR", raising=False)
-    deals = tmp_path / "landing" / "mt5" / "SRV" / "deals"
+    settings = _landing_settings(tmp_path, monkeypatch)
+    deals = settings.landing_dir / "mt5" / "SRV" / "deals"
     deals.mkdir(parents=True)
     assert isinstance(landing_sensor(dg.build_sensor_context()), dg.SkipReason)
 
-    (deals / "deals_20260901_p000.json").write_text('{"retcode":"0 Done","answer":[]}')
-    (tmp_path / "landing" / "notes.txt").write_text("not a feed")
+    for day in ("20260901", "20260902"):
+        (deals / f"deals_{day}_p000.json").write_text('{"retcode":"0 Done","answer":[]}')
+    (settings.landing_dir / "notes.txt").write_text("not a feed")
     first = landing_sensor(dg.build_sensor_context())
-    assert len(first.run_requests) == 1
-
+    assert [(r.job_name, r.partition_key) for r in first.run_requests] == [
+        ("ingest_platform_feeds", "2026-09-01"),
+        ("ingest_platform_feeds", "2026-09-02"),
+    ]
     again = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
     assert isinstance(again, dg.SkipReason), "the same files must not start another run"
 
-    (deals / "deals_20260902_p000.json").write_text('{"retcode":"0 Done","answer":[]}')
+    (deals / "deals_20260902_p001.json").write_text('{"retcode":"0 Done","answer":[]}')
     second = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
-    assert len(second.run_requests) == 1
-    assert second.run_requests[0].run_key != first.run_requests[0].run_key
-    assert second.run_requests[0].tags["fxcrm/new_files"] == "1"
+    assert [r.partition_key for r in second.run_requests] == ["2026-09-02"]
+    assert second.run_requests[0].run_key != first.run_requests[1].run_key
+
+    (settings.landing_dir / "market").mkdir()
+    (settings.landing_dir / "market" / "fx_rates.csv").write_text("rate_date\n")
+    rates = landing_sensor(dg.build_sensor_context(cursor=second.cursor))
+    assert [r.job_name for r in rates.run_requests] == ["build_and_publish"]
 
 
-def test_the_sensors_job_covers_every_asset():
+def test_sensor_runs_and_a_two_day_backfill_load_exactly_their_days(
+    small_world, tmp_path, monkeypatch
+):
+    import shutil
+
+    from orchestration.definitions import backfill_tags, build_definitions
+    from orchestration.defs.platform.sensors import landing_sensor
+
+    settings = _landing_settings(tmp_path, monkeypatch)
+    shutil.copytree(small_world[0] / "mt5", settings.landing_dir / "mt5")
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("ingest_platform_feeds")
+
+    def loaded_days():
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            return [
+                str(r[0])
+                for r in con.execute(
+                    "select distinct server_day from raw.load_batches order by 1"
+                ).fetchall()
+            ]
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        requests = landing_sensor(dg.build_sensor_context(instance=instance)).run_requests
+        assert "2026-03-30" in [r.partition_key for r in requests]
+        first = next(r for r in requests if r.partition_key == "2026-03-30")
+        assert job.execute_in_process(
+            instance=instance, partition_key=first.partition_key, tags=first.tags
+        ).success
+        assert loaded_days() == ["2026-03-30"]
+        # A backfill of 31 March to 1 April, as the UI launches it: one run for the range.
+        backfill = job.execute_in_process(
+            instance=instance, tags=backfill_tags("2026-03-31", "2026-04-01")
+        )
+        assert backfill.success
+    assert loaded_days() == ["2026-03-30", "2026-03-31", "2026-04-01"]
+    expected = sorted(
+        str(p.relative_to(settings.landing_dir))
+        for p in (settings.landing_dir / "mt5").rglob("*_2026033[01]_*")
+    ) + sorted(
+        str(p.relative_to(settings.landing_dir))
+        for p in (settings.landing_dir / "mt5").rglob("*_20260401_*")
+    )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        files = sorted(
+            r[0] for r in con.execute("select source_file from raw.load_batches").fetchall()
+        )
+    assert files == sorted(expected)
+
+
+def test_jobs_split_partitioned_loads_from_the_build():
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def("ingest_and_publish")
-    keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
-    assert {"raw/mt5_deals", "marts/fct_deals", "serving/serving_snapshot"} <= keys
-    assert defs.resolve_sensor_def("landing_sensor").job_name == "ingest_and_publish"
+    ingest = defs.resolve_job_def("ingest_platform_feeds")
+    build = defs.resolve_job_def("build_and_publish")
+    ingest_keys = {k.to_user_string() for k in ingest.asset_layer.executable_asset_keys}
+    build_keys = {k.to_user_string() for k in build.asset_layer.executable_asset_keys}
+    assert ingest_keys == {
+        "raw/deals",
+        "raw/balance_operations",
+        "raw/platform_accounts",
+        "raw/daily_snapshots",
+    }
+    assert {"raw/fx_rates", "marts/fct_deals", "serving/serving_snapshot"} <= build_keys
+    assert not ingest_keys & build_keys
+    assert ingest.partitions_def is not None
+    assert defs.resolve_sensor_def("build_after_loads") is not None
+
+
+def _deal(ticket: int, symbol: str, price: str, profit: str = "0.00") -> dict:
+    return {
+        "Deal": str(ticket),
+        "Login": "5001",
+        "Action": "0",
+        "Entry": "1",
+        "Time": "1788264000",
+        "Symbol": symbol,
+        "Price": price,
+        "ContractSize": "100000.00",
+        "VolumeExt": "10000000",
+        "Profit": profit,
+        "Commission": "0.00",
+        "Storage": "0.00",
+        "PositionID": str(ticket),
+    }
+
+
+def test_corrections_supersede_dropped_deals_are_reported_and_unknown_symbols_warn(
+    tmp_path, monkeypatch
+):
+    from orchestration.definitions import build_definitions, materialize_all
+
+    settings = _landing_settings(tmp_path, monkeypatch)
+    deals = settings.landing_dir / "mt5" / "FXCRM-MT5-Live2" / "deals" / "deals_20260901_p000.json"
+    deals.parent.mkdir(parents=True)
+    (settings.landing_dir / "market").mkdir()
+    (settings.landing_dir / "market" / "fx_rates.csv").write_text(
+        "rate_date,currency,usd_per_unit\n2026-09-01,USD,1\n2026-09-01,EUR,1.1\n"
+    )
+
+    def land(rows: list[dict]) -> None:
+        deals.write_text(json.dumps({"retcode": "0 Done", "answer": rows}))
+
+    def query(sql: str) -> list[tuple]:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    land(
+        [
+            _deal(1, "EURUSD", "1.10000", "5.00"),
+            _deal(2, "EURUSD", "1.10100"),
+            _deal(3, "ZZZ.m", "2"),
+        ]
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert materialize_all(instance, settings)
+        # The platform re-sends the day: deal 1 corrected, deal 2 left out, deal 3 unchanged.
+        land([_deal(1, "EURUSD", "1.10000", "7.50"), _deal(3, "ZZZ.m", "2")])
+        assert materialize_all(instance, settings)
+        build = build_definitions(settings).resolve_job_def("build_and_publish")
+        result = build.execute_in_process(instance=instance)
+
+    assert query("select count(*) from raw.deals") == [(5,)], "raw keeps every version"
+    assert query(
+        "select deal_ticket, profit, version_number from staging.stg_platform__deals order by 1"
+    ) == [(1, Decimal("7.50"), 2), (2, Decimal("0.00"), 1), (3, Decimal("0.00"), 1)]
+    assert query(
+        "select ticket, version_number, is_current, profit "
+        "from staging.stg_platform__deal_versions where ticket = 1 order by 2"
+    ) == [(1, 1, False, Decimal("5.00")), (1, 2, True, Decimal("7.50"))]
+    missing = query("select deal_ticket, source_file from reporting.rpt_deals_missing_from_reread")
+    assert missing == [(2, "mt5/FXCRM-MT5-Live2/deals/deals_20260901_p000.json")]
+    assert query("select count(*) from marts.fct_deals where deal_ticket = 2") == [(1,)]
+    assert query("select raw_symbol, symbol_group from intermediate.int_symbol_map order by 1") == [
+        ("EURUSD", "fx_major"),
+        ("ZZZ.m", "unmapped"),
+    ]
+    warnings = {
+        e.check_name: e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name
+        in ("assert_every_traded_symbol_is_mapped", "assert_no_deal_went_missing_from_a_reread")
+    }
+    assert set(warnings) == {
+        "assert_every_traded_symbol_is_mapped",
+        "assert_no_deal_went_missing_from_a_reread",
+    }
+    for evaluation in warnings.values():
+        assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN

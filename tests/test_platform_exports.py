@@ -9,7 +9,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from ingest.platforms.canonical import summarize
+from ingest.batches import inspect_file, read_checked
+from ingest.platforms.canonical import FileContext
 from ingest.platforms.detect import parse_export
 from ingest.settings import PROJECT_ROOT
 from orchestration.cli import main
@@ -101,26 +102,47 @@ def test_mt5_report_deals_agree_with_the_running_balance():
     assert dict(export.orders.group_by("state").len().iter_rows()) == {"filled": 17, "canceled": 7}
 
 
+def canonical_deals(path, context: FileContext | None = None) -> pl.DataFrame:
+    chunks = list(read_checked(path, context or FileContext()))
+    assert all(failed.is_empty() for _r, _g, failed in chunks)
+    return pl.concat([good["deals"] for _r, good, _f in chunks])
+
+
 @needs_samples
 def test_mt5_python_package_csv_is_one_position_in_and_out():
-    export = parse_export(SAMPLES / "mt5py_deals_MuriloSilva110_relatorio_semanal_20260408.csv")
-    assert export.format == "mt5_python_deals_csv"
-    rows = export.deals.sort("ticket").to_dicts()
+    path = SAMPLES / "mt5py_deals_MuriloSilva110_relatorio_semanal_20260408.csv"
+    # The package's CSV names no account: the landing folder (or --login) does.
+    rows = canonical_deals(path, FileContext(login=5001)).sort("ticket").to_dicts()
     assert [r["entry"] for r in rows] == ["in", "out"]
     assert [r["action"] for r in rows] == ["buy", "sell"]
     assert rows[0]["position_id"] == rows[1]["position_id"] == 171004513
     assert rows[1]["profit"] == Decimal("-0.11") and rows[0]["lots"] == Decimal("0.01")
+    assert rows[0]["time_server"].isoformat() == "2026-04-06T23:38:05"
+    assert {r["login"] for r in rows} == {5001}
 
 
 @needs_samples
 def test_mt5_web_api_deal_reads_every_string_value():
-    export = parse_export(SAMPLES / "mt5webapi_deal_get_batch_item_unattributed.json")
-    deal = export.deals.row(0, named=True)
-    assert export.format == "mt5_web_api_json"
+    deal = canonical_deals(SAMPLES / "mt5webapi_deal_get_batch_item_unattributed.json").row(
+        0, named=True
+    )
     assert (deal["ticket"], deal["login"], deal["raw_symbol"]) == (19090, 10027, "XAUUSD.e")
     assert deal["lots"] == Decimal("0.25") and deal["profit"] == Decimal("64.25")
     assert (deal["action"], deal["entry"], deal["position_id"]) == ("buy", "out", 18531)
     assert deal["time_server"].isoformat() == "2022-08-02T16:02:00"
+    assert deal["contract_size"] == Decimal("100.00") and deal["price"] == Decimal("1783.450")
+
+
+@needs_samples
+@pytest.mark.parametrize("name", sorted(MT4_STATEMENTS))
+def test_every_statement_row_loads_into_the_canonical_tables(name):
+    summary = inspect_file(SAMPLES / name)
+    _login, _cur, closed, balance, _cancelled, open_trades, _working = MT4_STATEMENTS[name]
+    assert summary["rows_quarantined"] == 0
+    assert summary["rows_by_table"] == {
+        "deals": 2 * closed + open_trades,
+        "balance_operations": balance,
+    }
 
 
 def test_files_of_no_known_format_are_refused_saying_what_was_expected(tmp_path):
@@ -130,7 +152,7 @@ def test_files_of_no_known_format_are_refused_saying_what_was_expected(tmp_path)
     book.active.append(["Strategy Tester Report"])
     book.active.append(["Account:", "123 (USD, Demo, demo, Hedge)"])
     book.save(tmp_path / "tester.xlsx")
-    with pytest.raises(ValueError, match="expected an MT5 Web API"):
+    with pytest.raises(ValueError, match="matches no known format; expected MT5 Web API"):
         parse_export(tmp_path / "notes.txt")
     with pytest.raises(ValueError, match="empty"):
         parse_export(tmp_path / "empty.csv")
@@ -150,7 +172,7 @@ def test_an_unreadable_row_is_quarantined_and_the_counts_add_up(tmp_path):
     broken.write_text(html.replace("2023.12.29 07:32:27", "2023.13.45 07:32:27", 1))
     export = parse_export(broken)
     assert len(export.rejected) == 1 and "2023.13.45" in export.rejected[0]["reason"]
-    summary = summarize(export)
+    summary = inspect_file(broken)
     assert summary["rows_read"] == summary["rows_valid"] + summary["rows_quarantined"]
     assert summary["rows_quarantined"] == 1
 
@@ -166,12 +188,14 @@ def test_a_deal_breaking_the_canonical_contract_is_counted_by_reason(tmp_path):
         "Price": "1.1",
         "VolumeExt": "100000",
         "Profit": "0",
+        "Commission": "0",
+        "Storage": "0",
     }
     path = tmp_path / "deals.json"
     path.write_text(
         json.dumps({"retcode": "0 Done", "answer": [record, {**record, "Deal": "6", "Entry": "1"}]})
     )
-    summary = summarize(parse_export(path))
+    summary = inspect_file(path)
     assert (summary["rows_read"], summary["rows_valid"], summary["rows_quarantined"]) == (2, 1, 1)
     assert summary["quarantined_by_reason"] == {"entry": 1}
 
@@ -192,4 +216,4 @@ def test_feeds_inspect_refuses_an_unknown_file(tmp_path, capsys):
     path = tmp_path / "x.bin"
     path.write_bytes(b"\x00\x01 nothing")
     assert main(["feeds", "inspect", str(path)]) == 2
-    assert "matches no known export format" in capsys.readouterr().err
+    assert "matches no known format" in capsys.readouterr().err

@@ -1,20 +1,29 @@
-"""The canonical shape every platform adapter produces, whatever the file looked like.
+"""The canonical model every platform adapter fills, whatever the file looked like.
 
-A deal is one execution: MT5 deals map one to one; an MT4 trade (one row per whole position)
-becomes its opening deal and, once closed, its closing deal, the money on the closing one. A
-balance operation is a deal whose action is balance, credit, charge, correction or bonus.
-Money is Decimal; times are the server's wall clock until staging converts them to UTC.
+Tables: deals, balance operations, platform accounts and daily account snapshots (the symbol map
+is dbt's, from the `symbols` seed). A deal is one execution: MT5 deals map one to one; an MT4
+trade (one row per whole position) becomes its opening deal and, once closed, its closing deal
+under the same ticket, the money on the closing one. Every money movement that is not a trade
+(balance, credit, charge, correction, bonus, commission, ...) is a balance operation.
+
+Money is Decimal, never float; lots are lots whatever the platform counted in. Times stay on the
+server's wall clock (`time_server`), as the platform shows them; staging converts them to UTC
+with each server's zone, so the rule lives in one place an analyst can read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Protocol
 
 import charset_normalizer
 import pandera.polars as pa
 import polars as pl
+from pandera.api.polars.types import PolarsData
 
 MONEY = pl.Decimal(18, 2)
 PRICE = pl.Decimal(20, 8)
@@ -48,7 +57,6 @@ ORDER_SCHEMA: dict[str, pl.DataType] = {
     "state": pl.String,  # cancelled, working, filled, ...
     "comment": pl.String,
 }
-TRADE_ACTIONS = ("buy", "sell")
 TERMINAL_CODE_PAGES = (
     "gb18030",
     "cp1252",
@@ -143,66 +151,318 @@ def order_frame(rows: list[dict]) -> pl.DataFrame:
     )
 
 
-DEAL_CONTRACT = pa.DataFrameSchema(
-    {
-        "ticket": pa.Column(pl.Int64, pa.Check.gt(0)),
-        "login": pa.Column(pl.Int64, pa.Check.gt(0), nullable=True),
-        "time_server": pa.Column(pl.Datetime("us")),
-        "action": pa.Column(pl.String),
-        "entry": pa.Column(
-            pl.String, pa.Check.isin(["in", "out", "inout", "out_by"]), nullable=True
-        ),
-        "lots": pa.Column(LOTS, pa.Check.ge(0)),
-        "price": pa.Column(PRICE, pa.Check.ge(0)),
-        "profit": pa.Column(MONEY),
-        "commission": pa.Column(MONEY),
-        "swap": pa.Column(MONEY),
-        "fee": pa.Column(MONEY),
-    },
-    strict=False,
+TRADE_ACTIONS = ("buy", "sell", "buy_canceled", "sell_canceled")
+BALANCE_ACTIONS = (
+    "balance",
+    "credit",
+    "charge",
+    "correction",
+    "bonus",
+    "commission",
+    "commission_daily",
+    "commission_monthly",
+    "agent_daily",
+    "agent_monthly",
+    "interest",
+    "dividend",
+    "dividend_franked",
+    "tax",
+    "agent",
+    "so_compensation",
+    "so_compensation_credit",
 )
+ENTRIES = ("in", "out", "inout", "out_by")
 
 
-def check_deals(export: PlatformExport) -> tuple[pl.DataFrame, list[dict]]:
-    """The deals that keep the canonical contract, and a reason for each one that does not."""
-    deals = export.deals.with_row_index("_index")
-    try:
-        DEAL_CONTRACT.validate(deals, lazy=True)
-        return export.deals, []
-    except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases.filter(pl.col("index").is_not_null())
-        failed = [
-            {"ticket": export.deals["ticket"][i], "reason": f"{column}: {check}"}
-            for i, column, check in cases.select("index", "column", "check").iter_rows()
-        ]
-        bad = cases["index"].unique().to_list()
-        return deals.filter(~pl.col("_index").is_in(bad)).drop("_index"), failed
+NOT_EMPTY = pa.Check.str_length(min_value=1)
 
 
-def summarize(export: PlatformExport) -> dict:
-    """What `fxcrm feeds inspect` prints: counts that add up, the period, logins and symbols."""
-    valid, failed = check_deals(export)
-    reasons: dict[str, int] = {}
-    for item in [*export.rejected, *failed]:
-        reason = item["reason"].split(":")[0] if ":" in item["reason"] else item["reason"]
-        reasons[reason] = reasons.get(reason, 0) + 1
-    trades = valid.filter(pl.col("action").is_in(TRADE_ACTIONS))
-    times = valid["time_server"]
+def _traded_quantity(data: PolarsData) -> pl.LazyFrame:
+    """A deal says how much was traded: in lots, or in units where the platform counts units."""
+    return data.lazyframe.select(
+        (pl.col("lots").is_not_null() | pl.col("units").is_not_null()).alias("ok")
+    )
+
+
+def _executed_trades_have_a_price(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(
+        (pl.col("action").str.ends_with("_canceled") | (pl.col("price") > 0)).alias("ok")
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table: its columns, in order, and the contract every row must keep."""
+
+    name: str
+    columns: dict[str, pl.DataType]
+    contract: pa.DataFrameSchema
+    key: tuple[str, ...]  # what names one record, across files and corrected versions
+
+
+DEALS = Table(
+    "deals",
+    {
+        "ticket": pl.Int64,
+        "order_ticket": pl.Int64,
+        "position_id": pl.Int64,
+        "login": pl.Int64,
+        "time_server": pl.Datetime("us"),
+        "action": pl.String,
+        "entry": pl.String,
+        "raw_symbol": pl.String,
+        "lots": LOTS,
+        "units": MONEY,
+        "price": PRICE,
+        "contract_size": MONEY,
+        "profit": MONEY,
+        "commission": MONEY,
+        "swap": MONEY,
+        "fee": MONEY,
+        "comment": pl.String,
+    },
+    pa.DataFrameSchema(
+        {
+            "ticket": pa.Column(pl.Int64, pa.Check.gt(0)),
+            "order_ticket": pa.Column(pl.Int64, pa.Check.ge(0), nullable=True),
+            "position_id": pa.Column(pl.Int64, pa.Check.ge(0), nullable=True),
+            "login": pa.Column(pl.Int64, pa.Check.gt(0)),
+            "time_server": pa.Column(pl.Datetime("us")),
+            "action": pa.Column(pl.String, pa.Check.isin(TRADE_ACTIONS)),
+            "entry": pa.Column(pl.String, pa.Check.isin(ENTRIES)),
+            "raw_symbol": pa.Column(pl.String, NOT_EMPTY),
+            "lots": pa.Column(LOTS, pa.Check.ge(0), nullable=True),
+            "units": pa.Column(MONEY, pa.Check.ge(0), nullable=True),
+            "price": pa.Column(PRICE, pa.Check.ge(0)),
+            "contract_size": pa.Column(MONEY, pa.Check.ge(0), nullable=True),
+            "profit": pa.Column(MONEY),
+            "commission": pa.Column(MONEY),
+            "swap": pa.Column(MONEY),
+            "fee": pa.Column(MONEY),
+            "comment": pa.Column(pl.String, nullable=True),
+        },
+        checks=[
+            pa.Check(_traded_quantity, name="lots_or_units_given"),
+            pa.Check(_executed_trades_have_a_price, name="executed_trade_has_a_price"),
+        ],
+    ),
+    key=("ticket", "entry"),
+)
+BALANCE_OPERATIONS = Table(
+    "balance_operations",
+    {
+        "ticket": pl.Int64,
+        "login": pl.Int64,
+        "time_server": pl.Datetime("us"),
+        "operation": pl.String,
+        "amount": MONEY,
+        "comment": pl.String,
+    },
+    pa.DataFrameSchema(
+        {
+            "ticket": pa.Column(pl.Int64, pa.Check.gt(0)),
+            "login": pa.Column(pl.Int64, pa.Check.gt(0)),
+            "time_server": pa.Column(pl.Datetime("us")),
+            "operation": pa.Column(pl.String, pa.Check.isin(BALANCE_ACTIONS)),
+            "amount": pa.Column(MONEY),
+            "comment": pa.Column(pl.String, nullable=True),
+        }
+    ),
+    key=("ticket",),
+)
+PLATFORM_ACCOUNTS = Table(
+    "platform_accounts",
+    {
+        "login": pl.Int64,
+        "group_name": pl.String,
+        "leverage": pl.Int32,
+        "currency": pl.String,
+        "rights": pl.Int64,
+        "balance": MONEY,
+        "credit": MONEY,
+        "registered_server": pl.Datetime("us"),
+        "client_ref": pl.String,
+        "country": pl.String,
+    },
+    pa.DataFrameSchema(
+        {
+            "login": pa.Column(pl.Int64, pa.Check.gt(0)),
+            "group_name": pa.Column(pl.String, NOT_EMPTY),
+            "leverage": pa.Column(pl.Int32, pa.Check.in_range(1, 10_000)),
+            "currency": pa.Column(pl.String, pa.Check.str_matches(r"^[A-Z]{3}$"), nullable=True),
+            "rights": pa.Column(pl.Int64, pa.Check.ge(0), nullable=True),
+            "balance": pa.Column(MONEY),
+            "credit": pa.Column(MONEY),
+            "registered_server": pa.Column(pl.Datetime("us"), nullable=True),
+            "client_ref": pa.Column(pl.String, nullable=True),
+            "country": pa.Column(pl.String, nullable=True),
+        }
+    ),
+    key=("login",),
+)
+DAILY_SNAPSHOTS = Table(
+    "daily_snapshots",
+    {
+        "login": pl.Int64,
+        "server_day": pl.Date,
+        "group_name": pl.String,
+        "currency": pl.String,
+        "balance_prev_day": MONEY,
+        "balance": MONEY,
+        "credit": MONEY,
+        "equity": MONEY,
+        "margin": MONEY,
+        "margin_free": MONEY,
+        "floating_profit": MONEY,
+    },
+    pa.DataFrameSchema(
+        {
+            "login": pa.Column(pl.Int64, pa.Check.gt(0)),
+            "server_day": pa.Column(pl.Date),
+            "group_name": pa.Column(pl.String, nullable=True),
+            "currency": pa.Column(pl.String, pa.Check.str_matches(r"^[A-Z]{3}$")),
+            "balance_prev_day": pa.Column(MONEY, nullable=True),
+            "balance": pa.Column(MONEY),
+            "credit": pa.Column(MONEY),
+            "equity": pa.Column(MONEY),
+            "margin": pa.Column(MONEY, pa.Check.ge(0)),
+            "margin_free": pa.Column(MONEY, nullable=True),
+            "floating_profit": pa.Column(MONEY),
+        }
+    ),
+    key=("login", "server_day"),
+)
+FX_RATES = Table(
+    "fx_rates",
+    {"rate_date": pl.Date, "currency": pl.String, "usd_per_unit": PRICE},
+    pa.DataFrameSchema(
+        {
+            "rate_date": pa.Column(pl.Date),
+            "currency": pa.Column(pl.String, pa.Check.str_matches(r"^[A-Z]{3}$")),
+            "usd_per_unit": pa.Column(PRICE, pa.Check.gt(0)),
+        },
+        unique=["rate_date", "currency"],
+    ),
+    key=("rate_date", "currency"),
+)
+PLATFORM_TABLES = (DEALS, BALANCE_OPERATIONS, PLATFORM_ACCOUNTS, DAILY_SNAPSHOTS)
+TABLES = {t.name: t for t in (*PLATFORM_TABLES, FX_RATES)}
+
+FAILURE_SCHEMA = {
+    "_row_number": pl.Int64,
+    "column_name": pl.String,
+    "value": pl.String,
+    "reason": pl.String,
+}
+
+
+@dataclass
+class Chunk:
+    """A slice of one file: its records as read, their canonical rows, and what did not convert.
+
+    Every frame carries `_row_number`, the record's place in the file, so a failure anywhere
+    sends the whole record to quarantine and the counts add up per record.
+    """
+
+    records: pl.DataFrame  # the source records as strings, kept whole in quarantine
+    tables: dict[str, pl.DataFrame]
+    failures: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FAILURE_SCHEMA))
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What the landing path says of a file: its server, and the login of a one-account export
+    whose rows do not name it (the MetaTrader5 Python package's deal CSV)."""
+
+    server: str | None = None
+    login: int | None = None
+
+
+class Reader(Protocol):
+    def __call__(self, path: Path, context: FileContext) -> Iterator[Chunk]: ...
+
+
+def _read_as(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A text field as `dtype`, null where it cannot be read (so the failure can be reported).
+
+    Times are MetaTrader's: seconds since 1970 on the server's clock, or `2023.12.29 07:32:27`.
+    """
+    if dtype == pl.Date:
+        return pl.coalesce(
+            value.str.to_date("%Y-%m-%d", strict=False),
+            value.str.to_date("%Y.%m.%d", strict=False),
+        )
+    if isinstance(dtype, pl.Datetime):
+        return (
+            pl.when(value.str.contains(r"^\d+$"))
+            .then(pl.from_epoch(value.cast(pl.Int64, strict=False), "s"))
+            .otherwise(
+                pl.coalesce(
+                    value.str.to_datetime("%Y.%m.%d %H:%M:%S", strict=False),
+                    value.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False),
+                    value.str.to_datetime("%Y.%m.%d %H:%M", strict=False),
+                    value.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
+                )
+            )
+            .dt.cast_time_unit("us")
+        )
+    if isinstance(dtype, pl.Decimal):
+        # Never round: an amount with more decimals than the column keeps does not read.
+        wide = value.str.strip_chars().cast(pl.Decimal(38, 12), strict=False)
+        narrow = wide.cast(dtype, strict=False)
+        return pl.when(narrow.cast(pl.Decimal(38, 12)) == wide).then(narrow)
+    return value.str.strip_chars().cast(dtype, strict=False)
+
+
+def convert(
+    records: pl.DataFrame, fields: dict[str, tuple[str, pl.DataType]]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read each named source field as its type: (typed frame, a failure per unreadable cell).
+
+    A field the file lacks reads as null, which the table's contract then names.
+    """
+    text = records.with_columns(
+        pl.lit(None, pl.String).alias(src)
+        for src, _t in fields.values()
+        if src not in records.columns
+    )
+    typed = text.select(
+        "_row_number",
+        *[_read_as(pl.col(src), dtype).alias(col) for col, (src, dtype) in fields.items()],
+    )
+    failures = [
+        text.filter(pl.col(src).is_not_null() & (pl.col(src) != "") & typed[col].is_null()).select(
+            "_row_number",
+            pl.lit(col).alias("column_name"),
+            pl.col(src).alias("value"),
+            pl.concat_str(
+                pl.lit(f"{col}: '"), pl.col(src), pl.lit(f"' is not a valid {dtype}")
+            ).alias("reason"),
+        )
+        for col, (src, dtype) in fields.items()
+        if dtype != pl.String
+    ]
+    return typed, pl.concat([pl.DataFrame(schema=FAILURE_SCHEMA), *failures])
+
+
+def shape(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """`frame` with exactly the table's columns and types (missing ones null), after _row_number."""
+    return frame.select(
+        "_row_number",
+        *[
+            (pl.col(c) if c in frame.columns else pl.lit(None)).cast(t).alias(c)
+            for c, t in table.columns.items()
+        ],
+    )
+
+
+def split_money_movements(deals: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Deal-shaped rows into trades (deals) and everything else (balance operations)."""
+    trades = deals.filter(pl.col("action").is_in(TRADE_ACTIONS) | pl.col("action").is_null())
+    movements = deals.filter(~pl.col("action").is_in(TRADE_ACTIONS)).with_columns(
+        pl.col("action").alias("operation"), pl.col("profit").alias("amount")
+    )
     return {
-        "format": export.format,
-        "platform": export.platform,
-        "login": export.login,
-        "currency": export.currency,
-        "rows_read": export.deals.height + len(export.rejected),
-        "rows_valid": valid.height,
-        "rows_quarantined": len(export.rejected) + len({f["ticket"] for f in failed}),
-        "quarantined_by_reason": reasons,
-        "first_time_server": times.min().isoformat() if valid.height else None,
-        "last_time_server": times.max().isoformat() if valid.height else None,
-        "logins": sorted(set(valid["login"].drop_nulls().to_list())),
-        "symbols": sorted(set(trades["raw_symbol"].to_list())),
-        "deals_by_action": dict(sorted(valid.group_by("action").len().iter_rows())),
-        "orders": export.orders.height,
-        "open_positions": export.open_positions.height,
-        "file_summary": {k: str(v) for k, v in export.summary.items()},
+        "deals": shape(trades, DEALS),
+        "balance_operations": shape(movements, BALANCE_OPERATIONS),
     }

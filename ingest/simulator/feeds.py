@@ -7,6 +7,7 @@ trade record as CSV. One file per server day and part, as a broker's nightly exp
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -142,7 +143,10 @@ def write_mt5_deals(root: Path, server: str, part: int, rows: pl.DataFrame) -> l
     return _write_days(rows, root / "mt5" / server / "deals", "deals", part, "json")
 
 
-def write_mt5_users(root: Path, server: str, part: int, accounts: pl.DataFrame, tz: str) -> Path:
+def write_mt5_users(
+    root: Path, server: str, part: int, accounts: pl.DataFrame, tz: str, day: date
+) -> Path:
+    """The accounts as they stand at the end of server day `day`."""
     users = accounts.select(
         pl.col("login").cast(pl.String).alias("Login"),
         pl.col("group").alias("Group"),
@@ -154,7 +158,7 @@ def write_mt5_users(root: Path, server: str, part: int, accounts: pl.DataFrame, 
         money(pl.col("balance_c")).alias("Balance"),
         pl.lit("0.00").alias("Credit"),
     )
-    path = root / "mt5" / server / "users" / f"users_p{part:03d}.json"
+    path = root / "mt5" / server / "users" / f"users_{day:%Y%m%d}_p{part:03d}.json"
     _write_web_api(path, users)
     return path
 

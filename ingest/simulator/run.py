@@ -230,6 +230,7 @@ def _write_part(
     out: _Output,
 ) -> None:
     deals = activity.deals
+    last_day = config.start + timedelta(days=config.days - 1)
     # Tickets count up per server in time order; a position is named by its opening deal.
     deals = deals.with_columns(
         (1_000_000 + part * 100_000_000 + pl.int_range(pl.len()).over("server")).alias("ticket")
@@ -276,10 +277,10 @@ def _write_part(
                     "login": login,
                     "crm_leverage": int(crm),
                     "platform_leverage": wrong,
-                    "file": f"mt5/{server}/users/users_p{part:03d}.json",
+                    "file": f"mt5/{server}/users/users_{last_day:%Y%m%d}_p{part:03d}.json",
                 }
             )
-        out.files.append(write_mt5_users(landing, server, part, server_accounts, tz))
+        out.files.append(write_mt5_users(landing, server, part, server_accounts, tz, last_day))
         daily = activity.daily.filter(pl.col("server") == server)
         ends = [int(e) for e in server_day_ends(tz, config.start, config.days)]
         out.files += write_mt5_daily(landing, server, part, daily, tz, ends)
@@ -347,7 +348,9 @@ def _inject_feed_faults(
     if "malformed_rows" in config.faults:
         # Extra rows a broken export would carry; the real deals stay intact beside them.
         day = rows["server_day"].unique().sort()[1]
-        sample = rows.filter(pl.col("server_day") == day).head(3)
+        sample = rows.filter(
+            (pl.col("server_day") == day) & pl.col("Action").is_in(["0", "1"])
+        ).head(3)
         breaks = [
             ("Login", "12x45", "login is not a number"),
             ("Price", "", "price is empty"),

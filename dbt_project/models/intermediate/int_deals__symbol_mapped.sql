@@ -1,31 +1,34 @@
--- Trades (buys and sells) with the broker's symbol mapped to a canonical instrument.
--- A symbol that maps to nothing keeps its deals, in the group 'unmapped', so no trade is missed.
+-- Trades with the broker's symbol mapped to a canonical instrument, and volume in lots for every
+-- platform (cTrader counts units: lots = units / contract size). Unmapped symbols keep their
+-- deals, so no trade is missed.
 with
 
 deals as (
-    select * from {{ ref('stg_mt5__deals') }}
+    select * from {{ ref('stg_platform__deals') }}
     where action_name in ('buy', 'sell')
 ),
 
-symbols as (
-    select * from {{ ref('symbols') }}
-),
-
-mapped as (
-    select
-        deals.*,
-        {{ canonical_symbol('deals.raw_symbol') }} as canonical_symbol
-    from deals
+symbol_map as (
+    select * from {{ ref('int_symbol_map') }}
 ),
 
 final as (
     select
-        mapped.*,
-        symbols.quote_currency,
-        coalesce(symbols.symbol_group, 'unmapped') as symbol_group,
-        coalesce(symbols.contract_size, mapped.contract_size) as instrument_contract_size
-    from mapped
-    left join symbols on mapped.canonical_symbol = symbols.canonical_symbol
+        deals.* exclude (lots),
+        symbol_map.canonical_symbol,
+        symbol_map.symbol_group,
+        symbol_map.quote_currency,
+        coalesce(symbol_map.contract_size, deals.contract_size) as instrument_contract_size,
+        coalesce(
+            deals.lots,
+            cast(
+                deals.units / coalesce(symbol_map.contract_size, deals.contract_size)
+                as decimal(18, 8)
+            )
+        ) as lots
+    from deals
+    left join symbol_map
+        on deals.server = symbol_map.server and deals.raw_symbol = symbol_map.raw_symbol
 )
 
 select * from final

@@ -2,7 +2,15 @@
 with
 
 deals as (
-    select * from {{ ref('stg_mt5__deals') }}
+    select * from {{ ref('stg_platform__deals') }}
+),
+
+operations as (
+    select * from {{ ref('stg_platform__balance_operations') }}
+),
+
+snapshots as (
+    select * from {{ ref('stg_platform__daily_snapshots') }}
 ),
 
 rates as (
@@ -11,11 +19,25 @@ rates as (
 
 freshness as (
     select
-        'mt5_deals' as feed,
+        'deals' as feed,
         max(deal_time_utc) as latest_record_at_utc,
         max(_loaded_at) as latest_load_at,
         count(*) as records
     from deals
+    union all
+    select
+        'balance_operations' as feed,
+        max(operation_time_utc) as latest_record_at_utc,
+        max(_loaded_at) as latest_load_at,
+        count(*) as records
+    from operations
+    union all
+    select
+        'daily_snapshots' as feed,
+        cast(max(server_day) as timestamp) as latest_record_at_utc,
+        max(_loaded_at) as latest_load_at,
+        count(*) as records
+    from snapshots
     union all
     select
         'fx_rates' as feed,

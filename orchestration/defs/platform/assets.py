@@ -1,97 +1,195 @@
-"""Raw feed assets: each landed file is one batch in warehouse.duckdb, with lineage columns."""
+"""Raw assets: every landed file is one batch, loaded once, into the canonical raw tables.
+
+Platform files are partitioned by server day (the day in the file's name), so a day can be
+loaded, reloaded or backfilled on its own; a backfill over many days runs as one run. Market
+rates are one small file, loaded whole.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
-from ingest.batches import Feed, batches_that_do_not_add_up, load_file
-from ingest.feeds import FEEDS
+from ingest.batches import (
+    BatchResult,
+    batches_that_do_not_add_up,
+    load_file,
+    server_day_of,
+)
+from ingest.market import FX_RATES_CSV, LANDING_GLOB
+from ingest.platforms.canonical import PLATFORM_TABLES
+from ingest.platforms.detect import Format
 from ingest.settings import Settings
 from orchestration.resources import WAREHOUSE_POOL
 
+PLATFORM_FOLDERS = ("mt5", "mt4", "ctrader")
+# Server days: the first day a broker could bring history from, to one day ahead of UTC (a
+# server east of Greenwich starts its day before UTC does).
+SERVER_DAYS = dg.DailyPartitionsDefinition(start_date="2015-01-01", end_offset=1)
+ROWS_ADD_UP = "For every batch: records read = records loaded + records quarantined."
 
-def raw_feed_asset(feed: Feed) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["raw", feed.name])
 
-    @dg.asset(
-        key=key,
-        group_name="raw",
-        pool=WAREHOUSE_POOL,
-        kinds={"duckdb", "python"},
-        description=(
-            f"Landed `{feed.landing_glob}` files, one batch per file, loaded once each; rows that "
-            f"break the Pandera contract go to `{feed.quarantine_table}` with the reason."
-        ),
-        metadata={
-            "landing_glob": feed.landing_glob,
-            "table": feed.raw_table,
-            "quarantine_table": feed.quarantine_table,
-        },
-        check_specs=[
-            dg.AssetCheckSpec(
-                "rows_add_up",
-                asset=key,
-                blocking=True,
-                description="For every batch: rows read = rows loaded + rows quarantined.",
-            )
-        ],
+def platform_files(landing: Path) -> list[Path]:
+    """Files under `<platform>/<server>/<kind>/`, whatever their name says they are."""
+    return sorted(
+        p
+        for folder in PLATFORM_FOLDERS
+        for p in (landing / folder).glob("*/*/**/*")
+        if p.is_file() and not p.name.startswith(".")
     )
-    def load_feed(
-        context: dg.AssetExecutionContext, warehouse: DuckDBResource
-    ) -> dg.MaterializeResult:
-        settings = Settings.from_env()
-        files = sorted(settings.landing_dir.glob(feed.landing_glob))
-        loaded, unreadable = [], []
-        with warehouse.get_connection() as con:
-            for path in files:
-                try:
-                    loaded.append(
-                        load_file(
-                            con,
-                            feed,
-                            path,
-                            context.run.run_id,
-                            str(path.relative_to(settings.landing_dir)),
-                        )
-                    )
-                except ValueError as err:
-                    unreadable.append(str(err))
-            broken = batches_that_do_not_add_up(con, feed)
-        if unreadable:
-            raise dg.Failure(
-                description=f"{len(unreadable)} file(s) could not be loaded; the others were.",
-                metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in unreadable))},
-            )
-        new = [r for r in loaded if not r.already_loaded]
-        reasons: dict[str, int] = {}
-        for r in new:
-            for column, count in r.reasons.items():
-                reasons[column] = reasons.get(column, 0) + count
-        context.log.info(f"{feed.name}: {len(new)} new batch(es) of {len(files)} file(s)")
-        return dg.MaterializeResult(
-            metadata={
-                "files_seen": len(files),
-                "new_batches": len(new),
-                "rows_read": sum(r.rows_read for r in new),
-                "rows_loaded": sum(r.rows_loaded for r in new),
-                "rows_quarantined": sum(r.rows_quarantined for r in new),
-                "quarantined_by_column": reasons,
-                "new_files": dg.MetadataValue.md(
-                    "\n".join(f"- {r.source_file} ({r.batch_id})" for r in new[:50]) or "none"
-                ),
-            },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="rows_add_up",
-                    passed=not broken,
-                    metadata={
-                        "batches_not_adding_up": len(broken),
-                        "first": dg.MetadataValue.json(broken[:5]),
-                    },
+
+
+def files_by_day(landing: Path) -> dict[date, list[Path]]:
+    days: dict[date, list[Path]] = {}
+    for path in platform_files(landing):
+        days.setdefault(server_day_of(path), []).append(path)
+    return days
+
+
+def load_batches(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    files: Iterable[Path],
+    found: Format | None = None,
+) -> tuple[list[BatchResult], list[dict]]:
+    """Load each file; a file that cannot be read fails the run after the others are loaded."""
+    results, unreadable = [], []
+    for path in files:
+        try:
+            results.append(
+                load_file(
+                    con,
+                    path,
+                    context.run.run_id,
+                    str(path.relative_to(landing)),
+                    found=found,
                 )
-            ],
+            )
+        except ValueError as err:
+            unreadable.append(str(err))
+    broken = batches_that_do_not_add_up(con, [r.batch_id for r in results])
+    if unreadable:
+        raise dg.Failure(
+            description=f"{len(unreadable)} file(s) could not be loaded; the others were.",
+            metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in unreadable))},
         )
+    return results, broken
 
-    return load_feed
+
+def batch_metadata(results: list[BatchResult], table: str | None = None) -> dict:
+    new = [r for r in results if not r.already_loaded]
+    reasons: dict[str, int] = {}
+    for r in new:
+        for column, count in r.reasons.items():
+            reasons[column] = reasons.get(column, 0) + count
+    metadata = {
+        "files_seen": len(results),
+        "new_batches": len(new),
+        "records_read": sum(r.rows_read for r in new),
+        "records_loaded": sum(r.rows_loaded for r in new),
+        "records_quarantined": sum(r.rows_quarantined for r in new),
+        "quarantined_by_column": reasons,
+        "new_files": dg.MetadataValue.md(
+            "\n".join(f"- {r.source_file} ({r.format})" for r in new[:50]) or "none"
+        ),
+    }
+    if table:
+        metadata["rows_written"] = sum(r.written.get(table, 0) for r in new)
+    return metadata
 
 
-raw_feed_assets = [raw_feed_asset(feed) for feed in FEEDS]
+def rows_add_up(key: dg.AssetKey, broken: list[dict]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name="rows_add_up",
+        passed=not broken,
+        metadata={"batches_not_adding_up": len(broken), "first": dg.MetadataValue.json(broken[:5])},
+    )
+
+
+PLATFORM_KEYS = [dg.AssetKey(["raw", t.name]) for t in PLATFORM_TABLES]
+DESCRIPTIONS = {
+    "deals": "Trades (buys and sells), one row per deal and version, every platform.",
+    "balance_operations": "Deposits, withdrawals, credits, corrections, bonuses, charges.",
+    "platform_accounts": "Trading accounts as the platform reports them, per snapshot.",
+    "daily_snapshots": "End-of-server-day balance, credit, equity and margin per account.",
+}
+
+
+@dg.multi_asset(
+    name="platform_feeds",
+    specs=[
+        dg.AssetSpec(
+            key,
+            group_name="raw",
+            kinds={"duckdb", "python"},
+            description=f"{DESCRIPTIONS[key.path[-1]]} Landed MT5, MT4 and cTrader files, "
+            "one batch per file; records breaking the contract are in quarantine.rows.",
+            metadata={"table": f"raw.{key.path[-1]}"},
+        )
+        for key in PLATFORM_KEYS
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("rows_add_up", asset=key, blocking=True, description=ROWS_ADD_UP)
+        for key in PLATFORM_KEYS
+    ],
+    partitions_def=SERVER_DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+)
+def platform_feeds(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    landing = Settings.from_env().landing_dir
+    window = context.partition_time_window
+    by_day = files_by_day(landing)
+    files = [
+        path
+        for day in sorted(by_day)
+        if window.start.date() <= day < window.end.date()
+        for path in by_day[day]
+    ]
+    with warehouse.get_connection() as con:
+        results, broken = load_batches(context, con, landing, files)
+    context.log.info(
+        f"{len(files)} file(s) for {context.partition_key_range.start}.."
+        f"{context.partition_key_range.end}; "
+        f"{sum(not r.already_loaded for r in results)} new batch(es)"
+    )
+    for key in PLATFORM_KEYS:
+        yield dg.MaterializeResult(asset_key=key, metadata=batch_metadata(results, key.path[-1]))
+        yield rows_add_up(key, broken)
+
+
+# Written by every raw asset in the same transaction as the rows, so it has no asset of its own.
+load_batches_table = dg.AssetSpec(
+    ["raw", "load_batches"],
+    group_name="raw",
+    kinds={"duckdb"},
+    description="One row per landed file loaded (by the raw assets, with its rows): format, "
+    "server, server day, records read, loaded and quarantined.",
+)
+
+FX_RATES_KEY = dg.AssetKey(["raw", "fx_rates"])
+
+
+@dg.asset(
+    key=FX_RATES_KEY,
+    group_name="raw",
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "python"},
+    description=f"Daily USD value of each currency, from `{LANDING_GLOB}`, one batch per file.",
+    metadata={"table": "raw.fx_rates", "landing_glob": LANDING_GLOB},
+    check_specs=[dg.AssetCheckSpec("rows_add_up", asset=FX_RATES_KEY, blocking=True)],
+)
+def fx_rates(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    landing = Settings.from_env().landing_dir
+    with warehouse.get_connection() as con:
+        results, broken = load_batches(
+            context, con, landing, sorted(landing.glob(LANDING_GLOB)), FX_RATES_CSV
+        )
+    return dg.MaterializeResult(
+        metadata=batch_metadata(results), check_results=[rows_add_up(FX_RATES_KEY, broken)]
+    )

@@ -1,8 +1,10 @@
-"""Notice new files in the landing folder and start the pipeline that loads and publishes them.
+"""Notice new files in the landing folder and start the runs that load and publish them.
 
-The cursor is the set of files already seen (path, size, modification time), so each new or
-rewritten file starts one run; the sensor never opens the warehouse, which another run may be
-writing. Loads are idempotent by file hash, so a file seen twice is still loaded once.
+The landing sensor's cursor is the set of files already seen (path, size, modification time):
+a new or rewritten platform file starts its server day's partition, new market rates start the
+build. The sensor never opens the warehouse, which a run may be writing. Loads are idempotent by
+file hash, so a file seen twice is still loaded once. When the last pending load has succeeded,
+the build sensor starts one dbt build and publish for all of them.
 """
 
 import hashlib
@@ -10,44 +12,95 @@ import json
 
 import dagster as dg
 
-from ingest.feeds import FEEDS
+from ingest.batches import server_day_of
+from ingest.market import LANDING_GLOB
 from ingest.settings import Settings
+from orchestration.defs.platform.assets import PLATFORM_KEYS, platform_files
 
-ingest_and_publish = dg.define_asset_job(
-    "ingest_and_publish",
-    selection=dg.AssetSelection.all(),
-    description="Load every landed feed, build the dbt models and publish serving.duckdb.",
+ingest_platform_feeds = dg.define_asset_job(
+    "ingest_platform_feeds",
+    selection=dg.AssetSelection.assets(*PLATFORM_KEYS),
+    description="Load the landed platform files of the chosen server days.",
+)
+build_and_publish = dg.define_asset_job(
+    "build_and_publish",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*PLATFORM_KEYS),
+    description="Load market rates, build every dbt model and test, publish serving.duckdb.",
 )
 
 
 def landed_files(settings: Settings) -> dict[str, str]:
-    """Every file a feed reads, by path relative to the landing folder, with a version stamp."""
+    """Every file a raw asset reads, by path relative to the landing folder, with a stamp."""
+    landing = settings.landing_dir
     files = {}
-    for feed in FEEDS:
-        for path in settings.landing_dir.glob(feed.landing_glob):
-            stat = path.stat()
-            files[str(path.relative_to(settings.landing_dir))] = (
-                f"{stat.st_size}:{stat.st_mtime_ns}"
-            )
+    for path in [*platform_files(landing), *landing.glob(LANDING_GLOB)]:
+        stat = path.stat()
+        files[str(path.relative_to(landing))] = f"{stat.st_size}:{stat.st_mtime_ns}"
     return files
 
 
+def _run_key(files: list[str], current: dict[str, str]) -> str:
+    return hashlib.sha256("\n".join(f"{p}={current[p]}" for p in files).encode()).hexdigest()[:16]
+
+
 @dg.sensor(
-    job=ingest_and_publish,
+    jobs=[ingest_platform_feeds, build_and_publish],
     minimum_interval_seconds=30,
     # Off until switched on in the UI (Automation): `fxcrm demo` has just built everything, and
     # a first tick sees every landed file as new.
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Starts ingest_and_publish when files land in the landing folder.",
+    description="Starts each new file's server-day partition, or the build for new market rates.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    settings = Settings.from_env()
     seen = json.loads(context.cursor) if context.cursor else {}
-    current = landed_files(Settings.from_env())
+    current = landed_files(settings)
     new = sorted(path for path, stamp in current.items() if seen.get(path) != stamp)
     if not new:
         return dg.SkipReason(f"no new files among {len(current)} landed")
-    run_key = hashlib.sha256("\n".join(f"{p}={current[p]}" for p in new).encode()).hexdigest()[:16]
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=run_key, tags={"fxcrm/new_files": str(len(new))})],
-        cursor=json.dumps(current),
+    by_day: dict[str, list[str]] = {}
+    market = []
+    for path in new:
+        if path.startswith("market/"):
+            market.append(path)
+        else:
+            day = server_day_of(settings.landing_dir / path).isoformat()
+            by_day.setdefault(day, []).append(path)
+    requests = [
+        dg.RunRequest(
+            job_name=ingest_platform_feeds.name,
+            partition_key=day,
+            run_key=f"{day}:{_run_key(files, current)}",
+            tags={"fxcrm/new_files": str(len(files))},
+        )
+        for day, files in sorted(by_day.items())
+    ]
+    if market and not by_day:  # otherwise the build follows the loads
+        requests.append(
+            dg.RunRequest(job_name=build_and_publish.name, run_key=_run_key(market, current))
+        )
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(current))
+
+
+PENDING = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_platform_feeds],
+    request_job=build_and_publish,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Builds and publishes once the last pending platform load has succeeded.",
+)
+def build_after_loads(context: dg.RunStatusSensorContext):
+    pending = context.instance.get_run_records(
+        dg.RunsFilter(job_name=ingest_platform_feeds.name, statuses=PENDING), limit=1
     )
+    if pending:
+        return dg.SkipReason("more platform loads are pending; the build waits for the last")
+    return dg.RunRequest(run_key=context.dagster_run.run_id)

@@ -1,0 +1,133 @@
+"""Stream a bulk feed's records as text, a chunk at a time, whatever the file's size.
+
+DuckDB's JSON and CSV readers do the parsing: they are the fastest readers we have, stream from
+disk, and hand over Arrow batches that Polars takes without copying. Every value is read as text
+so that a malformed value is still seen, and reported, rather than failing the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+CHUNK_ROWS = 500_000
+HEAD_BYTES = 64 * 1024
+
+
+def head(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(HEAD_BYTES)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _numbered(batches: Iterator, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """Polars frames of `chunk_rows` records, numbered from 1 in file order."""
+    offset = 0
+    pending: list[pl.DataFrame] = []
+    size = 0
+    for batch in batches:
+        frame = pl.from_arrow(batch)
+        pending.append(frame)
+        size += frame.height
+        if size >= chunk_rows:
+            whole = pl.concat(pending)
+            yield whole.with_row_index("_row_number", offset + 1).cast({"_row_number": pl.Int64})
+            offset += whole.height
+            pending, size = [], 0
+    if pending:
+        whole = pl.concat(pending)
+        yield whole.with_row_index("_row_number", offset + 1).cast({"_row_number": pl.Int64})
+
+
+def _stream(query: str, chunk_rows: int | None) -> Iterator[pl.DataFrame]:
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    con = duckdb.connect()
+    try:
+        # Bounded whatever the file's size: DuckDB spills, and we hold one chunk at a time.
+        con.execute("SET memory_limit = '1GB'; SET threads = 2")
+        reader = con.execute(query).to_arrow_reader(min(chunk_rows, 122_880))
+        yield from _numbered(iter(reader), chunk_rows)
+    finally:
+        con.close()
+
+
+def web_api_retcode(start: bytes) -> str | None:
+    """The `retcode` of a wrapped Web API answer (`{"retcode": "0 Done", "answer": [...]}`)."""
+    found = re.search(rb'"retcode"\s*:\s*"([^"]*)"', start)
+    return found.group(1).decode("utf-8", "replace") if found else None
+
+
+def _nested_type(wrapper: tuple[str, ...], record: str) -> str:
+    """The DuckDB type of the object holding the records at `wrapper` (e.g. answer[])."""
+    inner = f"{record}[]"
+    for key in reversed(wrapper[1:]):
+        inner = f'STRUCT("{key}" {inner})'
+    return inner
+
+
+def json_records(
+    path: Path,
+    fields: dict[str, str],
+    wrapper: tuple[str, ...] = (),
+    chunk_rows: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """The records of a JSON file: a bare array or newline-delimited objects, or, under the keys
+    `wrapper`, the list inside one object (`{"answer": [...]}`). `fields` names each field and
+    its DuckDB type (VARCHAR, or a STRUCT of them for a nested object); a field a record lacks
+    is null and fields not named are ignored, so newer platform builds still load.
+    """
+    record = "STRUCT(" + ", ".join(f'"{k}" {t}' for k, t in fields.items()) + ")"
+    source = _sql_string(str(path))
+    if wrapper:
+        # The wrapping object is read whole: fine for API pages; bulk files are bare arrays.
+        columns = f"{{{_sql_string(wrapper[0])}: {_sql_string(_nested_type(wrapper, record))}}}"
+        listed = ".".join(f'"{k}"' for k in wrapper)
+        query = (
+            f"SELECT r.* FROM (SELECT unnest({listed}) AS r FROM read_json({source}, "
+            f"format = 'unstructured', columns = {columns}, "
+            f"maximum_object_size = {max(path.stat().st_size + 1, 16 * 1024 * 1024)}))"
+        )
+    else:
+        columns = "{" + ", ".join(f"{_sql_string(k)}: {_sql_string(t)}" for k, t in fields.items())
+        query = f"SELECT * FROM read_json({source}, format = 'auto', columns = {columns}}})"
+    try:
+        yield from _stream(query, chunk_rows)
+    except duckdb.Error as err:
+        raise ValueError(f"not readable as JSON records: {str(err).splitlines()[0]}") from err
+
+
+def csv_records(
+    path: Path, separator: str, encoding: str = "utf-8", chunk_rows: int | None = None
+) -> Iterator[pl.DataFrame]:
+    """The rows of a CSV with a header, every value as text; short rows are padded with nulls."""
+    query = (
+        f"SELECT * FROM read_csv({_sql_string(str(path))}, header = true, all_varchar = true, "
+        f"delim = {_sql_string(separator)}, quote = '\"', escape = '\"', null_padding = true, "
+        f"encoding = {_sql_string(encoding)})"
+    )
+    try:
+        yield from _stream(query, chunk_rows)
+    except duckdb.Error as err:
+        raise ValueError(f"not readable as CSV: {str(err).splitlines()[0]}") from err
+
+
+def csv_header(start: bytes) -> tuple[str, str, list[str]] | None:
+    """(separator, encoding, lower-cased field names) of a CSV's first line, or None."""
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text, encoding = start.decode("utf-16", "replace"), "utf-16"
+    else:
+        text = start.decode("utf-8", "replace").lstrip("\ufeff")
+        encoding = "utf-8"
+    first = text.splitlines()[0] if text else ""
+    for separator in (";", ",", "\t"):
+        names = [f.strip().strip('"').lower() for f in first.split(separator)]
+        if len(names) > 2:
+            return separator, encoding, names
+    return None
