@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test lint browser bench clean
+.PHONY: install run test lint browser bench bench-feeds clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -31,6 +31,9 @@ browser:
 
 bench: install
 	$(UV) run python benchmarks/pipeline.py --deals 100000 1000000
+
+bench-feeds: install
+	$(UV) run python benchmarks/feed_load.py --deals 10000000
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

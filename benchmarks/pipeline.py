@@ -40,18 +40,22 @@ def run_stage(stage: str, deals: int, data_dir: Path) -> dict:
         import dagster as dg
         import duckdb
 
-        from orchestration.defs.platform.assets import raw_feed_assets
+        from orchestration.definitions import backfill_tags, build_definitions
+        from orchestration.defs.platform.assets import files_by_day, fx_rates
         from orchestration.defs.serving.assets import serving_snapshot
         from orchestration.defs.warehouse.assets import warehouse_models
         from orchestration.resources import build_resources
 
-        chosen = {
-            "ingest": raw_feed_assets,
-            "dbt": [warehouse_models],
-            "publish": [serving_snapshot],
-        }[stage]
-        result = dg.materialize(chosen, resources=build_resources(settings))
-        assert result.success, f"{stage} failed"
+        resources = build_resources(settings)
+        if stage == "ingest":
+            days = sorted(files_by_day(settings.landing_dir))
+            job = build_definitions(settings).resolve_job_def("ingest_platform_feeds")
+            tags = backfill_tags(days[0].isoformat(), days[-1].isoformat())
+            assert job.execute_in_process(tags=tags).success, "platform load failed"
+            assert dg.materialize([fx_rates], resources=resources).success, "fx rates failed"
+        else:
+            chosen = [warehouse_models] if stage == "dbt" else [serving_snapshot]
+            assert dg.materialize(chosen, resources=resources).success, f"{stage} failed"
         path = settings.serving_path if stage == "publish" else settings.warehouse_path
         with duckdb.connect(str(path), read_only=True) as con:
             rows = con.execute(

@@ -35,6 +35,7 @@ LINEAGE_DDL = (
     "_source_file VARCHAR NOT NULL, _batch_id VARCHAR NOT NULL, _row_number BIGINT NOT NULL, "
     "_loaded_at TIMESTAMPTZ NOT NULL, _run_id VARCHAR NOT NULL"
 )
+LINEAGE_TYPES = {"_loaded_at": "TIMESTAMPTZ"}
 PLATFORM_TABLE_NAMES = tuple(t.name for t in PLATFORM_TABLES)
 SERVER_DAY = re.compile(r"(?<!\d)(20\d\d)(\d\d)(\d\d)(?!\d)")
 
@@ -201,16 +202,10 @@ def load_file(
         raise ValueError(f"cannot read {source}: {err}") from err
     result.format = found.name
     loaded_at = datetime.now(UTC)
-    lineage = [
-        pl.lit(source).alias("_source_file"),
-        pl.lit(result.batch_id).alias("_batch_id"),
-        pl.lit(loaded_at).alias("_loaded_at"),
-        pl.lit(run_id).alias("_run_id"),
-    ]
     con.execute("BEGIN TRANSACTION")
     try:
         for records, good, failed in read_checked(path, context, found):
-            _write_chunk(con, found, context, records, good, failed, lineage, result)
+            _write_chunk(con, found, context, records, good, failed, loaded_at, run_id, result)
         if result.rows_read != result.rows_loaded + result.rows_quarantined:
             raise AssertionError(f"{source}: records do not add up")
         con.execute(
@@ -245,17 +240,33 @@ def _write_chunk(
     records: pl.DataFrame,
     good: dict[str, pl.DataFrame],
     failed: pl.DataFrame,
-    lineage: list[pl.Expr],
+    loaded_at: datetime,
+    run_id: str,
     result: BatchResult,
 ) -> None:
-    where = [pl.lit(found.platform).alias("platform"), pl.lit(context.server).alias("server")]
+    # Values the same for every row are bound once, not repeated down a column.
+    constants = {
+        "_source_file": result.source_file,
+        "_batch_id": result.batch_id,
+        "_loaded_at": loaded_at,
+        "_run_id": run_id,
+    }
     for name, frame in good.items():
         if frame.is_empty():
             continue
-        rows = frame.with_columns(*(where if name in PLATFORM_TABLE_NAMES else []), *lineage)
-        con.register("_rows", rows.to_arrow())
+        columns = constants | (
+            {"platform": found.platform, "server": context.server}
+            if name in PLATFORM_TABLE_NAMES
+            else {}
+        )
+        con.register("_rows", frame.to_arrow())
         try:
-            con.execute(f"INSERT INTO raw.{name} BY NAME SELECT * FROM _rows")
+            con.execute(
+                f"INSERT INTO raw.{name} BY NAME SELECT *, "
+                + ", ".join(f'?::{LINEAGE_TYPES.get(c, "VARCHAR")} AS "{c}"' for c in columns)
+                + " FROM _rows",
+                list(columns.values()),
+            )
         finally:
             con.unregister("_rows")
         result.written[name] = result.written.get(name, 0) + frame.height
@@ -267,7 +278,13 @@ def _write_chunk(
             ),
             on="_row_number",
             how="left",
-        ).with_columns(pl.lit(found.name).alias("format"), *lineage)
+        ).with_columns(
+            pl.lit(found.name).alias("format"),
+            pl.lit(result.source_file).alias("_source_file"),
+            pl.lit(result.batch_id).alias("_batch_id"),
+            pl.lit(loaded_at).alias("_loaded_at"),
+            pl.lit(run_id).alias("_run_id"),
+        )
         con.register("_bad", quarantined.to_arrow())
         try:
             con.execute("INSERT INTO quarantine.rows BY NAME SELECT * FROM _bad")

@@ -13,6 +13,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# What one warehouse connection may hold in memory before DuckDB spills to disk: loads stay
+# within a laptop's means whatever the size of the file.
+WAREHOUSE_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
-from ingest.settings import DBT_PROJECT_DIR, Settings
+from ingest.settings import DBT_PROJECT_DIR, WAREHOUSE_MEMORY_LIMIT, Settings
 
 # DuckDB allows one writing process: every asset that opens the warehouse runs in this pool,
 # whose limit (1) is set in dagster.yaml.
@@ -30,6 +30,9 @@ def prepare_dbt_manifest() -> None:
 
 def build_resources(settings: Settings) -> dict:
     return {
-        "warehouse": DuckDBResource(database=str(settings.warehouse_path)),
+        "warehouse": DuckDBResource(
+            database=str(settings.warehouse_path),
+            connection_config={"memory_limit": WAREHOUSE_MEMORY_LIMIT},
+        ),
         "dbt": dbt_cli(),
     }

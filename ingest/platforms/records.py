@@ -7,14 +7,17 @@ so that a malformed value is still seen, and reported, rather than failing the w
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-CHUNK_ROWS = 500_000
+CHUNK_ROWS = 200_000
 HEAD_BYTES = 64 * 1024
 
 
@@ -47,15 +50,40 @@ def _numbered(batches: Iterator, chunk_rows: int) -> Iterator[pl.DataFrame]:
 
 
 def _stream(query: str, chunk_rows: int | None) -> Iterator[pl.DataFrame]:
+    """Chunks of the query's rows, the next one read on a thread while the caller works on
+    this one (DuckDB reads without holding the GIL); at most two chunks are held at once."""
     chunk_rows = chunk_rows or CHUNK_ROWS
-    con = duckdb.connect()
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        con = duckdb.connect()
+        try:
+            con.execute("SET memory_limit = '512MB'; SET threads = 2")
+            reader = con.execute(query).to_arrow_reader(min(chunk_rows, 122_880))
+            for chunk in _numbered(iter(reader), chunk_rows):
+                if stop.is_set():
+                    return
+                ready.put(chunk)
+            ready.put(None)
+        except Exception as err:  # handed to the caller, who names the file
+            ready.put(err)
+        finally:
+            con.close()
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
     try:
-        # Bounded whatever the file's size: DuckDB spills, and we hold one chunk at a time.
-        con.execute("SET memory_limit = '1GB'; SET threads = 2")
-        reader = con.execute(query).to_arrow_reader(min(chunk_rows, 122_880))
-        yield from _numbered(iter(reader), chunk_rows)
+        while (item := ready.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
     finally:
-        con.close()
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting to hand over a chunk
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.1)
+        thread.join()
 
 
 def web_api_retcode(start: bytes) -> str | None:
