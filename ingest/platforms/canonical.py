@@ -197,7 +197,6 @@ class Table:
     name: str
     columns: dict[str, pl.DataType]
     contract: pa.DataFrameSchema
-    key: tuple[str, ...]  # what names one record, across files and corrected versions
 
 
 DEALS = Table(
@@ -246,7 +245,6 @@ DEALS = Table(
             pa.Check(_executed_trades_have_a_price, name="executed_trade_has_a_price"),
         ],
     ),
-    key=("ticket", "entry"),
 )
 BALANCE_OPERATIONS = Table(
     "balance_operations",
@@ -268,7 +266,6 @@ BALANCE_OPERATIONS = Table(
             "comment": pa.Column(pl.String, nullable=True),
         }
     ),
-    key=("ticket",),
 )
 PLATFORM_ACCOUNTS = Table(
     "platform_accounts",
@@ -298,7 +295,6 @@ PLATFORM_ACCOUNTS = Table(
             "country": pa.Column(pl.String, nullable=True),
         }
     ),
-    key=("login",),
 )
 DAILY_SNAPSHOTS = Table(
     "daily_snapshots",
@@ -330,7 +326,6 @@ DAILY_SNAPSHOTS = Table(
             "floating_profit": pa.Column(MONEY),
         }
     ),
-    key=("login", "server_day"),
 )
 FX_RATES = Table(
     "fx_rates",
@@ -343,7 +338,6 @@ FX_RATES = Table(
         },
         unique=["rate_date", "currency"],
     ),
-    key=("rate_date", "currency"),
 )
 PLATFORM_TABLES = (DEALS, BALANCE_OPERATIONS, PLATFORM_ACCOUNTS, DAILY_SNAPSHOTS)
 TABLES = {t.name: t for t in (*PLATFORM_TABLES, FX_RATES)}
