@@ -231,6 +231,7 @@ def test_a_file_larger_than_a_chunk_loads_as_one_batch(tmp_path, monkeypatch):
     path = tmp_path / "mt5" / "S" / "deals" / "deals_20261001_p000.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(rows))
+    assert len(list(read_checked(path, FileContext(server="S")))) == 3, "read in three chunks"
     con = duckdb.connect()
     result = load_file(con, path, "r", source_name="mt5/S/deals/deals_20261001_p000.json")
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 4, 1)

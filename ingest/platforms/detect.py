@@ -47,7 +47,7 @@ def _json_keys(start: bytes) -> set[str]:
     return {k.decode() for k in re.findall(rb'"([A-Za-z_]\w*)"\s*:', start)}
 
 
-def _export_chunks(export: PlatformExport, path: Path, context: FileContext) -> Iterator[Chunk]:
+def _export_chunks(export: PlatformExport, context: FileContext) -> Iterator[Chunk]:
     """A parsed export as one chunk: its deals in file order, then the rows it could not read."""
     deals = export.deals.with_row_index("_row_number", 1).with_columns(
         pl.col("_row_number").cast(pl.Int64),
@@ -79,10 +79,10 @@ def detect(path: Path) -> Format:
     if not start.strip():
         raise ValueError(f"{path.name} is empty; expected {EXPECTED}")
     if start[:4] == b"PK\x03\x04" and zipfile.is_zipfile(path):
-        return _export(mt5_report.parse(path), path)
+        return _export(mt5_report.parse(path))
     text = decode_export(start)
     if mt4_statement.looks_like(text):
-        return _export(mt4_statement.parse(path), path)
+        return _export(mt4_statement.parse(path))
     retcode = web_api_retcode(start)
     if retcode is not None and not retcode.startswith("0 "):
         raise ValueError(f"{path.name}: the platform answered '{retcode}', not data")
@@ -116,11 +116,11 @@ def detect(path: Path) -> Format:
     raise ValueError(f"{path.name} matches no known format; expected {EXPECTED}")
 
 
-def _export(export: PlatformExport, path: Path) -> Format:
+def _export(export: PlatformExport) -> Format:
     return Format(
         export.format,
         export.platform,
-        lambda _path, context: _export_chunks(export, path, context),
+        lambda _path, context: _export_chunks(export, context),
         export,
     )
 
