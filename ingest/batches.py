@@ -259,16 +259,14 @@ def _write_chunk(
             if name in PLATFORM_TABLE_NAMES
             else {}
         )
-        con.register("_rows", frame.to_arrow())
-        try:
-            con.execute(
-                f"INSERT INTO raw.{name} BY NAME SELECT *, "
-                + ", ".join(f'?::{LINEAGE_TYPES.get(c, "VARCHAR")} AS "{c}"' for c in columns)
-                + " FROM _rows",
-                list(columns.values()),
-            )
-        finally:
-            con.unregister("_rows")
+        _insert(
+            con,
+            f"INSERT INTO raw.{name} BY NAME SELECT *, "
+            + ", ".join(f'?::{LINEAGE_TYPES.get(c, "VARCHAR")} AS "{c}"' for c in columns)
+            + " FROM rows",
+            frame,
+            list(columns.values()),
+        )
         result.written[name] = result.written.get(name, 0) + frame.height
     if not failed.is_empty():
         quarantined = failed.join(
@@ -285,11 +283,7 @@ def _write_chunk(
             pl.lit(loaded_at).alias("_loaded_at"),
             pl.lit(run_id).alias("_run_id"),
         )
-        con.register("_bad", quarantined.to_arrow())
-        try:
-            con.execute("INSERT INTO quarantine.rows BY NAME SELECT * FROM _bad")
-        finally:
-            con.unregister("_bad")
+        _insert(con, "INSERT INTO quarantine.rows BY NAME SELECT * FROM rows", quarantined)
         for column, count in failed.group_by("column_name").len().iter_rows():
             key = column or "record"
             result.reasons[key] = result.reasons.get(key, 0) + count
@@ -297,6 +291,15 @@ def _write_chunk(
     result.rows_read += records.height
     result.rows_quarantined += bad
     result.rows_loaded += records.height - bad
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, sql: str, rows: pl.DataFrame, params: list | None = None
+) -> None:
+    """Run `sql`, which reads the frame as `rows`, found by DuckDB's replacement scan of this
+    frame's variables. Not `con.register`: a registered view, even once unregistered, keeps its
+    frame alive until the transaction commits, so one big file would be held whole in memory."""
+    con.execute(sql, params or [])
 
 
 def batches_that_do_not_add_up(
