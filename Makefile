@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test lint browser bench bench-feeds clean
+.PHONY: install run test lint browser postgres bench bench-feeds clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -16,7 +16,7 @@ run: install
 	$(UV) run fxcrm demo
 
 ## Lint and run the whole test suite (headless Chromium included).
-test: install browser lint
+test: install browser postgres lint
 	$(UV) run pytest
 
 lint:
@@ -28,6 +28,11 @@ lint:
 browser:
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The CRM store's tests run against a real PostgreSQL server, which the tests start themselves.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 bench: install
 	$(UV) run python benchmarks/pipeline.py --deals 100000 1000000

@@ -24,6 +24,7 @@ class Settings:
     landing_dir: Path
     documents_dir: Path
     crm_store: Path
+    crm_url: str  # a postgresql:// URL for PostgreSQL; else the SQLite file crm_store
     warehouse_path: Path
     serving_path: Path
     dagster_home: Path
@@ -41,6 +42,7 @@ class Settings:
             landing_dir=path("FXCRM_LANDING_DIR", data_dir / "landing"),
             documents_dir=path("FXCRM_DOCUMENTS_DIR", data_dir / "documents"),
             crm_store=path("FXCRM_CRM_STORE", data_dir / "crm.sqlite"),
+            crm_url=env.get("FXCRM_CRM_URL", ""),
             warehouse_path=path("FXCRM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
             serving_path=path("FXCRM_SERVING_PATH", data_dir / "serving.duckdb"),
             dagster_home=path("DAGSTER_HOME", data_dir / ".dagster"),
@@ -52,6 +54,7 @@ class Settings:
             "FXCRM_LANDING_DIR": str(self.landing_dir),
             "FXCRM_DOCUMENTS_DIR": str(self.documents_dir),
             "FXCRM_CRM_STORE": str(self.crm_store),
+            "FXCRM_CRM_URL": self.crm_url,
             "FXCRM_WAREHOUSE_PATH": str(self.warehouse_path),
             "FXCRM_SERVING_PATH": str(self.serving_path),
             "DAGSTER_HOME": str(self.dagster_home),

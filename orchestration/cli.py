@@ -4,6 +4,8 @@ fxcrm simulate      write a simulated brokerage into the landing folder
 fxcrm materialize   load everything landed and build the warehouse and serving snapshot
 fxcrm serve         start the Dagster UI (3000) and the Streamlit app (8501)
 fxcrm demo          all three, on the demo brokerage: what `make run` does
+fxcrm users create-admin   the first admin of the CRM entry store
+fxcrm audit verify  check the CRM event log's hash chain; exit 1 naming the first bad event
 """
 
 from __future__ import annotations
@@ -158,6 +160,38 @@ def inspect_feed(args: argparse.Namespace) -> int:
     return 0
 
 
+def create_admin(args: argparse.Namespace) -> int:
+    """The first admin; the password is read from stdin (`--password-stdin`) or asked for."""
+    import getpass
+
+    from ingest.crm.commands.users import create_first_admin
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Store
+
+    settings = _settings()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password for the new admin: ")
+    try:
+        user_id = create_first_admin(
+            Store.from_settings(settings), args.username, args.full_name, password
+        )
+    except CommandError as err:
+        print(f"fxcrm users create-admin: {err}", file=sys.stderr)
+        return 2
+    print(f"admin {args.username} created ({user_id})")
+    return 0
+
+
+def verify_audit(_args: argparse.Namespace) -> int:
+    from ingest.crm.store import Store
+
+    report = Store.from_settings(_settings()).verify()
+    print(report.message, file=sys.stdout if report.intact else sys.stderr)
+    return 0 if report.intact else 1
+
+
 def demo(args: argparse.Namespace) -> int:
     args.faults = "all"
     for step in (simulate, materialize):
@@ -219,6 +253,20 @@ def main(argv: list[str] | None = None) -> int:
         "--login", type=int, help="the account of a one-account export that does not name it"
     )
     p.set_defaults(func=inspect_feed)
+    users = sub.add_parser("users", help="CRM users").add_subparsers(
+        dest="users_command", required=True
+    )
+    p = users.add_parser("create-admin", help="create the first admin of the CRM")
+    p.add_argument("--username", required=True)
+    p.add_argument("--full-name", required=True)
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=create_admin)
+    audit = sub.add_parser("audit", help="the CRM audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="check the event log's hash chain").set_defaults(
+        func=verify_audit
+    )
     p = sub.add_parser("demo", help="simulate (with every fault), materialize, serve")
     simulation_args(p)
     server_args(p)

@@ -64,3 +64,36 @@ def read_web_api(path: Path) -> list[dict]:
 
 def env_for(settings: Settings) -> dict[str, str]:
     return {**os.environ, **settings.as_env()}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session, started here (`make test` installs it)."""
+    from pg_server import binaries, running_server
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed: `make test` installs Debian's postgresql")
+    with running_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def crm_store(request: pytest.FixtureRequest, tmp_path: Path):
+    """An empty CRM entry store, once on SQLite and once on PostgreSQL."""
+    from ingest.crm.store import Store
+
+    if request.param == "sqlite":
+        return Store(tmp_path / "crm.sqlite", tmp_path / "documents")
+    from pg_server import fresh_database
+
+    server = request.getfixturevalue("postgres_url")
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    return Store(fresh_database(server, name), tmp_path / "documents")
+
+
+@pytest.fixture
+def staff(crm_store):
+    """The demo staff (one user per role, two agents and two in finance) in `crm_store`."""
+    from ingest.crm.staff import create_demo_staff
+
+    return {name: member.actor for name, member in create_demo_staff(crm_store).items()}

@@ -1,0 +1,140 @@
+"""Staff users: created and managed by an admin; the first admin by the command line."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.crm import auth
+from ingest.crm.access import ADMIN, ROLE_NAMES, ROLES, SYSTEM, authorize
+from ingest.crm.errors import CommandError, InvalidInput
+from ingest.crm.store import Actor, Change, Store, new_id
+
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
+
+
+def create_first_admin(store: Store, username: str, full_name: str, password: str) -> str:
+    """The one user made without a signed-in admin; refused once any admin exists."""
+    if any(u.get("role") == ADMIN for u in store.records("user")):
+        raise CommandError("An admin already exists: sign in as that admin to add users.")
+    return _create(store, SYSTEM, username, full_name, ADMIN, password, team=None, key=None)
+
+
+def create_user(
+    store: Store,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    role: str,
+    password: str,
+    team: str | None = None,
+    idempotency_key: str | None = None,
+) -> str:
+    authorize(store, actor, "user.create", "user", "new")
+    return _create(store, actor, username, full_name, role, password, team, idempotency_key)
+
+
+def _create(
+    store: Store,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    role: str,
+    password: str,
+    team: str | None,
+    key: str | None,
+) -> str:
+    if done := store.replay(key):
+        return done[0]["record_id"]
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise InvalidInput(
+            "user name: 3 to 40 characters, lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter"
+        )
+    if not full_name.strip():
+        raise InvalidInput("full name: required")
+    _check_role(role)
+    auth.check_password_rules(password)
+    user_id = new_id("U")
+    store.append(
+        actor,
+        [
+            Change(
+                "user",
+                user_id,
+                "user.created",
+                {
+                    "username": username,
+                    "full_name": full_name.strip(),
+                    "role": role,
+                    "team": (team or "").strip() or None,
+                    "active": True,
+                },
+                0,
+                claims={"username": username},
+            )
+        ],
+        idempotency_key=key,
+    )
+    auth.set_password(store, user_id, password)
+    return user_id
+
+
+def set_role(
+    store: Store,
+    actor: Actor,
+    user_id: str,
+    role: str,
+    expected_version: int,
+    team: str | None = None,
+) -> None:
+    authorize(store, actor, "user.set_role", "user", user_id)
+    _check_role(role)
+    user = store.get("user", user_id)
+    if user_id == actor.user_id and role != ADMIN:
+        raise InvalidInput("role: you cannot take the admin role away from yourself")
+    store.append(
+        actor,
+        [
+            Change(
+                "user",
+                user.record_id,
+                "user.role_set",
+                {"role": role, "team": (team or "").strip() or user.get("team")},
+                expected_version,
+            )
+        ],
+    )
+
+
+def deactivate_user(
+    store: Store, actor: Actor, user_id: str, reason: str, expected_version: int
+) -> None:
+    authorize(store, actor, "user.deactivate", "user", user_id)
+    if user_id == actor.user_id:
+        raise InvalidInput("you cannot deactivate yourself")
+    if not reason.strip():
+        raise InvalidInput("reason: say why the user is deactivated")
+    store.append(
+        actor,
+        [Change("user", user_id, "user.deactivated", {"active": False}, expected_version)],
+        reason=reason.strip(),
+    )
+    auth.end_sessions_of(store, user_id)
+
+
+def reset_password(store: Store, actor: Actor, user_id: str, new_password: str) -> None:
+    """An admin sets a new password; the user's sessions end. The event says it happened,
+    never what the password is."""
+    authorize(store, actor, "user.reset_password", "user", user_id)
+    store.get("user", user_id)
+    auth.set_password(store, user_id, new_password)
+    store.append(actor, [Change("user", user_id, "user.password_reset", {}, None)])
+    auth.end_sessions_of(store, user_id)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InvalidInput(
+            f"role: '{role}' is not one of " + ", ".join(ROLE_NAMES[r] for r in ROLES)
+        )
