@@ -5,6 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from ingest.settings import Settings
+from orchestration.defs.crm.assets import crm_events
+from orchestration.defs.crm.sensors import crm_events_sensor
 from orchestration.defs.platform.assets import fx_rates, load_batches_table, platform_feeds
 from orchestration.defs.platform.sensors import (
     build_after_loads,
@@ -16,14 +18,14 @@ from orchestration.defs.serving.assets import serving_snapshot
 from orchestration.defs.warehouse.assets import warehouse_models
 from orchestration.resources import build_resources
 
-ALL_ASSETS = [platform_feeds, fx_rates, warehouse_models, serving_snapshot]
+ALL_ASSETS = [platform_feeds, fx_rates, crm_events, warehouse_models, serving_snapshot]
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ALL_ASSETS, load_batches_table],
         jobs=[ingest_platform_feeds, build_and_publish],
-        sensors=[landing_sensor, build_after_loads],
+        sensors=[landing_sensor, build_after_loads, crm_events_sensor],
         resources=build_resources(settings or Settings.from_env()),
     )
 

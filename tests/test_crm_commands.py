@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from crm_samples import NEXT_YEAR, PDF, PNG
 
 from ingest.crm import auth
 from ingest.crm.commands import accounts, clients, leads, partners, payments, users
@@ -18,10 +19,6 @@ from ingest.crm.errors import (
     StaleVersion,
 )
 from ingest.crm.store import Store
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-NEXT_YEAR = date.today() + timedelta(days=365)
 
 
 def refusals(store: Store) -> list[dict]:

@@ -1,0 +1,50 @@
+{#-
+    Every version of one kind of CRM record, typed, from the events that changed it: a row per
+    version with the time it became true (valid_from), the time the next version replaced it
+    (valid_to, null while current) and is_current. Events that change nothing (a refused command,
+    a sign-in) do not advance the record's version and are left out. `columns` is a list of
+    [state key, SQL type, column name (optional)].
+-#}
+{% macro crm_versions(record_type, id_column, columns) -%}
+    select
+        record_id as {{ id_column }},
+        record_version,
+        {%- for column in columns %}
+        cast({{ json_text('state', column[0]) }} as {{ column[1] }})
+            as {{ column[2] if column | length > 2 else column[0] }},
+        {%- endfor %}
+        event_type as changed_by_event,
+        actor as changed_by,
+        actor_role as changed_by_role,
+        reason as change_reason,
+        occurred_at as valid_from,
+        lead(occurred_at) over (
+            partition by record_id order by record_version
+        ) as valid_to,
+        record_version = max(record_version) over (partition by record_id) as is_current,
+        seq as _event_seq,
+        event_id as _event_id
+    from (
+        select
+            *,
+            lag(record_version) over (
+                partition by record_id order by seq
+            ) as previous_version
+        from {{ ref('stg_crm__events') }}
+        where record_type = '{{ record_type }}'
+    ) as events
+    where record_version > coalesce(previous_version, 0)
+{%- endmacro %}
+
+{#- A JSON object's value at `key` as text (null for a JSON null). -#}
+{% macro json_text(column, key) -%}
+    {{ return(adapter.dispatch('json_text', 'fxcrm')(column, key)) }}
+{%- endmacro %}
+
+{% macro default__json_text(column, key) -%}
+    json_extract_string({{ column }}, '$.{{ key }}')
+{%- endmacro %}
+
+{% macro postgres__json_text(column, key) -%}
+    ({{ column }}::jsonb ->> '{{ key }}')
+{%- endmacro %}

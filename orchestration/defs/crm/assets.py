@@ -1,0 +1,39 @@
+"""The CRM event log, copied into the warehouse incrementally by sequence number."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ingest.crm.store import Store
+from ingest.crm.warehouse import copy_events
+from ingest.settings import Settings
+from orchestration.resources import WAREHOUSE_POOL
+
+CRM_EVENTS_KEY = dg.AssetKey(["raw", "crm_events"])
+
+
+@dg.asset(
+    key=CRM_EVENTS_KEY,
+    group_name="raw",
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "python"},
+    metadata={"table": "raw.crm_events"},
+    description=(
+        "Every CRM event (leads, clients, KYC, accounts, payments, partners, users) from the CRM "
+        "entry store, copied after the last sequence number already here. Each row keeps its "
+        "sequence number, event id, actor and hash chain: the lineage of every CRM figure."
+    ),
+)
+def crm_events(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    store = Store.from_settings(Settings.from_env())
+    with warehouse.get_connection() as con:
+        result = copy_events(store, con, context.run_id)
+        total = con.execute("SELECT count(*), max(seq) FROM raw.crm_events").fetchone()
+    return dg.MaterializeResult(
+        metadata={
+            "events_copied": result.copied,
+            "first_seq": result.first_seq,
+            "last_seq": result.last_seq,
+            "events_in_warehouse": total[0],
+            "warehouse_through_seq": total[1],
+        }
+    )

@@ -1,0 +1,158 @@
+"""CRM events into the warehouse: the Dagster asset copies new events only, dbt staging turns
+them into typed records with history, and the sensor starts the build when events arrive."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import pytest
+from crm_samples import NEXT_YEAR, PDF, PNG
+
+from ingest.crm.commands import clients, leads, payments
+from ingest.crm.errors import NotPermitted
+from ingest.crm.staff import create_demo_staff
+from ingest.crm.store import Store
+from orchestration.definitions import build_definitions
+from orchestration.defs.crm.assets import CRM_EVENTS_KEY, crm_events
+from orchestration.defs.crm.sensors import crm_events_sensor
+from orchestration.defs.warehouse.assets import warehouse_models
+
+
+@pytest.fixture
+def crm_settings(tmp_path, monkeypatch):
+    from conftest import settings_for
+
+    settings = settings_for(tmp_path)
+    settings.ensure_dirs()
+    for key, value in settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    return settings
+
+
+def journey(store: Store) -> str:
+    staff = {n: m.actor for n, m in create_demo_staff(store).items()}
+    agent, compliance = staff["alice.agent"], staff["carol.compliance"]
+    lead_id = leads.create_lead(store, agent, name="Ina", email="ina@example.com")
+    leads.log_activity(store, agent, lead_id, "call", "keen")
+    client_id = leads.convert_lead(store, agent, lead_id, 2)
+    for doc_type, name, content in (("passport", "p.pdf", PDF), ("proof_of_address", "b.png", PNG)):
+        doc = clients.upload_document(
+            store, agent, client_id, doc_type, name, content, expires_on=NEXT_YEAR
+        )
+        clients.review_document(store, compliance, doc, "accept", 1)
+    clients.set_kyc_status(
+        store, compliance, client_id, "approved", store.get("client", client_id).version
+    )
+    payment = payments.request_payment(
+        store, agent, client_id, kind="deposit", method="card", amount="250.00", currency="EUR"
+    )
+    with pytest.raises(NotPermitted, match=r"may not payment\.approve"):
+        payments.approve_payment(store, agent, payment, 1)
+    payments.approve_payment(store, staff["frank.finance"], payment, 1)
+    return payment
+
+
+CRM_MODELS = dg.AssetSelection.assets(CRM_EVENTS_KEY) | dg.AssetSelection.assets(
+    *[k for k in warehouse_models.keys if k.path[-1].startswith("stg_crm__")]
+)
+
+
+def build_crm(settings) -> dg.ExecuteInProcessResult:
+    defs = build_definitions(settings)
+    return dg.materialize(
+        [crm_events, warehouse_models], resources=defs.resources, selection=CRM_MODELS
+    )
+
+
+def test_events_reach_staging_incrementally_with_history(crm_settings):
+    store = Store.from_settings(crm_settings)
+    payment = journey(store)
+    first = build_crm(crm_settings)
+    assert first.success
+    copied = first.asset_materializations_for_node("raw__crm_events")[0].metadata
+    total = len(store.events())
+    assert copied["events_copied"].value == total
+    assert copied["last_seq"].value == total
+
+    with duckdb.connect(str(crm_settings.warehouse_path), read_only=True) as con:
+        versions = con.execute(
+            "select status, amount, changed_by, is_current from staging.stg_crm__payments "
+            "where payment_id = ? order by record_version",
+            [payment],
+        ).fetchall()
+        lead = con.execute(
+            "select status, owner, client_id is not null from staging.stg_crm__leads "
+            "where is_current"
+        ).fetchall()
+        kyc = con.execute(
+            "select kyc_status, kyc_expires_on from staging.stg_crm__clients where is_current"
+        ).fetchall()
+        refusals = con.execute(
+            "select actor, record_id from staging.stg_crm__events "
+            "where event_type = 'command.refused'"
+        ).fetchall()
+    assert [(s, str(a), by, cur) for s, a, by, cur in versions] == [
+        ("requested", "250.00", "alice.agent", False),
+        ("approved", "250.00", "frank.finance", True),
+    ]
+    assert lead == [("converted", "alice.agent", True)]
+    assert kyc == [("approved", NEXT_YEAR)]
+    assert refusals == [("alice.agent", payment)]
+
+    payments.execute_payment(store, store_actor(store, "fiona.finance"), payment, "MT5-77", 2)
+    second = build_crm(crm_settings)
+    assert second.success
+    again = second.asset_materializations_for_node("raw__crm_events")[0].metadata
+    assert (again["events_copied"].value, again["first_seq"].value) == (1, total + 1)
+    with duckdb.connect(str(crm_settings.warehouse_path), read_only=True) as con:
+        assert con.execute(
+            "select status, reference from staging.stg_crm__payments where is_current"
+        ).fetchall() == [("executed", "MT5-77")]
+        assert con.execute("select count(*) from raw.crm_events").fetchone()[0] == total + 1
+
+
+def test_a_log_altered_after_copying_stops_the_copy(crm_settings):
+    store = Store.from_settings(crm_settings)
+    journey(store)
+    assert build_crm(crm_settings).success
+    # rewrite history: drop the last event and append a different one in its place
+    last = store.events()[-1]["seq"]
+    store.execute("DELETE FROM events WHERE seq = ?", [last])
+    store.execute(
+        "UPDATE chain_head SET seq = ?, hash = (SELECT hash FROM events WHERE seq = ?)",
+        [last - 1, last - 1],
+    )
+    bob = store_actor(store, "bob.agent")
+    leads.create_lead(store, bob, name="X", email="x@example.com")  # takes the removed seq
+    leads.create_lead(store, bob, name="Y", email="y@example.com")
+    result = dg.materialize(
+        [crm_events],
+        resources=build_definitions(crm_settings).resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    error = result.get_step_failure_events()[0].event_specific_data.error
+    assert "does not follow" in error.cause.message
+    assert "fxcrm audit verify" in error.cause.message
+
+
+def test_the_sensor_requests_a_build_when_events_arrive(crm_settings):
+    store = Store.from_settings(crm_settings)
+    with dg.build_sensor_context() as context:
+        assert isinstance(crm_events_sensor(context), dg.SkipReason)
+    create_demo_staff(store)
+    head = len(store.events())
+    with dg.build_sensor_context(cursor="0") as context:
+        request = crm_events_sensor(context)
+        assert isinstance(request, dg.RunRequest)
+        assert request.run_key == f"crm-events-{head}"
+        assert context.cursor == str(head)
+    with dg.build_sensor_context(cursor=str(head)) as context:
+        assert isinstance(crm_events_sensor(context), dg.SkipReason)
+
+
+def store_actor(store: Store, username: str):
+    from ingest.crm.store import Actor
+
+    user = store.get("user", store.holder("user", "username", username))
+    return Actor(user.record_id, user["username"], user["role"])
