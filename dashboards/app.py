@@ -1,17 +1,89 @@
-"""The fxcrm Streamlit app: one entry script that builds navigation from the pages."""
+"""The fxcrm Streamlit app: sign in, then the pages the user's role works with.
+
+Navigation is built from the role, but hiding a page is only a convenience: every command
+checks the actor's permission itself."""
 
 import streamlit as st
 
+from dashboards.crm import crm_store
+from ingest.crm import auth
+from ingest.crm.access import (
+    ADMIN,
+    ANALYST,
+    COMPLIANCE,
+    FINANCE,
+    PARTNER_MANAGER,
+    ROLE_NAMES,
+    SALES_AGENT,
+    SALES_MANAGER,
+)
+
 st.set_page_config(page_title="fxcrm", page_icon=":material/candlestick_chart:", layout="wide")
 
-pages = {
-    "Trading": [
-        st.Page(
-            "pages/trading_volume.py",
-            title="Trading volume",
-            icon=":material/bar_chart:",
-            default=True,
-        ),
-    ],
-}
-st.navigation(pages).run()
+EVERYONE = {ADMIN, SALES_MANAGER, SALES_AGENT, COMPLIANCE, FINANCE, PARTNER_MANAGER, ANALYST}
+PAGES = [  # section, file, title, icon, roles
+    ("Sales", "pages/leads.py", "Leads", "inbox", {ADMIN, SALES_MANAGER, SALES_AGENT, ANALYST}),
+    ("Sales", "pages/lead_import.py", "Lead import", "upload_file", {ADMIN, SALES_MANAGER}),
+    (
+        "Clients",
+        "pages/clients.py",
+        "Clients",
+        "person",
+        {ADMIN, SALES_MANAGER, SALES_AGENT, COMPLIANCE, FINANCE, PARTNER_MANAGER, ANALYST},
+    ),
+    ("Clients", "pages/kyc_queue.py", "KYC review", "verified_user", {ADMIN, COMPLIANCE}),
+    ("Clients", "pages/payments_queue.py", "Payments", "payments", {ADMIN, FINANCE}),
+    ("Partners", "pages/partners.py", "Partners", "handshake", {ADMIN, PARTNER_MANAGER, ANALYST}),
+    ("Trading", "pages/trading_volume.py", "Trading volume", "bar_chart", EVERYONE),
+    ("Admin", "pages/users.py", "Users", "group", {ADMIN}),
+    (
+        "Admin",
+        "pages/audit.py",
+        "Audit trail",
+        "policy",
+        {ADMIN, COMPLIANCE, FINANCE, SALES_MANAGER, ANALYST},
+    ),
+]
+
+
+def sign_in_page() -> None:
+    st.title("fxcrm")
+    with st.form("sign_in"):
+        username = st.text_input("User name")
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in", type="primary"):
+            try:
+                token, _ = auth.sign_in(crm_store(), username, password)
+            except auth.SignInFailed as err:
+                st.error(str(err))
+            else:
+                st.session_state["token"] = token
+                st.rerun()
+
+
+def sign_out() -> None:
+    if token := st.session_state.pop("token", None):
+        auth.sign_out(crm_store(), token)
+
+
+actor = None
+if token := st.session_state.get("token"):
+    try:
+        actor = auth.actor_for(crm_store(), token)
+    except auth.SessionExpired as err:
+        st.session_state.pop("token", None)
+        st.warning(str(err))
+
+if actor is None:
+    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
+else:
+    sections: dict[str, list] = {}
+    for section, path, title, icon, roles in PAGES:
+        if actor.role in roles:
+            sections.setdefault(section, []).append(
+                st.Page(path, title=title, icon=f":material/{icon}:")
+            )
+    with st.sidebar:
+        st.caption(f"Signed in as **{actor.username}** ({ROLE_NAMES[actor.role]})")
+        st.button("Sign out", on_click=sign_out, icon=":material/logout:")
+    st.navigation(sections).run()

@@ -299,6 +299,10 @@ def test_kyc_documents_are_stored_by_content_and_decided_by_compliance(crm_store
         clients.upload_document(crm_store, agent, client_id, "selfie", "me.pdf", PNG)
     with pytest.raises(InvalidInput, match="not a PDF, JPEG or PNG"):
         clients.upload_document(crm_store, agent, client_id, "selfie", "me.png", b"GIF89a...")
+    with pytest.raises(InvalidInput, match="damaged"):
+        clients.upload_document(
+            crm_store, agent, client_id, "selfie", "me.png", b"\x89PNG\r\n\x1a\n" + bytes(64)
+        )
     with pytest.raises(InvalidInput, match="over the 10 MB limit"):
         clients.upload_document(
             crm_store, agent, client_id, "selfie", "big.png", PNG + b"\x00" * (10 * 2**20)

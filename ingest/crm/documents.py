@@ -7,6 +7,7 @@ file whose content is not what its name or declared type says is refused."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ def store_document(
             f"document {name}: the content is {mime}, but the file says "
             f"{declared_type or by_name or 'an unknown type'}"
         )
+    if mime.startswith("image/") and not _decodes(content):
+        raise InvalidInput(f"document {name}: the image is damaged and cannot be opened")
     digest = hashlib.sha256(content).hexdigest()
     path = document_path(folder, digest)
     if not path.exists():
@@ -72,6 +75,18 @@ def store_document(
             os.fsync(tmp.fileno())
         os.replace(tmp.name, path)
     return StoredDocument(digest, mime, len(content), name)
+
+
+def _decodes(content: bytes) -> bool:
+    """A reviewer must be able to see the image: it has to decode, not only start right."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+    return True
 
 
 def document_path(folder: Path, sha256: str) -> Path:

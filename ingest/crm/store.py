@@ -426,7 +426,7 @@ class Store:
         )
         return _record(rows[0]) if rows else None
 
-    def records(self, record_type: str, **equal: Any) -> list[Record]:
+    def records(self, record_type: str, /, **equal: Any) -> list[Record]:
         """Every record of a type whose state has each of `equal`'s values, oldest first."""
         rows = self.query(
             "SELECT record_type, record_id, version, state, created_at, updated_at, updated_by "

@@ -1,0 +1,109 @@
+"""What every CRM form page shares: the signed-in actor, running a command with a clear message
+instead of a stack trace, and one idempotency key per form so a double click records once.
+
+Forms read working lists from the CRM store's current state and change it only through the
+commands in ingest/crm/commands; figures come from the serving snapshot, never from here."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import polars as pl
+import streamlit as st
+
+from ingest.crm import auth
+from ingest.crm.errors import CommandError
+from ingest.crm.store import Actor, Record, Store
+from ingest.settings import Settings
+
+T = TypeVar("T")
+log = logging.getLogger("fxcrm.forms")
+
+
+def crm_store() -> Store:
+    return Store.from_settings(Settings.from_env())
+
+
+def signed_in() -> Actor:
+    """The actor of this browser session; stops the page with a message when there is none."""
+    token = st.session_state.get("token")
+    if not token:
+        st.warning("Please sign in.")
+        st.stop()
+    try:
+        actor = auth.actor_for(crm_store(), token)
+    except auth.SessionExpired as err:
+        st.session_state.pop("token", None)
+        st.warning(str(err))
+        st.stop()
+    return actor
+
+
+def form_key(form: str) -> str:
+    """The idempotency key of one filling-in of `form`: the same across a double submit, new
+    once the command has succeeded."""
+    name = f"_key:{form}"
+    if name not in st.session_state:
+        st.session_state[name] = f"{form}:{uuid.uuid4()}"
+    return st.session_state[name]
+
+
+def attempt(form: str, action: Callable[[], T], done: str) -> T | None:
+    """Run a command; show its refusal as a message, never a traceback. On success, the message
+    is shown after the page reloads with the new state."""
+    try:
+        result = action()
+    except CommandError as err:
+        st.error(str(err))
+        return None
+    except Exception:
+        log.exception("form %s failed", form)
+        st.error("Something went wrong and nothing was saved; the details are in the server log.")
+        return None
+    st.session_state.pop(f"_key:{form}", None)
+    st.session_state["_flash"] = done
+    st.rerun()
+    return result
+
+
+def show_flash() -> None:
+    if message := st.session_state.pop("_flash", None):
+        st.success(message)
+
+
+def table(records: list[Record], columns: list[str]) -> pl.DataFrame:
+    """Records as a frame: id, version and the chosen state fields."""
+    rows = [
+        {"id": r.record_id, "version": str(r.version)} | {c: _cell(r.get(c)) for c in columns}
+        for r in records
+    ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(["id", "version", *columns], pl.String))
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def label(record: Record, *fields: str) -> str:
+    return f"{record.record_id} · " + " · ".join(str(record.get(f) or "") for f in fields)
+
+
+def pick(title: str, records: list[Record], *fields: str, key: str) -> Record | None:
+    """A select box of records, remembering the choice in the session (other pages set it)."""
+    if not records:
+        return None
+    ids = [r.record_id for r in records]
+    chosen = st.session_state.get(key)
+    index = ids.index(chosen) if chosen in ids else 0
+    picked = st.selectbox(title, records, index=index, format_func=lambda r: label(r, *fields))
+    st.session_state[key] = picked.record_id
+    return picked

@@ -1,0 +1,54 @@
+"""Audit trail: every CRM event, searchable by record, actor, type and time, with the chain
+check. Refused actions are here too."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboards.crm import crm_store, signed_in
+
+signed_in()
+store = crm_store()
+st.title("Audit trail")
+
+a, b, c = st.columns(3)
+record_id = a.text_input("Record id (L-…, C-…, P-…)")
+actor = b.text_input("Actor (user name)")
+event_type = c.text_input("Event type (e.g. payment.approved)")
+today = datetime.now(UTC).date()
+period = st.date_input("Days (UTC)", (today - timedelta(days=30), today))
+if not isinstance(period, tuple) or len(period) != 2:
+    st.info("Choose a first and a last day.")
+    st.stop()
+events = store.events(
+    record_id=record_id.strip() or None,
+    actor=actor.strip().lower() or None,
+    event_type=event_type.strip() or None,
+    since=datetime.combine(period[0], time(0), UTC).isoformat(),
+    until=datetime.combine(period[1] + timedelta(days=1), time(0), UTC).isoformat(),
+)
+columns = [
+    "seq",
+    "occurred_at",
+    "actor",
+    "actor_role",
+    "event_type",
+    "record_type",
+    "record_id",
+    "record_version",
+    "reason",
+    "payload",
+    "hash",
+]
+frame = pl.DataFrame(
+    [{k: e[k] for k in columns} for e in events],
+    schema=dict.fromkeys(columns, pl.String),
+    strict=False,
+)
+st.dataframe(frame, hide_index=True, width="stretch")
+st.caption(f"{frame.height} events")
+st.download_button("Download", frame.write_csv(), "audit.csv")
+if st.button("Verify the hash chain"):
+    report = store.verify()
+    (st.success if report.intact else st.error)(report.message)

@@ -1,0 +1,270 @@
+"""Client page: KYC documents, decisions, status, permissions, notes, accounts, payments,
+partner."""
+
+import streamlit as st
+
+from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
+from ingest.crm.access import can, visible
+from ingest.crm.commands import accounts, clients, payments
+
+actor = signed_in()
+store = crm_store()
+st.title("Clients")
+show_flash()
+
+everyone = visible(store, actor, "client")
+search = st.text_input("Search name or e-mail")
+shown = [c for c in everyone if search.lower() in f"{c['name']} {c.get('email') or ''}".lower()]
+st.dataframe(
+    table(shown, ["name", "email", "country", "kyc_status", "status", "owner", "partner_id"]),
+    hide_index=True,
+    width="stretch",
+)
+
+if can(actor, "client.register"):
+    with st.expander("Register a client", icon=":material/person_add:"), st.form("register"):
+        a, b = st.columns(2)
+        name = a.text_input("Name")
+        email = b.text_input("E-mail")
+        phone = a.text_input("Phone")
+        country = b.text_input("Country (ISO code)")
+        born = a.date_input("Birth date", value=None)
+        referral = b.text_input("Referral code")
+        if st.form_submit_button("Register", type="primary"):
+            attempt(
+                "register",
+                lambda: clients.register_client(
+                    store,
+                    actor,
+                    name=name,
+                    email=email,
+                    phone=phone,
+                    country=country,
+                    birth_date=born,
+                    referral_code=referral,
+                    idempotency_key=form_key("register"),
+                ),
+                f"{name} registered.",
+            )
+
+client = pick("Open client", shown, "name", "status", key="client_id")
+if client is None:
+    st.info("No client to show.")
+    st.stop()
+st.subheader(client["name"])
+a, b, c, d = st.columns(4)
+a.metric("KYC", client["kyc_status"])
+b.metric("Status", client["status"])
+c.metric("Risk", client.get("risk_level") or "not set")
+d.metric("Category", client["category"])
+st.caption(
+    f"{client.record_id} · owner {client.get('owner') or 'nobody'} · partner "
+    f"{client.get('partner_id') or 'none'} · version {client.version}"
+)
+
+kyc_tab, status_tab, accounts_tab, payments_tab, notes_tab = st.tabs(
+    ["KYC documents", "Status and permissions", "Trading accounts", "Payments", "Notes"]
+)
+with kyc_tab:
+    documents = store.records("kyc_document", client_id=client.record_id)
+    st.dataframe(
+        table(
+            documents,
+            ["doc_type", "file_name", "status", "expires_on", "review_reason", "reviewed_by"],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    if can(actor, "client.upload_document"):
+        with st.form("upload", clear_on_submit=True):
+            doc_type = st.selectbox("Document", clients.DOCUMENT_TYPES)
+            expires = st.date_input("Expires on", value=None)
+            upload = st.file_uploader(
+                "File (PDF, JPEG or PNG, up to 10 MB)", type=["pdf", "jpg", "jpeg", "png"]
+            )
+            if st.form_submit_button("Upload", type="primary"):
+                if upload is None:
+                    st.error("Choose a file first.")
+                else:
+                    attempt(
+                        "upload",
+                        lambda: clients.upload_document(
+                            store,
+                            actor,
+                            client.record_id,
+                            doc_type,
+                            upload.name,
+                            upload.getvalue(),
+                            upload.type,
+                            expires,
+                            idempotency_key=form_key("upload"),
+                        ),
+                        f"{upload.name} uploaded.",
+                    )
+with status_tab:
+    st.write(
+        ", ".join(
+            f"{p.replace('_', ' ')}: {'yes' if client[p] else 'no'}" for p in clients.PERMISSIONS
+        )
+    )
+    if can(actor, "client.change_status"):
+        with st.form("client_status"):
+            status = st.selectbox(
+                "New status", clients.STATUS_TRANSITIONS.get(client["status"], ())
+            )
+            reason = st.text_input("Reason")
+            if st.form_submit_button("Change status"):
+                attempt(
+                    "client_status",
+                    lambda: clients.change_status(
+                        store, actor, client.record_id, status, reason, client.version
+                    ),
+                    f"{client['name']} is {status}.",
+                )
+    if can(actor, "client.set_permissions"):
+        with st.form("permissions"):
+            chosen = {
+                p: st.checkbox(p.replace("_", " ").capitalize(), value=client[p])
+                for p in clients.PERMISSIONS
+            }
+            reason = st.text_input("Reason", key="permissions_reason")
+            if st.form_submit_button("Set permissions"):
+                attempt(
+                    "permissions",
+                    lambda: clients.set_permissions(
+                        store, actor, client.record_id, client.version, reason, **chosen
+                    ),
+                    "Permissions set.",
+                )
+    if can(actor, "client.set_risk_profile"):
+        with st.form("risk"):
+            risk = st.selectbox("Risk level", clients.RISK_LEVELS)
+            category = st.selectbox("Category", clients.CATEGORIES)
+            score = st.number_input("Appropriateness score", 0, 100, 50)
+            screening = st.selectbox("Screening", clients.SCREENING)
+            if st.form_submit_button("Set risk profile"):
+                attempt(
+                    "risk",
+                    lambda: clients.set_risk_profile(
+                        store,
+                        actor,
+                        client.record_id,
+                        client.version,
+                        risk_level=risk,
+                        category=category,
+                        appropriateness_score=int(score),
+                        screening=screening,
+                    ),
+                    "Risk profile set.",
+                )
+with accounts_tab:
+    owned = store.records("trading_account", client_id=client.record_id)
+    st.dataframe(
+        table(
+            owned,
+            [
+                "platform",
+                "server",
+                "group",
+                "currency",
+                "leverage",
+                "account_type",
+                "login",
+                "status",
+            ],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    if can(actor, "account.request"):
+        with st.form("request_account"):
+            a, b = st.columns(2)
+            platform = a.selectbox("Platform", accounts.PLATFORMS)
+            server = b.text_input("Server", "FXCRM-MT5-Live")
+            group = a.text_input("Group", "real\\retail\\usd-std")
+            currency = b.selectbox("Currency", ["USD", "EUR", "GBP"])
+            leverage = a.selectbox("Leverage", accounts.LEVERAGES, index=5)
+            account_type = b.selectbox("Type", accounts.ACCOUNT_TYPES)
+            if st.form_submit_button("Request account"):
+                attempt(
+                    "request_account",
+                    lambda: accounts.request_account(
+                        store,
+                        actor,
+                        client.record_id,
+                        platform=platform,
+                        server=server,
+                        group=group,
+                        currency=currency,
+                        leverage=leverage,
+                        account_type=account_type,
+                        idempotency_key=form_key("request_account"),
+                    ),
+                    "Account requested.",
+                )
+    requested = [t for t in owned if t["status"] == "requested"]
+    if requested and can(actor, "account.record_login"):
+        with st.form("record_login"):
+            account = st.selectbox("Account", requested, format_func=lambda t: t.record_id)
+            login = st.number_input("Platform login", min_value=1, step=1)
+            if st.form_submit_button("Record login"):
+                attempt(
+                    "record_login",
+                    lambda: accounts.record_login(
+                        store, actor, account.record_id, int(login), account.version
+                    ),
+                    f"Login {int(login)} recorded.",
+                )
+with payments_tab:
+    paid = store.records("payment", client_id=client.record_id)
+    st.dataframe(
+        table(
+            paid,
+            [
+                "kind",
+                "method",
+                "amount",
+                "currency",
+                "status",
+                "requested_by",
+                "approved_by",
+                "reference",
+            ],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    if can(actor, "payment.request"):
+        with st.form("request_payment"):
+            a, b = st.columns(2)
+            kind = a.selectbox("Kind", payments.KINDS)
+            method = b.selectbox("Method", payments.METHODS)
+            amount = a.text_input("Amount")
+            currency = b.selectbox("Currency", ["USD", "EUR", "GBP"], key="payment_currency")
+            if st.form_submit_button("Request payment"):
+                attempt(
+                    "request_payment",
+                    lambda: payments.request_payment(
+                        store,
+                        actor,
+                        client.record_id,
+                        kind=kind,
+                        method=method,
+                        amount=amount,
+                        currency=currency,
+                        idempotency_key=form_key("request_payment"),
+                    ),
+                    f"{kind.capitalize()} of {amount} {currency} requested.",
+                )
+with notes_tab:
+    for note in store.records("note", record_type="client", record_id=client.record_id):
+        st.markdown(f"**{note['by']}** · {note['at'][:16].replace('T', ' ')}  \n{note['text']}")
+    if can(actor, "note.add"):
+        with st.form("note", clear_on_submit=True):
+            text = st.text_area("Internal note")
+            if st.form_submit_button("Add note"):
+                attempt(
+                    "note",
+                    lambda: clients.add_note(store, actor, "client", client.record_id, text),
+                    "Note added.",
+                )

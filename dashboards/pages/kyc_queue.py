@@ -1,0 +1,82 @@
+"""KYC review: documents waiting for a decision, and clients waiting for their KYC status."""
+
+import streamlit as st
+
+from dashboards.crm import attempt, crm_store, pick, show_flash, signed_in, table
+from ingest.crm.access import can
+from ingest.crm.commands import clients
+from ingest.crm.documents import read_document
+
+actor = signed_in()
+store = crm_store()
+st.title("KYC review")
+show_flash()
+names = {c.record_id: c["name"] for c in store.records("client")}
+
+waiting = store.records("kyc_document", status="uploaded")
+st.subheader(f"Documents to review ({len(waiting)})")
+frame = table(waiting, ["client_id", "doc_type", "file_name", "mime_type", "expires_on"])
+st.dataframe(frame, hide_index=True, width="stretch")
+document = pick("Document", waiting, "doc_type", "file_name", key="document_id")
+if document is not None:
+    st.caption(f"Client {document['client_id']} · {names.get(document['client_id'], '')}")
+    content = read_document(store.documents_dir, document["sha256"])
+    if document["mime_type"].startswith("image/"):
+        st.image(content, width=480)
+    st.download_button(
+        f"Open {document['file_name']}", content, document["file_name"], mime=document["mime_type"]
+    )
+    if can(actor, "client.review_document"):
+        with st.form("review"):
+            decision = st.radio(
+                "Decision",
+                list(clients.REVIEW_DECISIONS),
+                format_func={
+                    "accept": "Accept",
+                    "reject": "Reject",
+                    "more_info": "Ask for more",
+                }.get,
+                horizontal=True,
+            )
+            reason = st.text_input("Reason (required to reject or ask for more)")
+            if st.form_submit_button("Record decision", type="primary"):
+                attempt(
+                    "review",
+                    lambda: clients.review_document(
+                        store, actor, document.record_id, decision, document.version, reason
+                    ),
+                    f"Document {document.record_id}: {clients.REVIEW_DECISIONS[decision]}.",
+                )
+
+st.divider()
+pending = [
+    c
+    for c in store.records("client")
+    if c["kyc_status"] in ("documents_pending", "under_review", "more_info_required")
+]
+st.subheader(f"Clients awaiting a KYC decision ({len(pending)})")
+st.dataframe(
+    table(pending, ["name", "country", "kyc_status", "owner"]), hide_index=True, width="stretch"
+)
+client = pick("Client", pending, "name", "kyc_status", key="kyc_client_id")
+if client is not None:
+    documents = store.records("kyc_document", client_id=client.record_id)
+    st.dataframe(
+        table(documents, ["doc_type", "status", "expires_on", "review_reason"]),
+        hide_index=True,
+        width="stretch",
+    )
+    if can(actor, "client.set_kyc_status"):
+        with st.form("kyc_status"):
+            status = st.selectbox(
+                "KYC status", clients.KYC_TRANSITIONS.get(client["kyc_status"], ())
+            )
+            reason = st.text_input("Reason")
+            if st.form_submit_button("Set KYC status", type="primary"):
+                attempt(
+                    "kyc_status",
+                    lambda: clients.set_kyc_status(
+                        store, actor, client.record_id, status, client.version, reason
+                    ),
+                    f"KYC of {client['name']} is {status}.",
+                )

@@ -1,0 +1,200 @@
+"""Leads inbox and lead page: filters, a timeline of activities and changes, quick actions."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
+from ingest.crm.access import can, visible
+from ingest.crm.commands import leads
+
+actor = signed_in()
+store = crm_store()
+st.title("Leads")
+show_flash()
+
+all_leads = visible(store, actor, "lead")
+left, middle, right = st.columns([2, 2, 3])
+statuses = left.multiselect("Status", leads.STATUSES, default=["new", "contacted", "qualified"])
+owners = sorted({lead.get("owner") or "(unassigned)" for lead in all_leads})
+chosen_owners = middle.multiselect("Owner", owners, default=owners)
+search = right.text_input("Search name, e-mail or phone")
+shown = [
+    lead
+    for lead in all_leads
+    if lead["status"] in statuses
+    and (lead.get("owner") or "(unassigned)") in chosen_owners
+    and search.lower()
+    in " ".join(str(lead.get(f) or "") for f in ("name", "email", "phone")).lower()
+]
+columns = ["name", "email", "phone", "country", "source", "status", "owner", "first_contacted_at"]
+st.dataframe(table(shown, columns), hide_index=True, width="stretch")
+st.caption(f"{len(shown)} of {len(all_leads)} leads")
+
+if can(actor, "lead.create"):
+    with st.expander("New lead", icon=":material/person_add:"), st.form("new_lead"):
+        a, b = st.columns(2)
+        name = a.text_input("Name")
+        email = b.text_input("E-mail")
+        phone = a.text_input("Phone (with country code)")
+        country = b.text_input("Country (ISO code, e.g. DE)")
+        language = a.text_input("Language (ISO code, e.g. de)")
+        source = b.selectbox("Source", leads.SOURCES, index=leads.SOURCES.index("walk_in"))
+        campaign = a.text_input("Campaign")
+        referral = b.text_input("Referral code")
+        if st.form_submit_button("Create lead", type="primary"):
+            attempt(
+                "new_lead",
+                lambda: leads.create_lead(
+                    store,
+                    actor,
+                    name=name,
+                    email=email,
+                    phone=phone,
+                    country=country,
+                    language=language,
+                    source=source,
+                    campaign=campaign,
+                    referral_code=referral,
+                    idempotency_key=form_key("new_lead"),
+                ),
+                f"Lead {name} created.",
+            )
+
+st.divider()
+lead = pick("Open lead", shown, "name", "status", key="lead_id")
+if lead is None:
+    st.info("No lead matches the filters.")
+    st.stop()
+
+st.subheader(f"{lead['name']} · {lead['status']}")
+st.caption(
+    f"{lead.record_id} · owner {lead.get('owner') or 'nobody'} · source {lead['source']} · "
+    f"version {lead.version}"
+)
+timeline = [
+    {
+        "when": e["occurred_at"][:19].replace("T", " "),
+        "what": e["event_type"],
+        "who": e["actor"],
+        "detail": e["reason"] or e["payload"],
+    }
+    for e in store.events(record_id=lead.record_id)
+]
+activities = store.records("activity", lead_id=lead.record_id)
+timeline += [
+    {
+        "when": a["occurred_at"][:19].replace("T", " "),
+        "what": a["kind"],
+        "who": a["by"],
+        "detail": a["summary"],
+    }
+    for a in activities
+]
+follow_ups = store.records("follow_up", lead_id=lead.record_id)
+timeline += [
+    {
+        "when": f["due_at"][:19].replace("T", " "),
+        "what": f"follow-up ({f['status']})",
+        "who": lead.get("owner") or "",
+        "detail": f["note"],
+    }
+    for f in follow_ups
+]
+st.markdown("**Timeline**")
+st.dataframe(pl.DataFrame(timeline).sort("when", descending=True), hide_index=True, width="stretch")
+
+if not can(actor, "lead.log_activity") or lead["status"] == "converted":
+    if lead.get("client_id"):
+        st.info(f"Converted into client {lead['client_id']}.")
+    st.stop()
+
+log_tab, status_tab, follow_tab, convert_tab = st.tabs(
+    ["Log activity", "Status", "Follow-up", "Convert"]
+)
+with log_tab, st.form("log_activity"):
+    kind = st.selectbox("Kind", leads.ACTIVITY_KINDS)
+    summary = st.text_area("Summary")
+    if st.form_submit_button("Log", type="primary"):
+        attempt(
+            "log_activity",
+            lambda: leads.log_activity(
+                store,
+                actor,
+                lead.record_id,
+                kind,
+                summary,
+                idempotency_key=form_key("log_activity"),
+            ),
+            f"{kind.capitalize()} logged.",
+        )
+with status_tab, st.form("lead_status"):
+    choices = leads.TRANSITIONS.get(lead["status"], ())
+    status = st.selectbox("New status", choices)
+    reason = st.text_input("Reason (required for lost or unqualified)")
+    if st.form_submit_button("Change status"):
+        attempt(
+            "lead_status",
+            lambda: leads.change_status(store, actor, lead.record_id, status, lead.version, reason),
+            f"Lead is now {status}.",
+        )
+with follow_tab:
+    for f in follow_ups:
+        if f["status"] == "open" and st.button(
+            f"Done: {f['note']} (due {f['due_at'][:16]})", key=f"done-{f.record_id}"
+        ):
+            attempt(
+                "follow_up_done",
+                lambda f=f: leads.complete_follow_up(store, actor, f.record_id, "done", f.version),
+                "Follow-up completed.",
+            )
+    with st.form("follow_up"):
+        day = st.date_input("Due day", datetime.now(UTC).date() + timedelta(days=1))
+        at = st.time_input("Due time (UTC)", time(10, 0))
+        note = st.text_input("What to do")
+        if st.form_submit_button("Schedule"):
+            attempt(
+                "follow_up",
+                lambda: leads.schedule_follow_up(
+                    store, actor, lead.record_id, datetime.combine(day, at, UTC), note
+                ),
+                "Follow-up scheduled.",
+            )
+with convert_tab:
+    st.write("Registers the lead as a client (KYC not started, account pending).")
+    if st.button("Convert into client", type="primary"):
+        attempt(
+            "convert",
+            lambda: leads.convert_lead(
+                store, actor, lead.record_id, lead.version, idempotency_key=form_key("convert")
+            ),
+            f"{lead['name']} is now a client.",
+        )
+
+if can(actor, "lead.assign"):
+    agents = [
+        u
+        for u in store.records("user", active=True)
+        if u["role"] in ("sales_agent", "sales_manager")
+    ]
+    with st.form("assign"):
+        owner = st.selectbox("Assign to", agents, format_func=lambda u: u["username"])
+        team = st.text_input("…or round robin within team")
+        if st.form_submit_button("Assign"):
+            if team.strip():
+                attempt(
+                    "assign",
+                    lambda: leads.assign_round_robin(
+                        store, actor, lead.record_id, team.strip(), lead.version
+                    ),
+                    "Lead assigned.",
+                )
+            else:
+                attempt(
+                    "assign",
+                    lambda: leads.assign_lead(
+                        store, actor, lead.record_id, owner.record_id, lead.version
+                    ),
+                    f"Lead assigned to {owner['username']}.",
+                )

@@ -1,0 +1,70 @@
+"""User administration: create users, set roles and teams, deactivate, reset passwords."""
+
+import streamlit as st
+
+from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
+from ingest.crm.access import ROLE_NAMES, ROLES
+from ingest.crm.commands import users
+
+actor = signed_in()
+store = crm_store()
+st.title("Users")
+show_flash()
+everyone = store.records("user")
+st.dataframe(
+    table(everyone, ["username", "full_name", "role", "team", "active"]),
+    hide_index=True,
+    width="stretch",
+)
+
+with st.expander("New user", icon=":material/person_add:"), st.form("new_user"):
+    username = st.text_input("User name")
+    full_name = st.text_input("Full name")
+    role = st.selectbox("Role", ROLES, format_func=ROLE_NAMES.get)
+    team = st.text_input("Team (sales)")
+    password = st.text_input("First password", type="password")
+    if st.form_submit_button("Create user", type="primary"):
+        attempt(
+            "new_user",
+            lambda: users.create_user(
+                store,
+                actor,
+                username,
+                full_name,
+                role,
+                password,
+                team,
+                idempotency_key=form_key("new_user"),
+            ),
+            f"User {username} created.",
+        )
+
+user = pick("User", everyone, "username", "role", key="user_id")
+if user is None:
+    st.stop()
+role_col, off_col, password_col = st.columns(3)
+with role_col, st.form("role"):
+    role = st.selectbox("Role", ROLES, index=ROLES.index(user["role"]), format_func=ROLE_NAMES.get)
+    team = st.text_input("Team", user.get("team") or "")
+    if st.form_submit_button("Set role"):
+        attempt(
+            "role",
+            lambda: users.set_role(store, actor, user.record_id, role, user.version, team),
+            f"{user['username']} is {role}.",
+        )
+with off_col, st.form("deactivate"):
+    reason = st.text_input("Reason")
+    if st.form_submit_button("Deactivate", disabled=not user.get("active")):
+        attempt(
+            "deactivate",
+            lambda: users.deactivate_user(store, actor, user.record_id, reason, user.version),
+            f"{user['username']} deactivated.",
+        )
+with password_col, st.form("password"):
+    password = st.text_input("New password", type="password")
+    if st.form_submit_button("Reset password"):
+        attempt(
+            "password",
+            lambda: users.reset_password(store, actor, user.record_id, password),
+            "Password reset.",
+        )
