@@ -123,7 +123,8 @@ def serve(args: argparse.Namespace) -> int:
     print(
         f"\n  Dagster UI:    http://localhost:{args.dagster_port}\n"
         f"  Streamlit app: http://localhost:{args.streamlit_port}\n"
-        f"  Log-ins: none yet; the dashboards are open to anyone on this machine.\n"
+        f"  Sign in with a CRM user (`fxcrm demo` printed the demo's; `fxcrm users create-admin`\n"
+        f"  makes the first admin of a new store).\n"
         f"  Data:          {settings.data_dir}\n  Stop with Ctrl-C.\n",
         flush=True,
     )
@@ -192,9 +193,21 @@ def verify_audit(_args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def seed_staff(_args: argparse.Namespace | None = None) -> int:
+    """The demo's CRM users, one per role, printed with their passwords."""
+    from ingest.crm.staff import DEMO_STAFF, create_demo_staff
+    from ingest.crm.store import Store
+
+    members = create_demo_staff(Store.from_settings(_settings()))
+    print("\n  CRM users (demo only):")
+    for username, _full_name, role, _team in DEMO_STAFF:
+        print(f"    {role:<20} {username:<18} {members[username].password}")
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     args.faults = "all"
-    for step in (simulate, materialize):
+    for step in (simulate, seed_staff, materialize):
         code = step(args)
         if code:
             return code

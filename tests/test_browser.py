@@ -59,6 +59,10 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: int = 120
 @pytest.fixture(scope="module")
 def running_system(built_platform, tmp_path_factory):
     """`fxcrm serve` on free ports, over the built platform: (Dagster URL, Streamlit URL)."""
+    from ingest.crm.staff import create_demo_staff
+    from ingest.crm.store import Store
+
+    create_demo_staff(Store.from_settings(built_platform))
     dagster_port, streamlit_port = _free_port(), _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     process = subprocess.Popen(
@@ -107,13 +111,33 @@ def test_dagster_ui_serves_the_whole_asset_graph(running_system):
     } <= assets
 
 
+def sign_in(page, url: str, username: str) -> None:
+    from playwright.sync_api import expect
+
+    from ingest.crm.staff import demo_password
+
+    page.goto(url)
+    page.get_by_label("User name", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(demo_password(username))
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=60_000)
+
+
+def sign_out(page) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible(timeout=30_000)
+
+
 def test_trading_volume_page_draws_its_chart(running_system, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(running_system[1])
+        sign_in(page, running_system[1], "ann.analyst")
+        page.get_by_role("link", name="Trading volume").click()
         expect(page.get_by_role("heading", name="Trading volume")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Data as of")).to_be_visible(timeout=30_000)
         chart = page.locator(
@@ -128,3 +152,95 @@ def test_trading_volume_page_draws_its_chart(running_system, tmp_path):
             full_page=True,
         )
         browser.close()
+
+
+def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp_path):
+    """Agent: lead, call, conversion. Compliance: KYC documents and approval. Finance: the
+    deposit. Then each step on the audit trail with its actor."""
+    from crm_samples import NEXT_YEAR, PDF, PNG
+    from playwright.sync_api import expect, sync_playwright
+
+    from ingest.crm.commands import clients, payments
+    from ingest.crm.store import Actor, Store
+
+    store = Store.from_settings(built_platform)
+    url = running_system[1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+
+        sign_in(page, url, "alice.agent")
+        expect(page.get_by_role("heading", name="Leads")).to_be_visible(timeout=30_000)
+        page.get_by_text("New lead").click()
+        page.get_by_label("Name", exact=True).fill("Jana Kovac")
+        page.get_by_label("E-mail", exact=True).fill("jana.kovac@example.com")
+        page.get_by_role("button", name="Create lead", exact=True).click()
+        expect(page.get_by_text("Lead Jana Kovac created.")).to_be_visible(timeout=30_000)
+        [lead] = [r for r in store.records("lead") if r["email"] == "jana.kovac@example.com"]
+        page.get_by_label("Summary", exact=True).fill("Called: wants to trade gold")
+        page.get_by_role("button", name="Log", exact=True).click()
+        expect(page.get_by_text("Call logged.")).to_be_visible(timeout=30_000)
+        page.get_by_role("tab", name="Convert").click()
+        page.get_by_role("button", name="Convert into client", exact=True).click()
+        expect(page.get_by_text("Jana Kovac is now a client.")).to_be_visible(timeout=30_000)
+        client_id = store.get("lead", lead.record_id)["client_id"]
+        assert client_id
+        sign_out(page)
+
+        # The client sends their documents, and the agent asks for a deposit (no form needed).
+        agent = Actor(lead["owner_id"], "alice.agent", "sales_agent")
+        for doc_type, name, content in (
+            ("passport", "passport.pdf", PDF),
+            ("proof_of_address", "bill.png", PNG),
+        ):
+            clients.upload_document(
+                store, agent, client_id, doc_type, name, content, expires_on=NEXT_YEAR
+            )
+        payment_id = payments.request_payment(
+            store, agent, client_id, kind="deposit", method="card", amount="1000.00", currency="EUR"
+        )
+
+        sign_in(page, url, "carol.compliance")
+        page.get_by_role("link", name="KYC review").click()
+        expect(page.get_by_text("Documents to review (2)")).to_be_visible(timeout=30_000)
+        for remaining in (1, 0):
+            page.get_by_role("button", name="Record decision", exact=True).click()
+            expect(page.get_by_text(f"Documents to review ({remaining})")).to_be_visible(
+                timeout=30_000
+            )
+        page.get_by_label("KYC status", exact=True).click()
+        page.get_by_role("option", name="approved").click()
+        page.get_by_role("button", name="Set KYC status", exact=True).click()
+        expect(page.get_by_text("KYC of Jana Kovac is approved.")).to_be_visible(timeout=30_000)
+        sign_out(page)
+
+        sign_in(page, url, "frank.finance")
+        page.get_by_role("link", name="Payments").click()
+        expect(page.get_by_text("Requested by alice.agent")).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Approve", exact=True).click()
+        expect(page.get_by_text(f"Payment {payment_id} approved.")).to_be_visible(timeout=30_000)
+
+        page.get_by_role("link", name="Audit trail").click()
+        for record_id, steps in (
+            (
+                lead.record_id,
+                [
+                    "alice.agent** (sales_agent) · `lead.created`",
+                    "alice.agent** (sales_agent) · `lead.converted`",
+                ],
+            ),
+            (client_id, ["carol.compliance** (compliance_officer) · `client.kyc_status_set`"]),
+            (payment_id, ["frank.finance** (finance) · `payment.approved`"]),
+        ):
+            page.get_by_label("Record id (L-…, C-…, P-…)", exact=True).fill(record_id)
+            page.keyboard.press("Enter")
+            expect(page.get_by_text(f"What happened to {record_id}")).to_be_visible(timeout=30_000)
+            story = page.get_by_test_id("stMarkdownContainer").filter(has_text="UTC ·").last
+            for step in steps:
+                who, what = step.split("** ")
+                expect(story).to_contain_text(who)
+                expect(story).to_contain_text(what.split("`")[1])
+        page.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
+        browser.close()
+    assert store.get("payment", payment_id)["approved_by"] == "frank.finance"
+    assert store.verify().intact

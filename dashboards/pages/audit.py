@@ -49,6 +49,16 @@ frame = pl.DataFrame(
 st.dataframe(frame, hide_index=True, width="stretch")
 st.caption(f"{frame.height} events")
 st.download_button("Download", frame.write_csv(), "audit.csv")
+if record_id.strip() and events:
+    st.subheader(f"What happened to {record_id.strip()}")
+    st.markdown(
+        "\n".join(
+            f"1. {e['occurred_at'][:19].replace('T', ' ')} UTC · **{e['actor']}** "
+            f"({e['actor_role']}) · `{e['event_type']}`"
+            + (f" · {e['reason']}" if e["reason"] else "")
+            for e in events
+        )
+    )
 if st.button("Verify the hash chain"):
     report = store.verify()
     (st.success if report.intact else st.error)(report.message)

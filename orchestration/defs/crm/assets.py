@@ -26,7 +26,7 @@ CRM_EVENTS_KEY = dg.AssetKey(["raw", "crm_events"])
 def crm_events(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
     store = Store.from_settings(Settings.from_env())
     with warehouse.get_connection() as con:
-        result = copy_events(store, con, context.run_id)
+        result = copy_events(store, con, context.run.run_id)
         total = con.execute("SELECT count(*), max(seq) FROM raw.crm_events").fetchone()
     return dg.MaterializeResult(
         metadata={
