@@ -208,3 +208,28 @@ def test_audit_page_lists_events_and_verifies_the_chain(crm):
     assert set(at.dataframe[0].value["record_id"]) == {client_id}
     next(b for b in at.button if b.label == "Verify the hash chain").click().run()
     assert "chain intact" in at.success[0].value
+
+
+def test_a_manager_adds_an_assignment_rule(crm):
+    store, staff, _ = crm
+    at = page("leads", store, "sam.manager")
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Country"].input("HR")
+    inputs["Team (round robin)"].input("emea")
+    next(b for b in at.button if b.label == "Add rule").click().run()
+    assert not at.exception
+    [rule] = store.records("assignment_rule")
+    assert (rule["country"], rule["team"]) == ("HR", "emea")
+    lead_id = leads.create_lead(
+        store, staff["sam.manager"], name="Ivan", email="ivan@example.hr", country="HR"
+    )
+    assert store.get("lead", lead_id)["owner"] in ("alice.agent", "bob.agent")
+
+
+def test_the_requester_cancels_a_payment_from_the_client_page(crm):
+    store, _, _ = crm
+    at = page("clients", store, "alice.agent")
+    next(t for t in at.text_input if t.key == "cancel_reason").input("client changed mind")
+    next(b for b in at.button if b.label == "Cancel payment").click().run()
+    assert not at.exception
+    assert store.records("payment")[0]["status"] == "cancelled"

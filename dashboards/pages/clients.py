@@ -202,6 +202,42 @@ with accounts_tab:
                     ),
                     "Account requested.",
                 )
+    changeable = [t for t in owned if t["status"] != "closed"]
+    if changeable and can(actor, "account.change"):
+        with st.form("change_account"):
+            account = st.selectbox(
+                "Account", changeable, format_func=lambda t: f"{t.record_id} · {t.get('login')}"
+            )
+            group = st.text_input("New group (blank: keep)")
+            leverage = st.selectbox(
+                "New leverage",
+                [None, *accounts.LEVERAGES],
+                format_func=lambda x: "keep" if x is None else f"1:{x}",
+            )
+            reason = st.text_input("Reason", key="account_reason")
+            change, close = st.columns(2)
+            if change.form_submit_button("Change account"):
+                attempt(
+                    "change_account",
+                    lambda: accounts.change_account(
+                        store,
+                        actor,
+                        account.record_id,
+                        account.version,
+                        reason,
+                        group=group.strip() or None,
+                        leverage=leverage,
+                    ),
+                    "Account changed.",
+                )
+            if close.form_submit_button("Close account"):
+                attempt(
+                    "change_account",
+                    lambda: accounts.close_account(
+                        store, actor, account.record_id, reason, account.version
+                    ),
+                    "Account closed.",
+                )
     requested = [t for t in owned if t["status"] == "requested"]
     if requested and can(actor, "account.record_login"):
         with st.form("record_login"):
@@ -255,6 +291,21 @@ with payments_tab:
                         idempotency_key=form_key("request_payment"),
                     ),
                     f"{kind.capitalize()} of {amount} {currency} requested.",
+                )
+    open_requests = [p for p in paid if p["status"] in ("requested", "approved")]
+    if open_requests and can(actor, "payment.cancel"):
+        with st.form("cancel_payment"):
+            request = st.selectbox(
+                "Payment", open_requests, format_func=lambda p: f"{p.record_id} · {p['amount']}"
+            )
+            reason = st.text_input("Reason", key="cancel_reason")
+            if st.form_submit_button("Cancel payment"):
+                attempt(
+                    "cancel_payment",
+                    lambda: payments.cancel_payment(
+                        store, actor, request.record_id, reason, request.version
+                    ),
+                    "Payment cancelled.",
                 )
 with notes_tab:
     for note in store.records("note", record_type="client", record_id=client.record_id):

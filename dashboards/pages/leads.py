@@ -62,6 +62,41 @@ if can(actor, "lead.create"):
                 f"Lead {name} created.",
             )
 
+if can(actor, "lead.set_assignment_rule"):
+    with st.expander("Assignment rules", icon=":material/alt_route:"):
+        st.dataframe(
+            table(
+                store.records("assignment_rule", active=True),
+                ["country", "language", "source", "team", "agent_id"],
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        with st.form("rule"):
+            a, b, c = st.columns(3)
+            rule_country = a.text_input("Country")
+            rule_language = b.text_input("Language")
+            rule_source = c.selectbox("Source", [None, *leads.SOURCES])
+            rule_team = a.text_input("Team (round robin)")
+            agents = [None, *store.records("user", role="sales_agent", active=True)]
+            rule_agent = b.selectbox(
+                "…or agent", agents, format_func=lambda u: "none" if u is None else u["username"]
+            )
+            if st.form_submit_button("Add rule"):
+                attempt(
+                    "rule",
+                    lambda: leads.set_assignment_rule(
+                        store,
+                        actor,
+                        country=rule_country,
+                        language=rule_language,
+                        source=rule_source,
+                        team=rule_team.strip() or None,
+                        agent_id=rule_agent.record_id if rule_agent else None,
+                    ),
+                    "Rule added: new leads that match go to its owner.",
+                )
+
 st.divider()
 lead = pick("Open lead", shown, "name", "status", key="lead_id")
 if lead is None:
