@@ -3,6 +3,7 @@ are recorded), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -580,3 +581,121 @@ def test_every_step_is_on_the_audit_trail_with_its_actor(crm_store: Store, staff
         ("client.kyc_status_set", "carol.compliance"),
     ]
     assert crm_store.verify().intact
+
+
+def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_recorded(
+    crm_store: Store, staff
+):
+    from ingest.crm.access import ALLOWED
+
+    client_id = approved_client(crm_store, staff)
+    agent = staff["alice.agent"]
+    lead_id = new_lead(crm_store, agent, email="second@example.com")
+    follow_up = leads.schedule_follow_up(crm_store, agent, lead_id, NEXT_YEAR.isoformat(), "x")
+    [document] = crm_store.records("kyc_document", doc_type="passport")
+    account = accounts.request_account(
+        crm_store,
+        agent,
+        client_id,
+        platform="mt5",
+        server="S",
+        group="g",
+        currency="USD",
+        leverage=30,
+    )
+    payment = payments.request_payment(
+        crm_store, agent, client_id, kind="deposit", method="card", amount="10", currency="USD"
+    )
+    partner = partners.register_partner(
+        crm_store, staff["paul.partners"], name="P", kind="ib", email="p@ib.example"
+    )
+    user = staff["bob.agent"].user_id
+    analyst = staff["ann.analyst"]
+    commands = {
+        "lead.create": lambda a: new_lead(crm_store, a, email="third@example.com"),
+        "lead.import": lambda a: leads.import_leads(crm_store, a, b"name,email\n", "f.csv"),
+        "lead.assign": lambda a: leads.assign_lead(crm_store, a, lead_id, user, 1),
+        "lead.set_assignment_rule": lambda a: leads.set_assignment_rule(
+            crm_store, a, country="DE", agent_id=user
+        ),
+        "lead.change_status": lambda a: leads.change_status(crm_store, a, lead_id, "contacted", 1),
+        "lead.log_activity": lambda a: leads.log_activity(crm_store, a, lead_id, "call", "x"),
+        "lead.schedule_follow_up": lambda a: leads.schedule_follow_up(
+            crm_store, a, lead_id, NEXT_YEAR.isoformat(), "x"
+        ),
+        "lead.complete_follow_up": lambda a: leads.complete_follow_up(
+            crm_store, a, follow_up, "done", 1
+        ),
+        "lead.convert": lambda a: leads.convert_lead(crm_store, a, lead_id, 1),
+        "client.register": lambda a: clients.register_client(
+            crm_store, a, name="Z", email="z@example.com"
+        ),
+        "client.upload_document": lambda a: clients.upload_document(
+            crm_store, a, client_id, "selfie", "s.png", PNG
+        ),
+        "client.review_document": lambda a: clients.review_document(
+            crm_store, a, document.record_id, "accept", document.version
+        ),
+        "client.set_kyc_status": lambda a: clients.set_kyc_status(
+            crm_store, a, client_id, "under_review", 1
+        ),
+        "client.set_risk_profile": lambda a: clients.set_risk_profile(
+            crm_store, a, client_id, 1, risk_level="low", category="retail"
+        ),
+        "client.change_status": lambda a: clients.change_status(
+            crm_store, a, client_id, "active", "x", 1
+        ),
+        "client.set_permissions": lambda a: clients.set_permissions(
+            crm_store, a, client_id, 1, "x"
+        ),
+        "note.add": lambda a: clients.add_note(crm_store, a, "client", client_id, "x"),
+        "account.request": lambda a: accounts.request_account(
+            crm_store,
+            a,
+            client_id,
+            platform="mt5",
+            server="S",
+            group="g",
+            currency="USD",
+            leverage=30,
+        ),
+        "account.record_login": lambda a: accounts.record_login(crm_store, a, account, 9, 1),
+        "account.change": lambda a: accounts.change_account(
+            crm_store, a, account, 1, "x", leverage=10
+        ),
+        "account.close": lambda a: accounts.close_account(crm_store, a, account, "x", 1),
+        "payment.request": lambda a: payments.request_payment(
+            crm_store, a, client_id, kind="deposit", method="card", amount="1", currency="USD"
+        ),
+        "payment.approve": lambda a: payments.approve_payment(crm_store, a, payment, 1),
+        "payment.reject": lambda a: payments.reject_payment(crm_store, a, payment, "x", 1),
+        "payment.execute": lambda a: payments.execute_payment(crm_store, a, payment, "R", 1),
+        "payment.cancel": lambda a: payments.cancel_payment(crm_store, a, payment, "x", 1),
+        "partner.register": lambda a: partners.register_partner(
+            crm_store, a, name="Q", kind="ib", email="q@ib.example"
+        ),
+        "partner.issue_code": lambda a: partners.issue_referral_code(crm_store, a, partner, 1),
+        "partner.attach_client": lambda a: partners.attach_client(
+            crm_store, a, client_id, partner, "2026-01-01", 1
+        ),
+        "partner.move_client": lambda a: partners.move_client(
+            crm_store, a, client_id, partner, "2026-01-01", "x", 1
+        ),
+        "user.create": lambda a: users.create_user(
+            crm_store, a, "new.one", "N", "analyst", "long-pass-123"
+        ),
+        "user.set_role": lambda a: users.set_role(crm_store, a, user, "analyst", 1),
+        "user.deactivate": lambda a: users.deactivate_user(crm_store, a, user, "x", 1),
+        "user.reset_password": lambda a: users.reset_password(crm_store, a, user, "long-pass-123"),
+    }
+    assert set(commands) == set(ALLOWED), "a command without a refusal test"
+    before = len(crm_store.events())
+    for command, run in commands.items():
+        with pytest.raises(NotPermitted, match="Analyst"):
+            run(analyst)
+        refused = refusals(crm_store)[-1]
+        assert (json.loads(refused["payload"])["command"], refused["actor"]) == (
+            command,
+            "ann.analyst",
+        )
+    assert len(crm_store.events()) == before + len(commands)  # refusals only, nothing else

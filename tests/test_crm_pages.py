@@ -233,3 +233,16 @@ def test_the_requester_cancels_a_payment_from_the_client_page(crm):
     next(b for b in at.button if b.label == "Cancel payment").click().run()
     assert not at.exception
     assert store.records("payment")[0]["status"] == "cancelled"
+
+
+def test_compliance_previews_and_decides_a_document_on_the_client_page(crm):
+    store, _, _ = crm
+    at = page("clients", store, "carol.compliance")
+    assert not at.exception
+    document = next(s for s in at.selectbox if s.label == "Document")
+    document.select(next(o for o in document.options if "proof_of_address" in o)).run()
+    assert at.get("image"), "the image is not previewed"
+    next(b for b in at.button if b.label == "Record decision").click().run()
+    assert not at.exception
+    [bill] = store.records("kyc_document", doc_type="proof_of_address")
+    assert bill["status"] == "accepted" and bill["reviewed_by"] == "carol.compliance"

@@ -3,15 +3,16 @@ the hash chain, concurrent writers, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ingest.crm.errors import Duplicate, StaleVersion
 from ingest.crm.store import Actor, Change, Store
+from ingest.settings import PROJECT_ROOT
 
 AGENT = Actor("U-1", "alice.agent", "sales_agent")
 OTHER = Actor("U-2", "bob.agent", "sales_agent")
@@ -128,34 +129,16 @@ def test_a_rehashed_forgery_is_still_caught(crm_store: Store):
     assert (report.intact, report.first_bad_seq) == (False, 3)
 
 
-def _write_many(url: str, writer: int, count: int) -> None:
-    store = Store(url)
-    actor = Actor(f"U-{writer}", f"writer{writer}", "sales_agent")
-    for i in range(count):
-        store.append(actor, [lead(f"L-{writer}-{i}", 0, n=i)])
-        # every writer also bumps one shared record, retrying when another got there first
-        while True:
-            shared = store.find("lead", "SHARED")
-            try:
-                store.append(
-                    actor, [lead("SHARED", shared.version if shared else 0, last=f"{writer}-{i}")]
-                )
-                break
-            except (StaleVersion, Duplicate):
-                continue
-
-
 def test_concurrent_writers_lose_nothing_and_keep_the_chain(crm_store: Store):
     writers, count = 4, 25
-    context = multiprocessing.get_context("spawn")
+    script = str(Path(__file__).with_name("crm_writer.py"))
     processes = [
-        context.Process(target=_write_many, args=(crm_store.url, w, count)) for w in range(writers)
+        subprocess.Popen(
+            [sys.executable, script, crm_store.url, str(w), str(count)], cwd=PROJECT_ROOT
+        )
+        for w in range(writers)
     ]
-    for p in processes:
-        p.start()
-    for p in processes:
-        p.join(timeout=300)
-    assert [p.exitcode for p in processes] == [0] * writers
+    assert [p.wait(timeout=300) for p in processes] == [0] * writers
 
     events = crm_store.events()
     assert len(events) == 2 * writers * count

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
 from ingest.crm.access import can, visible
 from ingest.crm.commands import accounts, clients, payments
+from ingest.crm.documents import read_document
 
 actor = signed_in()
 store = crm_store()
@@ -57,9 +58,11 @@ a.metric("KYC", client["kyc_status"])
 b.metric("Status", client["status"])
 c.metric("Risk", client.get("risk_level") or "not set")
 d.metric("Category", client["category"])
+partner = store.find("partner", client["partner_id"]) if client.get("partner_id") else None
+partner_name = f"{partner['name']} ({partner.record_id})" if partner else "none"
 st.caption(
-    f"{client.record_id} · owner {client.get('owner') or 'nobody'} · partner "
-    f"{client.get('partner_id') or 'none'} · version {client.version}"
+    f"{client.record_id} · owner {client.get('owner') or 'nobody'} · partner {partner_name} · "
+    f"version {client.version}"
 )
 
 kyc_tab, status_tab, accounts_tab, payments_tab, notes_tab = st.tabs(
@@ -75,6 +78,29 @@ with kyc_tab:
         hide_index=True,
         width="stretch",
     )
+    document = pick("Document", documents, "doc_type", "status", key="client_document_id")
+    if document is not None:
+        content = read_document(store.documents_dir, document["sha256"])
+        if document["mime_type"].startswith("image/"):
+            st.image(content, width=360)
+        st.download_button(
+            f"Open {document['file_name']}",
+            content,
+            document["file_name"],
+            mime=document["mime_type"],
+        )
+        if document["status"] == "uploaded" and can(actor, "client.review_document"):
+            with st.form("client_review"):
+                decision = st.radio("Decision", list(clients.REVIEW_DECISIONS), horizontal=True)
+                reason = st.text_input("Reason", key="review_reason")
+                if st.form_submit_button("Record decision"):
+                    attempt(
+                        "client_review",
+                        lambda: clients.review_document(
+                            store, actor, document.record_id, decision, document.version, reason
+                        ),
+                        f"Document {document.record_id}: {clients.REVIEW_DECISIONS[decision]}.",
+                    )
     if can(actor, "client.upload_document"):
         with st.form("upload", clear_on_submit=True):
             doc_type = st.selectbox("Document", clients.DOCUMENT_TYPES)

@@ -89,7 +89,7 @@ def authorize(
             command,
             record_type,
             record_id,
-            f"a {ROLE_NAMES.get(actor.role, actor.role)} may not {command.replace('_', ' ')}",
+            f"{ROLE_NAMES.get(actor.role, actor.role)} may not {command}",
         )
     user = store.find("user", actor.user_id)
     if actor.user_id != SYSTEM.user_id and (user is None or not user.get("active")):
