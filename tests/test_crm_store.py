@@ -149,7 +149,8 @@ def test_concurrent_writers_lose_nothing_and_keep_the_chain(crm_store: Store):
 
 
 def test_audit_verify_command_exits_non_zero_on_a_broken_chain(tmp_path):
-    env = {**os.environ, "FXCRM_DATA_DIR": str(tmp_path), "FXCRM_CRM_URL": ""}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FXCRM_")}
+    env = {**inherited, "FXCRM_DATA_DIR": str(tmp_path)}
     store = Store(tmp_path / "crm.sqlite")
     for i in range(3):
         store.append(AGENT, [lead(f"L-{i}", 0)])

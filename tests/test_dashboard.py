@@ -62,6 +62,18 @@ def test_before_anything_is_published_the_page_says_so(tmp_path, monkeypatch):
 
 
 def test_app_navigation_opens_the_trading_page(published):
-    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "app.py"), default_timeout=60).run()
+    from ingest.crm import auth
+    from ingest.crm.staff import create_demo_staff, demo_password
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(published)
+    create_demo_staff(store)
+    token, _ = auth.sign_in(store, "ann.analyst", demo_password("ann.analyst"))
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "app.py"), default_timeout=60)
+    at.session_state["token"] = token
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Leads"  # an analyst's first page
+    at.switch_page("pages/trading_volume.py").run()
     assert not at.exception
     assert at.title[0].value == "Trading volume"

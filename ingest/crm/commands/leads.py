@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ingest.crm import validate as v
-from ingest.crm.access import SALES_AGENT, SALES_MANAGER, SYSTEM, authorize, owned_record
+from ingest.crm.access import SALES_AGENT, SALES_MANAGER, authorize, owned_record
 from ingest.crm.commands.clients import new_client_changes
 from ingest.crm.errors import CommandError, Duplicate, InvalidInput, StaleVersion
 from ingest.crm.store import Actor, Change, Record, Store, new_id
@@ -85,14 +85,14 @@ def _create_lead(
         "partner", "referral_code", fields["referral_code"]
     ):
         raise InvalidInput(f"referral code: '{fields['referral_code']}' belongs to no partner")
-    if actor.role == SALES_AGENT:
-        owner_id = actor.user_id
-    owner = _owner(store, owner_id) if owner_id else _owner_by_rules(store, fields)
     claims = {k: fields[k] for k in ("email", "phone") if fields[k]}
     for key, value in claims.items():
         holder = store.holder("lead", key, value)
         if holder:
             raise Duplicate(f"lead {holder} already has {key} {value}", existing=holder)
+    if actor.role == SALES_AGENT:
+        owner_id = actor.user_id
+    owner = _owner(store, owner_id) if owner_id else _owner_by_rules(store, actor, fields)
     lead_id = new_id("L")
     events = store.append(
         actor,
@@ -464,7 +464,7 @@ def _next_in_team(store: Store, actor: Actor, team: str) -> Record:
     raise CommandError(f"team {team}: too many assignments at once; try again")
 
 
-def _owner_by_rules(store: Store, lead: dict[str, Any]) -> Record | None:
+def _owner_by_rules(store: Store, actor: Actor, lead: dict[str, Any]) -> Record | None:
     rules = [
         r
         for r in store.records("assignment_rule", active=True)
@@ -477,7 +477,7 @@ def _owner_by_rules(store: Store, lead: dict[str, Any]) -> Record | None:
     )
     if rule.get("agent_id"):
         return _owner(store, rule["agent_id"])
-    return _next_in_team(store, SYSTEM, rule["team"])
+    return _next_in_team(store, actor, rule["team"])
 
 
 def _set_owner(
