@@ -123,6 +123,13 @@ def sign_in(page, url: str, username: str) -> None:
     expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=60_000)
 
 
+def settle(page) -> None:
+    """Wait until the script has finished its rerun: a widget clicked mid-run may be redrawn."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
+
+
 def sign_out(page) -> None:
     from playwright.sync_api import expect
 
@@ -208,8 +215,12 @@ def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp
             expect(page.get_by_text(f"Documents to review ({remaining})")).to_be_visible(
                 timeout=30_000
             )
-        page.get_by_label("KYC status", exact=True).click()
-        page.get_by_role("option", name="approved").click()
+        settle(page)
+        status = page.get_by_label("KYC status", exact=True)
+        status.click()
+        option = page.get_by_role("option", name="approved", exact=True)
+        expect(option).to_be_visible(timeout=30_000)
+        option.click()
         page.get_by_role("button", name="Set KYC status", exact=True).click()
         expect(page.get_by_text("KYC of Jana Kovac is approved.")).to_be_visible(timeout=30_000)
         sign_out(page)
