@@ -436,6 +436,10 @@ class Store:
         found = [_record(r) for r in rows]
         return [r for r in found if all(r.state.get(k) == v for k, v in equal.items())]
 
+    def last_seq(self) -> int:
+        """The sequence number of the latest event (0 for an empty log)."""
+        return self.query("SELECT seq FROM chain_head WHERE id = 1")[0][0]
+
     def replay(self, idempotency_key: str | None) -> list[dict[str, Any]]:
         """The events a key recorded, if it was used: a command checks this before validating,
         since a form sent twice must answer the same, not fail on its own first effect."""

@@ -14,8 +14,7 @@ from orchestration.defs.platform.sensors import build_and_publish
     description="New CRM events: copy them, rebuild the models and publish.",
 )
 def crm_events_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    store = Store.from_settings(Settings.from_env())
-    head = store.query("SELECT seq FROM chain_head WHERE id = 1")[0][0]
+    head = Store.from_settings(Settings.from_env()).last_seq()
     seen = int(context.cursor or 0)
     if head <= seen:
         return dg.SkipReason(f"no CRM events after {seen}")
