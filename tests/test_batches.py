@@ -194,3 +194,42 @@ def test_the_landing_path_names_server_day_server_and_login(tmp_path):
     assert context_of(Path("mt5/Live-1/deals/x.json")).server == "Live-1"
     export = context_of(Path("mt5/Live-1/exports/5001/report.csv"))
     assert (export.server, export.login) == ("Live-1", 5001)
+
+
+def test_amounts_keep_trailing_zeros_and_refuse_digits_they_would_lose(tmp_path):
+    rows = [
+        {**GOOD, "Profit": "12.5000"},
+        {**GOOD, "Deal": "2", "Profit": " -3 "},
+        {**GOOD, "Deal": "3", "Profit": "1.0050"},
+        {**GOOD, "Deal": "4", "Profit": "1 000.00"},
+    ]
+    con = duckdb.connect()
+    result = load_file(con, write_deals(tmp_path, rows), run_id="r")
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
+    assert con.execute("select profit from raw.deals order by ticket").fetchall() == [
+        (Decimal("-3.00"),),
+        (Decimal("12.50"),),
+    ]
+    assert con.execute("select value from quarantine.rows order by _row_number").fetchall() == [
+        ("1.0050",),
+        ("1 000.00",),
+    ]
+
+
+def test_closed_vocabularies_are_stored_as_enums_of_the_contract(tmp_path):
+    con = duckdb.connect()
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    load_file(con, write_deals(tmp_path, [GOOD]), run_id="r")
+    types = dict(
+        con.execute(
+            "select table_name || '.' || column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and data_type like 'ENUM%'"
+        ).fetchall()
+    )
+    assert types["deals.action"] == "ENUM('buy', 'sell', 'buy_canceled', 'sell_canceled')"
+    assert types["deals.entry"] == "ENUM('in', 'out', 'inout', 'out_by')"
+    assert types["balance_operations.operation"].startswith("ENUM('balance', 'credit'")
+    assert types["platform_accounts.platform"] == "ENUM('MT4', 'MT5', 'cTrader')"
+    assert con.execute("select current_setting('threads')").fetchone()[0] == threads, (
+        "the load gives DuckDB its threads back"
+    )

@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from ingest import batches
 from ingest.batches import batches_that_do_not_add_up, inspect_file, load_file, read_checked
 from ingest.platforms.canonical import FileContext
 from ingest.platforms.detect import detect
@@ -245,3 +246,44 @@ def test_inspect_counts_like_the_loader_without_a_warehouse(tmp_path):
     summary = inspect_file(path)
     assert summary["format"] == "mt4_trades_csv" and summary["rows_read"] == 1
     assert summary["rows_by_table"]["deals"] == 1 and summary["logins"] == [77]
+
+
+MT5_CSV = "ticket;order;time;type;entry;position_id;volume;price;commission;swap;profit;fee;symbol;"
+MT5_CSV += "comment;login\n"
+
+
+def test_a_utf16_deal_csv_reads_like_its_utf8_twin(tmp_path):
+    rows = MT5_CSV + '7;8;1790812861;0;0;7;0.10;1.08864;-0.07;0.00;0.00;0.00;EURUSD;"café";5001\n'
+    utf8, utf16 = tmp_path / "deals8.csv", tmp_path / "deals16.csv"
+    utf8.write_text(rows, encoding="utf-8")
+    utf16.write_text(rows, encoding="utf-16")
+    as_utf8, as_utf16 = tables_of(utf8)[0]["deals"], tables_of(utf16)[0]["deals"]
+    assert as_utf16.height == 1 and as_utf16.equals(as_utf8)
+    assert as_utf16["comment"].to_list() == ["café"]
+
+
+def test_a_csv_row_with_more_fields_than_its_header_refuses_the_file_naming_it(
+    tmp_path, monkeypatch
+):
+    import ingest.platforms.records as records
+
+    # Far enough down the file that chunks before it are written before it is met.
+    monkeypatch.setattr(records, "CHUNK_ROWS", 5_000)
+    rows = [
+        f"{n};8;1790812861;0;0;{n};0.10;1.08864;-0.07;0.00;0.00;0.00;EURUSD;;5001\n"
+        for n in range(1, 30_001)
+    ]
+    path = tmp_path / "mt5" / "S" / "deals" / "deals_20261001_p000.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(MT5_CSV + "".join(rows) + rows[0][:-1] + ";extra\n")
+    written = []
+    real_write = batches._write_chunk
+    monkeypatch.setattr(
+        batches, "_write_chunk", lambda *a: written.append(a[3].height) or real_write(*a)
+    )
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match=r"deals_20261001_p000\.csv.*row 30001 has more fields"):
+        load_file(con, path, run_id="r", source_name="mt5/S/deals/deals_20261001_p000.csv")
+    assert sum(written) > 0, "some chunks were written before the bad row was met"
+    assert con.execute("select count(*) from raw.deals").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.load_batches").fetchone()[0] == 0

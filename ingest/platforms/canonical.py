@@ -172,6 +172,7 @@ BALANCE_ACTIONS = (
     "so_compensation_credit",
 )
 ENTRIES = ("in", "out", "inout", "out_by")
+PLATFORMS = ("MT4", "MT5", "cTrader")
 
 
 NOT_EMPTY = pa.Check.str_length(min_value=1)
@@ -401,10 +402,11 @@ def _read_as(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
             .dt.cast_time_unit("us")
         )
     if isinstance(dtype, pl.Decimal):
-        # Never round: an amount with more decimals than the column keeps does not read.
-        wide = value.str.strip_chars().cast(pl.Decimal(38, 12), strict=False)
-        narrow = wide.cast(dtype, strict=False)
-        return pl.when(narrow.cast(pl.Decimal(38, 12)) == wide).then(narrow)
+        # Never round: an amount with more decimals than the column keeps (zeros aside) does not
+        # read; Polars' own cast would cut them off.
+        text = value.str.strip_chars()
+        plain = rf"^[+-]?\d*(\.\d{{0,{dtype.scale}}}0*)?$"
+        return pl.when(text.str.contains(plain)).then(text.cast(dtype, strict=False))
     return value.str.strip_chars().cast(dtype, strict=False)
 
 
@@ -424,8 +426,14 @@ def convert(
         "_row_number",
         *[_read_as(pl.col(src), dtype).alias(col) for col, (src, dtype) in fields.items()],
     )
+    # One pass finds the fields that did not read; only those are gone through again.
+    unread = text.select(
+        (pl.col(src).is_not_null() & (pl.col(src) != "") & typed[col].is_null()).alias(col)
+        for col, (src, dtype) in fields.items()
+        if dtype != pl.String
+    )
     failures = [
-        text.filter(pl.col(src).is_not_null() & (pl.col(src) != "") & typed[col].is_null()).select(
+        text.filter(unread[col]).select(
             "_row_number",
             pl.lit(col).alias("column_name"),
             pl.col(src).alias("value"),
@@ -434,7 +442,7 @@ def convert(
             ).alias("reason"),
         )
         for col, (src, dtype) in fields.items()
-        if dtype != pl.String
+        if col in unread.columns and unread[col].any()
     ]
     return typed, pl.concat([pl.DataFrame(schema=FAILURE_SCHEMA), *failures])
 
