@@ -1,0 +1,42 @@
+"""The benchmark scripts run end to end on a small N, so the figures in the README come from
+scripts that work. Their times are printed, never asserted: a timed test would flake."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
+
+
+def run(script: str, *args: str) -> list[dict]:
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_feed_load_benchmark_loads_every_deal_of_both_files():
+    summary = run("feed_load.py", "--deals", "5000")
+    assert [s["format"] for s in summary] == ["json", "csv"]
+    for figures in summary:
+        assert figures["floor"]["rows"] == figures["fxcrm"]["rows"] == 5000
+        assert figures["fxcrm"]["peak_mib"] > 0 and figures["ratio"] > 0
+
+
+@pytest.mark.slow
+def test_pipeline_benchmark_runs_every_stage():
+    summary = run("pipeline.py", "--deals", "3000")
+    assert [s["stage"] for s in summary] == ["simulate", "ingest", "dbt", "publish"]
+    rows = {s["stage"]: s["rows"] for s in summary}
+    assert rows["simulate"] > 0 and rows["ingest"] >= rows["simulate"]
+    assert rows["dbt"] > 0 and rows["publish"] == rows["dbt"]
