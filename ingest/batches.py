@@ -368,12 +368,26 @@ def _write_chunk(
     result.rows_loaded += records.height - bad
 
 
+class _ArrowStream:
+    """A frame offered to DuckDB only as an Arrow C stream (the PyCapsule interface), which
+    DuckDB reads straight from Polars' memory. Offered as a Polars frame, it goes through pyarrow
+    first, and a 10M-deal CSV took 8% longer to load."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
 def _insert(
-    con: duckdb.DuckDBPyConnection, sql: str, rows: pl.DataFrame, params: list | None = None
+    con: duckdb.DuckDBPyConnection, sql: str, frame: pl.DataFrame, params: list | None = None
 ) -> None:
     """Run `sql`, which reads the frame as `rows`, found by DuckDB's replacement scan of this
-    frame's variables. Not `con.register`: a registered view, even once unregistered, keeps its
-    frame alive until the transaction commits, so one big file would be held whole in memory."""
+    function's variables. Not `con.register`: a registered view, even once unregistered, keeps
+    its frame alive until the transaction commits, so one big file would be held whole in memory.
+    """
+    rows = _ArrowStream(frame)  # noqa: F841 (read by the SQL)
     con.execute(sql, params or [])
 
 
