@@ -25,6 +25,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from ingest.platforms.records import BEYOND_HEADER
+
 MONEY = pl.Decimal(18, 2)
 PRICE = pl.Decimal(20, 8)
 LOTS = pl.Decimal(18, 8)
@@ -444,6 +446,15 @@ def convert(
         for col, (src, dtype) in fields.items()
         if col in unread.columns and unread[col].any()
     ]
+    if BEYOND_HEADER in records.columns:
+        failures.append(
+            records.filter(pl.col(BEYOND_HEADER).is_not_null()).select(
+                "_row_number",
+                pl.lit(None, pl.String).alias("column_name"),
+                pl.col(BEYOND_HEADER).alias("value"),
+                pl.lit("record: has more fields than the header names").alias("reason"),
+            )
+        )
     return typed, pl.concat([pl.DataFrame(schema=FAILURE_SCHEMA), *failures])
 
 

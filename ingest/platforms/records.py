@@ -9,7 +9,6 @@ and reported, rather than failing the whole file. Records are numbered from 1 in
 from __future__ import annotations
 
 import contextlib
-import csv
 import queue
 import re
 import tempfile
@@ -21,6 +20,7 @@ import duckdb
 import polars as pl
 
 CHUNK_ROWS = 200_000
+BEYOND_HEADER = "_beyond_header"
 HEAD_BYTES = 64 * 1024
 
 
@@ -137,26 +137,29 @@ def json_records(
 def csv_records(
     path: Path, separator: str, encoding: str = "utf-8", chunk_rows: int | None = None
 ) -> Iterator[pl.DataFrame]:
-    """The rows of a CSV with a header, every value as text; short rows are padded with nulls,
-    and a row with more fields than the header names refuses the file, naming the row."""
+    """The rows of a CSV with a header, every value as text. Short rows are padded with nulls.
+    A row's first field beyond the header's is kept in `_beyond_header`, so that the record is
+    quarantined rather than loaded without it; the empty field after a separator some exports
+    end every line with is no field."""
     with _as_utf8(path, encoding) as source:
-        rows = pl.scan_csv(
-            source,
-            separator=separator,
-            quote_char='"',
-            infer_schema=False,
-            row_index_name="_row_number",
-            row_index_offset=1,
-        )
+        options = {"separator": separator, "quote_char": '"', "infer_schema": False}
         try:
+            names = pl.scan_csv(source, **options).collect_schema().names()
+            rows = pl.scan_csv(
+                source,
+                **options,
+                has_header=False,
+                skip_rows=1,
+                schema=dict.fromkeys([*names, BEYOND_HEADER], pl.String),
+                truncate_ragged_lines=True,
+                missing_columns="insert",
+                row_index_name="_row_number",
+                row_index_offset=1,
+            )
             for chunk in rows.collect_batches(chunk_size=chunk_rows or CHUNK_ROWS):
                 yield chunk.with_columns(pl.col("_row_number").cast(pl.Int64))
         except pl.exceptions.PolarsError as err:
-            reason = str(err).splitlines()[0]
-            row = _first_long_row(source, separator)
-            if row is not None:
-                reason = f"row {row} has more fields than the header names"
-            raise ValueError(f"not readable as CSV: {reason}") from err
+            raise ValueError(f"not readable as CSV: {str(err).splitlines()[0]}") from err
 
 
 @contextlib.contextmanager
@@ -175,17 +178,6 @@ def _as_utf8(path: Path, encoding: str) -> Iterator[Path]:
             for block in iter(lambda: text.read(1 << 20), ""):
                 out.write(block)
         yield copy
-
-
-def _first_long_row(path: Path, separator: str) -> int | None:
-    """The number of the first record with more fields than the header (only read on error)."""
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-        rows = csv.reader(f, delimiter=separator, quotechar='"')
-        width = len(next(rows, []))
-        for number, row in enumerate(rows, 1):
-            if len(row) > width:
-                return number
-    return None
 
 
 def csv_header(start: bytes) -> tuple[str, str, list[str]] | None:
