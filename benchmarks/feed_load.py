@@ -3,6 +3,8 @@
 For each format, in fresh processes (so each peak is its own):
 - floor: DuckDB itself reads the file into a table with one read_json / read_csv statement;
   both sides under the warehouse's memory limit (ingest/settings.py);
+- for CSV also a like-for-like floor: the same read_csv, told to read money, prices and lots as
+  the DECIMALs the canonical model keeps (the plain floor reads them as DOUBLE);
 - fxcrm: `load_file` detects the format, streams the records in chunks, converts them to the
   canonical deal rows, checks the Pandera contract, and writes raw.deals with lineage, one
   transaction, into a fresh warehouse.
@@ -92,6 +94,19 @@ def write_files(deals: int, folder: Path) -> dict[str, Path]:
     return {"json": json_path, "csv": csv_path}
 
 
+def decimal_columns() -> dict[str, str]:
+    """The CSV's money, price and lot columns as the DECIMAL types the canonical model keeps."""
+    import polars as pl
+
+    from ingest.platforms.mt5_api import CSV_FIELDS
+
+    return {
+        source: f"DECIMAL({dtype.precision}, {dtype.scale})"
+        for source, dtype in CSV_FIELDS.values()
+        if isinstance(dtype, pl.Decimal)
+    }
+
+
 def run(kind: str, path: Path, folder: Path) -> dict:
     """Inside the measured process: one load, its rows, seconds and peak memory."""
     import duckdb
@@ -103,9 +118,10 @@ def run(kind: str, path: Path, folder: Path) -> dict:
     database.unlink(missing_ok=True)
     started = time.perf_counter()
     with duckdb.connect(str(database), config={"memory_limit": WAREHOUSE_MEMORY_LIMIT}) as con:
-        if kind == "floor":
+        if kind.startswith("floor"):
             reader = "read_json" if path.suffix == ".json" else "read_csv"
-            con.execute(f"create table deals as select * from {reader}('{path}')")
+            types = f", types = {decimal_columns()}" if kind == "floor_decimal" else ""
+            con.execute(f"create table deals as select * from {reader}('{path}'{types})")
             rows = con.execute("select count(*) from deals").fetchone()[0]
         else:
             result = load_file(con, path, "bench", str(path.relative_to(folder)))
@@ -156,7 +172,8 @@ def main() -> int:
         summary = []
         for fmt, path in files.items():
             figures = {}
-            for kind in ("floor", "fxcrm"):
+            kinds = ("floor", "floor_decimal", "fxcrm") if fmt == "csv" else ("floor", "fxcrm")
+            for kind in kinds:
                 out = subprocess.run(
                     [sys.executable, __file__, "--run", kind, str(path), str(folder)],
                     capture_output=True,
@@ -170,13 +187,17 @@ def main() -> int:
                 figures[kind] = json.loads(out.stdout.strip().splitlines()[-1])
                 f = figures[kind]
                 print(
-                    f"{fmt:<4} {kind:<5} rows={f['rows']:>11,}  wall={f['seconds']:>7.1f}s  "
+                    f"{fmt:<4} {kind:<13} rows={f['rows']:>11,}  wall={f['seconds']:>7.1f}s  "
                     f"rows/s={f['rows'] / f['seconds']:>11,.0f}  peak={f['peak_mib']:>6,} MiB",
                     flush=True,
                 )
             ratio = figures["fxcrm"]["seconds"] / figures["floor"]["seconds"]
             print(f"{fmt:<4} fxcrm / floor = {ratio:.2f}x", flush=True)
             summary.append({"format": fmt, **figures, "ratio": round(ratio, 2)})
+            if "floor_decimal" in figures:
+                like = figures["fxcrm"]["seconds"] / figures["floor_decimal"]["seconds"]
+                print(f"{fmt:<4} fxcrm / floor with DECIMAL money = {like:.2f}x", flush=True)
+                summary[-1]["ratio_to_decimal_floor"] = round(like, 2)
     print(json.dumps(summary))
     return 0
 

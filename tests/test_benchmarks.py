@@ -31,6 +31,7 @@ def test_feed_load_benchmark_loads_every_deal_of_both_files():
     for figures in summary:
         assert figures["floor"]["rows"] == figures["fxcrm"]["rows"] == 5000
         assert figures["fxcrm"]["peak_mib"] > 0 and figures["ratio"] > 0
+    assert summary[1]["floor_decimal"]["rows"] == 5000, "CSV also against DECIMAL money"
 
 
 @pytest.mark.slow
