@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest import batches
 from ingest.batches import batches_that_do_not_add_up, context_of, load_file, server_day_of
 from ingest.market import FX_RATES_CSV
 
@@ -233,3 +234,29 @@ def test_closed_vocabularies_are_stored_as_enums_of_the_contract(tmp_path):
     assert con.execute("select current_setting('threads')").fetchone()[0] == threads, (
         "the load gives DuckDB its threads back"
     )
+
+
+def test_a_file_failing_after_chunks_were_written_leaves_nothing(tmp_path, monkeypatch):
+    import ingest.platforms.records as records
+
+    monkeypatch.setattr(records, "CHUNK_ROWS", 1)
+    real_read, real_write = batches.read_checked, batches._write_chunk
+
+    def read_then_fail(*args):
+        chunks = real_read(*args)
+        yield next(chunks)
+        yield next(chunks)
+        raise ValueError("the landing disk went away")
+
+    written = []
+    monkeypatch.setattr(batches, "read_checked", read_then_fail)
+    monkeypatch.setattr(
+        batches, "_write_chunk", lambda *a: written.append(a[3].height) or real_write(*a)
+    )
+    rows = [GOOD, {**GOOD, "Deal": "2"}, {**GOOD, "Deal": "3"}]
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match="the landing disk went away"):
+        load_file(con, write_deals(tmp_path, rows), run_id="r")
+    assert written == [1, 1], "two chunks were written before the file failed"
+    assert con.execute("select count(*) from raw.deals").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.load_batches").fetchone()[0] == 0
