@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import queue
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 import pandera.polars as pa
@@ -35,6 +32,7 @@ from ingest.platforms.canonical import (
     Table,
 )
 from ingest.platforms.detect import Format, detect
+from ingest.platforms.records import ahead
 
 LINEAGE_DDL = (
     "_source_file VARCHAR NOT NULL, _batch_id VARCHAR NOT NULL, _row_number BIGINT NOT NULL, "
@@ -42,7 +40,6 @@ LINEAGE_DDL = (
 )
 LINEAGE_TYPES = {"_loaded_at": "TIMESTAMPTZ"}
 PLATFORM_TABLE_NAMES = tuple(t.name for t in PLATFORM_TABLES)
-T = TypeVar("T")
 SERVER_DAY = re.compile(r"(?<!\d)(20\d\d)(\d\d)(\d\d)(?!\d)")
 
 
@@ -228,12 +225,12 @@ def load_file(
     with _one_writer_thread(con):
         con.execute("BEGIN TRANSACTION")
         try:
-            _write_behind(
-                read_checked(path, context, found),
-                lambda checked: _write_chunk(
-                    con, found, context, *checked, loaded_at, run_id, result
-                ),
-            )
+            # Each chunk is read and checked on a thread while the one before is written here.
+            with contextlib.closing(ahead(read_checked(path, context, found))) as chunks:
+                for records, good, failed in chunks:
+                    _write_chunk(
+                        con, found, context, records, good, failed, loaded_at, run_id, result
+                    )
             if result.rows_read != result.rows_loaded + result.rows_quarantined:
                 raise AssertionError(f"{source}: records do not add up")
             con.execute(
@@ -272,40 +269,6 @@ def _one_writer_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET threads = {int(threads)}")
-
-
-def _write_behind(chunks: Iterator[T], write: Callable[[T], None]) -> None:
-    """`write` each chunk on a second thread while the next one is read and checked.
-
-    DuckDB writes and Polars converts mostly outside the GIL, so the two cores share a big
-    file's work instead of taking turns. At most one chunk waits between them, so memory stays
-    flat. The first error, on either side, stops both, and is raised here once the writer has
-    stopped, so the caller can roll back a connection no thread is using.
-    """
-    pending: queue.Queue = queue.Queue(maxsize=1)
-    failed: list[BaseException] = []
-
-    def drain() -> None:
-        while (chunk := pending.get()) is not None:
-            if failed:
-                continue  # keep taking chunks so the reader is never left blocked
-            try:
-                write(chunk)
-            except BaseException as err:  # raised in the caller's thread below
-                failed.append(err)
-
-    writer = threading.Thread(target=drain, name="fxcrm-batch-writer", daemon=True)
-    writer.start()
-    try:
-        for chunk in chunks:
-            if failed:
-                break
-            pending.put(chunk)
-    finally:
-        pending.put(None)
-        writer.join()
-    if failed:
-        raise failed[0]
 
 
 def _write_chunk(

@@ -14,7 +14,9 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -22,6 +24,7 @@ import polars as pl
 CHUNK_ROWS = 200_000
 BEYOND_HEADER = "_beyond_header"
 HEAD_BYTES = 64 * 1024
+T = TypeVar("T")
 
 
 def head(path: Path) -> bytes:
@@ -52,38 +55,59 @@ def _numbered(batches: Iterator, chunk_rows: int) -> Iterator[pl.DataFrame]:
         yield whole.with_row_index("_row_number", offset + 1).cast({"_row_number": pl.Int64})
 
 
-def _stream(query: str, chunk_rows: int | None) -> Iterator[pl.DataFrame]:
-    """Chunks of the query's rows, the next one read on a thread while the caller works on
-    this one (DuckDB reads without holding the GIL); at most two chunks are held at once."""
-    chunk_rows = chunk_rows or CHUNK_ROWS
+def _query_chunks(query: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """Numbered chunks of the query's rows, from a DuckDB of their own (which reads without
+    holding the GIL)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET memory_limit = '512MB'; SET threads = 2")
+        reader = con.execute(query).to_arrow_reader(min(chunk_rows, 122_880))
+        yield from _numbered(iter(reader), chunk_rows)
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+def ahead(items: Iterator[T]) -> Iterator[T]:
+    """The items of `items`, each next one made on a thread while the caller works on this one.
+
+    Reading, converting and writing chunks run mostly outside the GIL (DuckDB, Polars), so two
+    cores share a big file's work instead of taking turns. At most one item waits between the
+    two, so memory stays flat. An error on the thread is raised to the caller; a caller that stops
+    early stops the thread, which closes `items`.
+    """
     ready: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
+    done = object()
 
-    def read() -> None:
-        con = duckdb.connect()
+    def make() -> None:
         try:
-            con.execute("SET memory_limit = '512MB'; SET threads = 2")
-            reader = con.execute(query).to_arrow_reader(min(chunk_rows, 122_880))
-            for chunk in _numbered(iter(reader), chunk_rows):
+            for item in items:
                 if stop.is_set():
-                    return
-                ready.put(chunk)
-            ready.put(None)
-        except Exception as err:  # handed to the caller, who names the file
-            ready.put(err)
+                    break
+                ready.put(item)
+            ready.put(done)
+        except BaseException as err:  # raised again in the caller's thread
+            ready.put(_Failed(err))
         finally:
-            con.close()
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
-    thread = threading.Thread(target=read, daemon=True)
+    thread = threading.Thread(target=make, daemon=True)
     thread.start()
     try:
-        while (item := ready.get()) is not None:
-            if isinstance(item, Exception):
-                raise item
+        while (item := ready.get()) is not done:
+            if isinstance(item, _Failed):
+                raise item.error
             yield item
     finally:
         stop.set()
-        while thread.is_alive():  # unblock a reader waiting to hand over a chunk
+        while thread.is_alive():  # unblock a thread waiting to hand over an item
             with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.1)
         thread.join()
@@ -129,7 +153,7 @@ def json_records(
         columns = "{" + ", ".join(f"{_sql_string(k)}: {_sql_string(t)}" for k, t in fields.items())
         query = f"SELECT * FROM read_json({source}, format = 'auto', columns = {columns}}})"
     try:
-        yield from _stream(query, chunk_rows)
+        yield from ahead(_query_chunks(query, chunk_rows or CHUNK_ROWS))
     except duckdb.Error as err:
         raise ValueError(f"not readable as JSON records: {str(err).splitlines()[0]}") from err
 
