@@ -27,8 +27,10 @@ from pandera.api.polars.types import PolarsData
 
 from ingest.platforms.records import BEYOND_HEADER
 
+# Each fits in 64 bits (18 digits), which DuckDB stores and sums as plain integers; a price keeps
+# 10 digits before the point, more than any symbol quotes.
 MONEY = pl.Decimal(18, 2)
-PRICE = pl.Decimal(20, 8)
+PRICE = pl.Decimal(18, 8)
 LOTS = pl.Decimal(18, 8)
 
 DEAL_SCHEMA: dict[str, pl.DataType] = {
@@ -404,12 +406,17 @@ def _read_as(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
             .dt.cast_time_unit("us")
         )
     if isinstance(dtype, pl.Decimal):
-        # Never round: an amount with more decimals than the column keeps (zeros aside) does not
-        # read; Polars' own cast would cut them off.
-        text = value.str.strip_chars()
-        plain = rf"^[+-]?\d*(\.\d{{0,{dtype.scale}}}0*)?$"
-        return pl.when(text.str.contains(plain)).then(text.cast(dtype, strict=False))
-    return value.str.strip_chars().cast(dtype, strict=False)
+        # Never round: Polars' cast would round an amount with more decimals than the column
+        # keeps (trailing zeros aside), or written with an exponent; such an amount does not read.
+        loses_digits = rf"\.\d{{{dtype.scale}}}\d*[1-9]|[eE]"
+        return pl.when(~value.str.contains(loses_digits)).then(value.cast(dtype, strict=False))
+    return value.cast(dtype, strict=False)
+
+
+def _unread(text: pl.DataFrame, typed: pl.DataFrame, col: str, src: str) -> pl.Series:
+    """Where a field has a value that did not read as its column's type."""
+    value = text[src]
+    return value.is_not_null() & (value != "") & typed[col].is_null()
 
 
 def convert(
@@ -417,7 +424,9 @@ def convert(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read each named source field as its type: (typed frame, a failure per unreadable cell).
 
-    A field the file lacks reads as null, which the table's contract then names.
+    A field the file lacks reads as null, which the table's contract then names. Values are read
+    as written first; only a column with values that did not read is read again with the spaces
+    around each value taken off (`" 1.50"`), which would cost every clean file a copy of its text.
     """
     text = records.with_columns(
         pl.lit(None, pl.String).alias(src)
@@ -428,23 +437,27 @@ def convert(
         "_row_number",
         *[_read_as(pl.col(src), dtype).alias(col) for col, (src, dtype) in fields.items()],
     )
-    # One pass finds the fields that did not read; only those are gone through again.
-    unread = text.select(
-        (pl.col(src).is_not_null() & (pl.col(src) != "") & typed[col].is_null()).alias(col)
-        for col, (src, dtype) in fields.items()
-        if dtype != pl.String
-    )
+    checked = {col: src for col, (src, dtype) in fields.items() if dtype != pl.String}
+    unread = {col: _unread(text, typed, col, src) for col, src in checked.items()}
+    retried = [col for col, mask in unread.items() if mask.any()]
+    if retried:
+        again = text.select(
+            _read_as(pl.col(checked[col]).str.strip_chars(), fields[col][1]).alias(col)
+            for col in retried
+        )
+        typed = typed.with_columns(typed[col].fill_null(again[col]) for col in retried)
+        unread |= {col: _unread(text, typed, col, checked[col]) for col in retried}
     failures = [
         text.filter(unread[col]).select(
             "_row_number",
             pl.lit(col).alias("column_name"),
             pl.col(src).alias("value"),
             pl.concat_str(
-                pl.lit(f"{col}: '"), pl.col(src), pl.lit(f"' is not a valid {dtype}")
+                pl.lit(f"{col}: '"), pl.col(src), pl.lit(f"' is not a valid {fields[col][1]}")
             ).alias("reason"),
         )
-        for col, (src, dtype) in fields.items()
-        if col in unread.columns and unread[col].any()
+        for col, src in checked.items()
+        if col in retried and unread[col].any()
     ]
     if BEYOND_HEADER in records.columns:
         failures.append(
@@ -471,8 +484,12 @@ def shape(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
 
 def split_money_movements(deals: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """Deal-shaped rows into trades (deals) and everything else (balance operations)."""
-    trades = deals.filter(pl.col("action").is_in(TRADE_ACTIONS) | pl.col("action").is_null())
-    movements = deals.filter(~pl.col("action").is_in(TRADE_ACTIONS)).with_columns(
+    is_trade = deals.select(
+        pl.col("action").is_in(TRADE_ACTIONS) | pl.col("action").is_null()
+    ).to_series()
+    # Most chunks are trades only: they are kept as they are, not copied by a filter.
+    trades = deals if is_trade.all() else deals.filter(is_trade)
+    movements = deals.filter(~is_trade).with_columns(
         pl.col("action").alias("operation"), pl.col("profit").alias("amount")
     )
     return {

@@ -127,17 +127,19 @@ def _text_fields(fields: dict[str, tuple[str, pl.DataType]]) -> dict[str, str]:
     return {src: "VARCHAR" for src, _t in fields.values()}
 
 
-def _named(code: str, names: dict[int, str], prefix: str) -> pl.Expr:
-    """A platform code as its name; an unknown code reads `<prefix>_<n>`, for the contract."""
-    return pl.col(code).replace_strict(
-        names, default=pl.lit(f"{prefix}_") + pl.col(code).cast(pl.String), return_dtype=pl.String
-    )
+def _named(codes: pl.Series, names: dict[int, str], prefix: str) -> pl.Series:
+    """Platform codes as their names; an unknown code reads `<prefix>_<n>`, for the contract.
+
+    Only the codes present are looked up: spelling `<prefix>_<n>` out for every row, as a
+    fallback, cost a big file more than the lookup itself."""
+    present = {c: names.get(c, f"{prefix}_{c}") for c in codes.unique().drop_nulls().to_list()}
+    return codes.replace_strict(present, default=None, return_dtype=pl.String)
 
 
 def _deals(typed: pl.DataFrame) -> dict[str, pl.DataFrame]:
     named = typed.with_columns(
-        _named("action_code", ACTIONS, "action").alias("action"),
-        _named("entry_code", ENTRY_CODES, "entry").alias("entry"),
+        _named(typed["action_code"], ACTIONS, "action").alias("action"),
+        _named(typed["entry_code"], ENTRY_CODES, "entry").alias("entry"),
         pl.col("fee").fill_null(0),
     )
     return split_money_movements(named)
