@@ -130,7 +130,7 @@ def run(kind: str, path: Path, folder: Path) -> dict:
     seconds = time.perf_counter() - started
     return {
         "rows": rows,
-        "seconds": round(seconds, 1),
+        "seconds": round(seconds, 3),
         "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 

@@ -147,6 +147,51 @@ def test_a_failed_insert_leaves_no_half_batch(tmp_path):
     assert con.execute("select count(*) from raw.load_batches").fetchone()[0] == 1
 
 
+def test_lineage_is_stored_once_per_batch_and_shown_on_every_row(tmp_path):
+    con = duckdb.connect()
+    a, b = "mt5/SRV-1/deals/a.json", "mt5/SRV-1/deals/b.json"
+    first = load_file(con, write_deals(tmp_path, [GOOD], "a.json"), "r1", a)
+    second = load_file(con, write_deals(tmp_path, [{**GOOD, "Deal": "7"}], "b.json"), "r2", b)
+    assert (first.batch_key, second.batch_key) == (1, 2)
+    stored = [r[0] for r in con.execute("describe raw._deals").fetchall()]
+    assert stored[-2:] == ["_batch_key", "_row_number"]
+    assert not {"platform", "server", "_source_file", "_run_id"} & set(stored)
+    shown = con.execute(
+        "select ticket, platform, server, _source_file, _batch_id, _run_id from raw.deals "
+        "order by ticket"
+    ).fetchall()
+    assert shown == [
+        (7, "MT5", "SRV-1", b, second.batch_id, "r2"),
+        (101, "MT5", "SRV-1", a, first.batch_id, "r1"),
+    ]
+
+
+def test_a_warehouse_with_lineage_on_every_row_moves_to_batches_keeping_everything(tmp_path):
+    """Warehouses written before lineage was kept once per batch held it on each row of tables
+    named raw.<table>; they are brought over on the next load, losing and reloading nothing."""
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    old_file = write_deals(tmp_path, [GOOD, {**GOOD, "Deal": "102", "Login": "x"}], "old.json")
+    load_file(con, old_file, run_id="r-old")
+    before = con.execute("select * from raw.deals").fetchall()
+    # Rebuild the earlier layout: each raw.<table> a table holding every lineage column.
+    for name in batches.TABLES:
+        con.execute(f"create table raw.{name}_then as select * from raw.{name}")
+        con.execute(f"drop view raw.{name}")
+        con.execute(f"drop table raw._{name}")
+        con.execute(f"alter table raw.{name}_then rename to {name}")
+    con.execute("create table raw.then as select * exclude (batch_key) from raw.load_batches")
+    con.execute("drop table raw.load_batches")
+    con.execute("alter table raw.then rename to load_batches")
+
+    assert load_file(con, old_file, run_id="r-again").already_loaded
+    assert con.execute("select * from raw.deals").fetchall() == before
+    assert con.execute("select batch_key from raw.load_batches").fetchall() == [(1,)]
+    new = load_file(con, write_deals(tmp_path, [{**GOOD, "Deal": "9"}], "new.json"), run_id="r")
+    assert new.batch_key == 2
+    assert con.execute("select count(*) from raw.deals").fetchone() == (2,)
+    assert batches_that_do_not_add_up(con) == []
+
+
 def test_a_deal_without_a_required_field_is_quarantined_naming_it(tmp_path):
     row = {k: v for k, v in GOOD.items() if k != "VolumeExt"}
     con = duckdb.connect()
@@ -203,17 +248,23 @@ def test_amounts_keep_trailing_zeros_and_refuse_digits_they_would_lose(tmp_path)
         {**GOOD, "Deal": "2", "Profit": " -3 "},
         {**GOOD, "Deal": "3", "Profit": "1.0050"},
         {**GOOD, "Deal": "4", "Profit": "1 000.00"},
+        {**GOOD, "Deal": "5", "Profit": "1.5e-3"},
+        {**GOOD, "Deal": "6", "Profit": "2E3"},
+        {**GOOD, "Deal": "7", "Profit": "+.5", "Login": " 5002\t"},
     ]
     con = duckdb.connect()
     result = load_file(con, write_deals(tmp_path, rows), run_id="r")
-    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
-    assert con.execute("select profit from raw.deals order by ticket").fetchall() == [
-        (Decimal("-3.00"),),
-        (Decimal("12.50"),),
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 4)
+    assert con.execute("select login, profit from raw.deals order by ticket").fetchall() == [
+        (5001, Decimal("-3.00")),
+        (5002, Decimal("0.50")),
+        (5001, Decimal("12.50")),
     ]
     assert con.execute("select value from quarantine.rows order by _row_number").fetchall() == [
         ("1.0050",),
         ("1 000.00",),
+        ("1.5e-3",),
+        ("2E3",),
     ]
 
 
@@ -251,7 +302,7 @@ def test_a_file_failing_after_chunks_were_written_leaves_nothing(tmp_path, monke
     written = []
     monkeypatch.setattr(batches, "read_checked", read_then_fail)
     monkeypatch.setattr(
-        batches, "_write_chunk", lambda *a: written.append(a[3].height) or real_write(*a)
+        batches, "_write_chunk", lambda *a: written.append(a[2].height) or real_write(*a)
     )
     rows = [GOOD, {**GOOD, "Deal": "2"}, {**GOOD, "Deal": "3"}]
     con = duckdb.connect()
