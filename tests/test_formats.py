@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -277,3 +278,125 @@ def test_a_csv_row_with_more_fields_than_its_header_is_quarantined_with_the_extr
     assert con.execute("select _row_number, value, reason from quarantine.rows").fetchall() == [
         (3, "x", "record: has more fields than the header names")
     ]
+
+
+# An MT5 "ReportHistory" page in the terminal's markup: sections in one table, a drill-down cell
+# hidden in each position and deal row, amounts with a space between thousands, UTF-16.
+MT5_REPORT_HTML = """<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">
+<html><head><title>7001234: Jane Trader - Trade History Report</title>
+<style type="text/css">.hidden { display: none; }</style></head>
+<body><div align="center"><table cellspacing="1" cellpadding="3" border="0">
+<tr align="center"><td colspan="14"><div style="font: 14pt Tahoma"><b>Trade History Report</b>
+<br></div></td></tr>
+<tr align="left"><th colspan="4" nowrap align="right">Name:</th>
+<th colspan="10" nowrap align="left"><b>Jane Trader</b></th></tr>
+<tr align="left"><th colspan="4" nowrap align="right">Account:</th>
+<th colspan="10" nowrap align="left">
+<b>7001234&nbsp;(USD,&nbsp;Broker-Live3,&nbsp;real,&nbsp;Hedge)</b></th></tr>
+<tr align="left"><th colspan="4" nowrap align="right">Company:</th>
+<th colspan="10" nowrap align="left"><b>Example Markets Ltd</b></th></tr>
+<tr align="center"><th colspan="14" style="height: 25px"><div><b>Positions</b></div></th></tr>
+<tr align="center" bgcolor="#E5F0FC"><td nowrap><b>Time</b></td><td><b>Position</b></td>
+<td><b>Symbol</b></td><td><b>Type</b></td><td class="hidden" colspan="8"></td>
+<td><b>Volume</b></td><td><b>Price</b></td><td><b>S / L</b></td><td><b>T / P</b></td>
+<td><b>Time</b></td><td><b>Price</b></td><td><b>Commission</b></td><td><b>Swap</b></td>
+<td colspan="2"><b>Profit</b></td></tr>
+<tr bgcolor="#FFFFFF" align="right"><td>2026.03.02 10:15:07</td><td>880101</td><td>XAUUSD.r</td>
+<td>buy</td><td class="hidden" colspan="8">drill-down</td><td>1</td><td>2 905.10</td><td></td>
+<td></td><td>2026.03.03 16:40:55</td><td>2 919.50</td><td>-7.00</td><td>-12.64</td>
+<td colspan="2">1 440.00</td></tr>
+<tr align="center"><th colspan="14"><div><b>Orders</b></div></th></tr>
+<tr align="center" bgcolor="#E5F0FC"><td><b>Open Time</b></td><td><b>Order</b></td>
+<td><b>Symbol</b></td><td><b>Type</b></td><td><b>Volume</b></td><td><b>Price</b></td>
+<td><b>S / L</b></td><td><b>T / P</b></td><td><b>Time</b></td><td colspan="2"><b>State</b></td>
+<td colspan="3"><b>Comment</b></td></tr>
+<tr bgcolor="#FFFFFF" align="right"><td>2026.03.02 10:15:07</td><td>990101</td><td>XAUUSD.r</td>
+<td>buy</td><td>1 / 1</td><td>market</td><td></td><td></td><td>2026.03.02 10:15:07</td>
+<td colspan="2">filled</td><td colspan="3"></td></tr>
+<tr bgcolor="#F7F7F7" align="right"><td>2026.03.03 16:40:55</td><td>990102</td><td>XAUUSD.r</td>
+<td>sell</td><td>1 / 1</td><td>market</td><td></td><td></td><td>2026.03.03 16:40:55</td>
+<td colspan="2">filled</td><td colspan="3">closed by hand</td></tr>
+<tr align="center"><th colspan="14"><div><b>Deals</b></div></th></tr>
+<tr align="center" bgcolor="#E5F0FC"><td><b>Time</b></td><td><b>Deal</b></td><td><b>Symbol</b></td>
+<td><b>Type</b></td><td><b>Direction</b></td><td><b>Volume</b></td><td><b>Price</b></td>
+<td><b>Order</b></td><td class="hidden"><b>Cost</b></td><td><b>Commission</b></td>
+<td><b>Fee</b></td><td><b>Swap</b></td><td><b>Profit</b></td><td><b>Balance</b></td><td><b>Comment</b></td></tr>
+<tr bgcolor="#FFFFFF" align="right"><td>2026.03.01 09:00:00</td><td>770100</td><td></td>
+<td>balance</td><td></td><td></td><td></td><td></td><td class="hidden"></td><td>0.00</td>
+<td>0.00</td><td>0.00</td><td>10 000.00</td><td>10 000.00</td><td>D-2026-0301</td></tr>
+<tr bgcolor="#F7F7F7" align="right"><td>2026.03.02 10:15:07</td><td>770101</td><td>XAUUSD.r</td>
+<td>buy</td><td>in</td><td>1</td><td>2 905.10</td><td>990101</td><td class="hidden">1.2</td>
+<td>-3.50</td><td>0.00</td><td>0.00</td><td>0.00</td><td>9 996.50</td><td></td></tr>
+<tr bgcolor="#FFFFFF" align="right"><td>2026.03.03 16:40:55</td><td>770102</td><td>XAUUSD.r</td>
+<td>sell</td><td>out</td><td>1</td><td>2 919.50</td><td>990102</td><td class="hidden">1.2</td>
+<td>-3.50</td><td>0.00</td><td>-12.64</td><td>1 440.00</td><td>11 420.36</td><td>closed by hand</td>
+</tr>
+<tr align="right"><td colspan="8"></td><td>-7.00</td><td>0.00</td><td>-12.64</td><td>11 440.00</td>
+<td>11 420.36</td><td></td></tr>
+<tr align="right"><td colspan="3">Balance:</td><td colspan="2"><b>11 420.36</b></td><td></td>
+<td colspan="3">Free Margin:</td><td colspan="2"><b>11 420.36</b></td></tr>
+<tr align="right"><td colspan="3">Equity:</td><td colspan="2"><b>11 420.36</b></td></tr>
+<tr><td colspan="13" align="center"><div><b>Results</b></div></td></tr>
+<tr align="right"><td nowrap colspan="3">Total Net Profit:</td><td nowrap><b>1 420.36</b></td>
+<td nowrap colspan="3">Gross Profit:</td><td nowrap><b>1 420.36</b></td>
+<td nowrap colspan="3">Gross Loss:</td><td nowrap colspan="2"><b>0.00</b></td></tr>
+</table></div></body></html>
+"""
+
+
+def test_an_mt5_report_page_reads_its_deals_orders_and_totals(tmp_path):
+    path = tmp_path / "mt5" / "Broker-Live3" / "exports" / "ReportHistory-7001234.html"
+    path.parent.mkdir(parents=True)
+    path.write_text(MT5_REPORT_HTML, encoding="utf-16")
+    found = detect(path)
+    assert found.name == "mt5_report_html"
+    export = found.export
+    assert (export.login, export.currency, export.details["server"]) == (
+        7001234,
+        "USD",
+        "Broker-Live3",
+    )
+    deals = export.deals.to_dicts()
+    assert [(d["ticket"], d["action"], d["entry"]) for d in deals] == [
+        (770100, "balance", None),
+        (770101, "buy", "in"),
+        (770102, "sell", "out"),
+    ]
+    closing = deals[2]
+    assert (closing["price"], closing["lots"], closing["commission"], closing["swap"]) == (
+        Decimal("2919.50"),
+        Decimal("1"),
+        Decimal("-3.50"),
+        Decimal("-12.64"),
+    )
+    assert (closing["profit"], closing["comment"]) == (Decimal("1440.00"), "closed by hand")
+    assert deals[0]["comment"] == "D-2026-0301", "the payment reference of the balance deal"
+    for before, deal in itertools.pairwise(deals):
+        change = deal["profit"] + deal["commission"] + deal["fee"] + deal["swap"]
+        assert deal["balance_after"] == before["balance_after"] + change
+    assert export.summary["Balance"] == deals[-1]["balance_after"] == Decimal("11420.36")
+    assert export.summary["Total Net Profit"] == Decimal("1420.36")
+    orders = export.orders.to_dicts()
+    assert [(o["ticket"], o["price"], o["state"]) for o in orders] == [
+        (990101, None, "filled"),
+        (990102, None, "filled"),
+    ]
+    assert orders[1]["comment"] == "closed by hand"
+
+    con = duckdb.connect()
+    result = load_file(con, path, "r", str(path.relative_to(tmp_path)))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 3, 0)
+    assert result.written == {"deals": 2, "balance_operations": 1}
+    assert con.execute("select server, login, amount from raw.balance_operations").fetchone() == (
+        "Broker-Live3",
+        7001234,
+        Decimal("10000.00"),
+    )
+
+
+def test_an_mt5_strategy_tester_page_is_refused_saying_why(tmp_path):
+    path = tmp_path / "tester.html"
+    page = MT5_REPORT_HTML.replace("Trade History Report", "Strategy Tester Report")
+    path.write_text(page, encoding="utf-16")
+    with pytest.raises(ValueError, match="Strategy Tester"):
+        detect(path)

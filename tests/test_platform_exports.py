@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ import polars as pl
 import pytest
 
 from ingest.batches import inspect_file, read_checked
+from ingest.platforms import mt5_report
 from ingest.platforms.canonical import FileContext
 from ingest.platforms.detect import parse_export
 from ingest.settings import PROJECT_ROOT
@@ -100,6 +102,47 @@ def test_mt5_report_deals_agree_with_the_running_balance():
         == export.summary["Total Net Profit"]
     )
     assert dict(export.orders.group_by("state").len().iter_rows()) == {"filled": 17, "canceled": 7}
+
+
+def as_report_page(rows: list[list]) -> str:
+    """A report's sheet as the terminal's HTML page shows it: a filled cell spans the empty ones
+    after it, amounts have a space between thousands, and each table row carries the hidden
+    drill-down cell the page has (it must not shift the columns)."""
+
+    def text(value: object) -> str:
+        if isinstance(value, float):  # amounts and prices; tickets are whole numbers
+            sign = "-" if value < 0 else ""
+            whole, _, fraction = str(abs(value)).partition(".")
+            return sign + f"{int(whole):,}".replace(",", " ") + f".{fraction}"
+        return html.escape(str(value)).replace(" (", "&nbsp;(")
+
+    lines = ["<html><head><title>Trade History Report</title></head><body><table>"]
+    for row in rows:
+        cells, k = [], 0
+        while k < len(row):
+            span = 1
+            while k + span < len(row) and row[k + span] is None and row[k] is not None:
+                span += 1
+            value = "" if row[k] is None else text(row[k])
+            cells.append(f'<td colspan="{span}">{value}</td>' if span > 1 else f"<td>{value}</td>")
+            k += span
+        if isinstance(row[0], str) and row[0][:2] in ("20", "Ti", "Op"):
+            cells.insert(4, '<td class="hidden" colspan="8">x</td>')
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    return "\n".join([*lines, "</table></body></html>"])
+
+
+@needs_samples
+def test_an_mt5_report_reads_the_same_from_its_html_page_as_from_its_spreadsheet(tmp_path):
+    xlsx = SAMPLES / "mt5_ReportHistory_HFM_demo_USD__Wizard-hash2.xlsx"
+    page = tmp_path / "ReportHistory.html"
+    page.write_text(as_report_page(mt5_report._xlsx_rows(xlsx)), encoding="utf-16")
+    from_xlsx, from_html = parse_export(xlsx), parse_export(page)
+    assert from_html.format == "mt5_report_html" and from_html.rejected == []
+    assert from_html.deals.to_dicts() == from_xlsx.deals.to_dicts()
+    assert from_html.orders.to_dicts() == from_xlsx.orders.to_dicts()
+    assert from_html.summary == from_xlsx.summary
+    assert (from_html.login, from_html.currency) == (from_xlsx.login, from_xlsx.currency)
 
 
 def canonical_deals(path, context: FileContext | None = None) -> pl.DataFrame:

@@ -30,8 +30,8 @@ from ingest.platforms.records import csv_header, head, web_api_retcode
 
 EXPECTED = (
     "MT5 Web API JSON (deals, users or daily reports), an MT5 deal CSV (MetaTrader5 Python "
-    "package), an MT5 trade history report (XLSX), MT4 Manager API trade records (CSV or JSON), "
-    "an MT4 terminal statement (HTML), or cTrader Open API deal history (JSON)"
+    "package), an MT5 trade history report (XLSX or HTML), MT4 Manager API trade records (CSV "
+    "or JSON), an MT4 terminal statement (HTML), or cTrader Open API deal history (JSON)"
 )
 
 
@@ -83,6 +83,8 @@ def detect(path: Path) -> Format:
     text = decode_export(start)
     if mt4_statement.looks_like(text):
         return _export(mt4_statement.parse(path))
+    if mt5_report.looks_like_html(text):
+        return _export(mt5_report.parse(path))
     retcode = web_api_retcode(start)
     if retcode is not None and not retcode.startswith("0 "):
         raise ValueError(f"{path.name}: the platform answered '{retcode}', not data")

@@ -1,15 +1,21 @@
-"""MetaTrader 5 trade history report ("ReportHistory"), saved from the terminal as XLSX.
+"""MetaTrader 5 trade history report ("ReportHistory"), saved from the terminal as XLSX or HTML.
 
-One sheet holds sections one under another: a title cell names each (Positions, Orders,
+Both hold one table of sections one under another: a title cell names each (Positions, Orders,
 Deals, Open Positions, Results), the next row names its columns, and headers repeat across
-sections (two "Time", two "Price"), so columns are read per section by position. A Strategy
-Tester report looks alike but is no real money, and is refused.
+sections (two "Time", two "Price"), so columns are read per section by position. The HTML page
+is the same grid: a cell spanning columns is followed by empty ones, as the spreadsheet's merged
+cells are, and the drill-down cells the page hides (`class="hidden"`) are not part of it. Pages
+are often UTF-16; amounts there are text with a space between thousands. A Strategy Tester
+report looks alike but is no real money, and is refused.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+import zipfile
+from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
@@ -17,6 +23,7 @@ import openpyxl
 from ingest.platforms.canonical import (
     PlatformExport,
     deal_frame,
+    decode_export,
     order_frame,
     parse_amount,
     parse_server_time,
@@ -37,7 +44,14 @@ SUMMARY_LABELS = (
 )
 
 
-def _rows(path: Path) -> list[list]:
+def looks_like_html(head: str) -> bool:
+    """An MT5 report page (a Strategy Tester one too, so that it is refused saying why)."""
+    return "<html" in head.lower() and (
+        "Trade History Report" in head or "Strategy Tester Report" in head
+    )
+
+
+def _xlsx_rows(path: Path) -> list[list]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # terminals write no default style; harmless
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -47,13 +61,66 @@ def _rows(path: Path) -> list[list]:
         book.close()
 
 
+class _Grid(HTMLParser):
+    """The page's rows as the spreadsheet lays them out: a cell's text, then None for each
+    further column it spans; hidden cells left out; an empty cell is None."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list] = []
+        self._cell: list[str] | None = None
+        self._span = 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows and "hidden" not in (found.get("class") or ""):
+            self._cell = []
+            span = found.get("colspan") or "1"
+            self._span = int(span) if span.isdigit() else 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            text = "".join(self._cell).replace("\xa0", " ").strip()  # comments keep their spaces
+            self.rows[-1] += [text or None] + [None] * (self._span - 1)
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _html_rows(path: Path) -> list[list]:
+    grid = _Grid()
+    grid.feed(decode_export(path.read_bytes()))
+    grid.close()
+    return grid.rows
+
+
+def _amount(value: object) -> Decimal | None:
+    """A cell's amount: a number (XLSX) or text such as `1 434.86` (HTML); None for other text."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return parse_amount(value)
+    try:
+        return parse_amount(str(value))
+    except ValueError:
+        return None
+
+
 def parse(path: Path) -> PlatformExport:
-    rows = _rows(path)
+    if zipfile.is_zipfile(path):
+        rows, kind = _xlsx_rows(path), "xlsx"
+    else:
+        rows, kind = _html_rows(path), "html"
     cells = [c for row in rows[:8] for c in row if c is not None]
     if "Strategy Tester Report" in cells:
         raise ValueError("this is a Strategy Tester report: simulated trading, not an account")
     if "Trade History Report" not in cells:
-        raise ValueError(f"{path.name} is a spreadsheet but not an MT5 trade history report")
+        document = "a spreadsheet" if kind == "xlsx" else "a web page"
+        raise ValueError(f"{path.name} is {document} but not an MT5 trade history report")
     account_line = next(
         (
             str(_next_value(row, i))
@@ -79,8 +146,8 @@ def parse(path: Path) -> PlatformExport:
             continue
         for k, cell in enumerate(row):
             label = str(cell).rstrip(":") if isinstance(cell, str) else None
-            if label in SUMMARY_LABELS and isinstance(_next_value(row, k), int | float):
-                summary[label] = parse_amount(_next_value(row, k))
+            if label in SUMMARY_LABELS and (amount := _amount(_next_value(row, k))) is not None:
+                summary[label] = amount
         if section == "Deals" and isinstance(row[0], str) and re.match(r"\d{4}\.\d\d", row[0]):
             try:
                 deals.append(_deal(dict(zip(header, row, strict=False)), login))
@@ -89,7 +156,7 @@ def parse(path: Path) -> PlatformExport:
         elif section == "Orders" and isinstance(row[0], str) and re.match(r"\d{4}\.\d\d", row[0]):
             orders.append(_order(header, row, login))
     return PlatformExport(
-        format="mt5_report_xlsx",
+        format=f"mt5_report_{kind}",
         platform="MT5",
         login=login,
         currency=currency,
@@ -142,7 +209,7 @@ def _order(header: list[str], row: list, login: int) -> dict:
         "order_type": str(cell["Type"]),
         "raw_symbol": cell["Symbol"],
         "lots": parse_amount(str(cell["Volume"])),
-        "price": parse_amount(cell["Price"]) if isinstance(cell["Price"], int | float) else None,
+        "price": _amount(cell["Price"]),  # none for a market order
         "state": str(cell["State"]),
         "comment": comment,
     }
