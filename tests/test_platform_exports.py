@@ -102,6 +102,9 @@ def test_mt5_report_deals_agree_with_the_running_balance():
         == export.summary["Total Net Profit"]
     )
     assert dict(export.orders.group_by("state").len().iter_rows()) == {"filled": 17, "canceled": 7}
+    still_open = export.open_positions.row(0, named=True)
+    assert export.open_positions.height == 1 and still_open["raw_symbol"] == "NZDUSD.Z"
+    assert still_open["profit"] + still_open["swap"] == export.summary["Floating P/L"]
 
 
 def as_report_page(rows: list[list]) -> str:
@@ -141,6 +144,7 @@ def test_an_mt5_report_reads_the_same_from_its_html_page_as_from_its_spreadsheet
     assert from_html.format == "mt5_report_html" and from_html.rejected == []
     assert from_html.deals.to_dicts() == from_xlsx.deals.to_dicts()
     assert from_html.orders.to_dicts() == from_xlsx.orders.to_dicts()
+    assert from_html.open_positions.to_dicts() == from_xlsx.open_positions.to_dicts()
     assert from_html.summary == from_xlsx.summary
     assert (from_html.login, from_html.currency) == (from_xlsx.login, from_xlsx.currency)
 

@@ -135,7 +135,8 @@ def parse(path: Path) -> PlatformExport:
         raise ValueError(f"the report names no account ('Account: …' reads '{account_line}')")
     login, currency, server = int(account.group(1)), account.group(2), account.group(3).strip()
 
-    section, header, deals, orders, summary, rejected = None, [], [], [], {}, []
+    section, header, summary, rejected = None, [], {}, []
+    deals, orders, open_positions = [], [], []
     for number, row in enumerate(rows, start=1):
         values = [c for c in row if c is not None]
         if len(values) == 1 and values[0] in SECTIONS:
@@ -148,13 +149,18 @@ def parse(path: Path) -> PlatformExport:
             label = str(cell).rstrip(":") if isinstance(cell, str) else None
             if label in SUMMARY_LABELS and (amount := _amount(_next_value(row, k))) is not None:
                 summary[label] = amount
-        if section == "Deals" and isinstance(row[0], str) and re.match(r"\d{4}\.\d\d", row[0]):
-            try:
-                deals.append(_deal(dict(zip(header, row, strict=False)), login))
-            except (ValueError, TypeError, KeyError) as err:
-                rejected.append({"row": number, "reason": f"Deals: {err}"})
-        elif section == "Orders" and isinstance(row[0], str) and re.match(r"\d{4}\.\d\d", row[0]):
-            orders.append(_order(header, row, login))
+        if not (isinstance(row[0], str) and re.match(r"\d{4}\.\d\d", row[0])):
+            continue  # not a dated row: a total, a label, a spacer
+        cells = dict(zip(header, row, strict=False))
+        try:
+            if section == "Deals":
+                deals.append(_deal(cells, login))
+            elif section == "Orders":
+                orders.append(_order(header, row, login))
+            elif section == "Open Positions":
+                open_positions.append(_open_position(cells, login))
+        except (ValueError, TypeError, KeyError) as err:
+            rejected.append({"row": number, "reason": f"{section}: {err}"})
     return PlatformExport(
         format=f"mt5_report_{kind}",
         platform="MT5",
@@ -162,6 +168,7 @@ def parse(path: Path) -> PlatformExport:
         currency=currency,
         deals=deal_frame(deals, with_balance=True),
         orders=order_frame(orders),
+        open_positions=deal_frame(open_positions),
         summary=summary,
         details={"server": server},
         rejected=rejected,
@@ -193,6 +200,27 @@ def _deal(cell: dict, login: int) -> dict:
         "profit": parse_amount(cell.get("Profit")) or 0,
         "comment": cell.get("Comment") or "",
         "balance_after": parse_amount(cell.get("Balance")),
+    }
+
+
+def _open_position(cell: dict, login: int) -> dict:
+    """A position still open when the report was made, at the market price of that moment."""
+    return {
+        "ticket": int(cell["Position"]),
+        "order_ticket": None,
+        "position_id": int(cell["Position"]),
+        "login": login,
+        "time_server": parse_server_time(cell["Time"]),
+        "action": str(cell["Type"]).lower(),
+        "entry": "in",
+        "raw_symbol": cell["Symbol"],
+        "lots": parse_amount(str(cell["Volume"])),
+        "price": _amount(cell["Market Price"]),
+        "commission": 0,
+        "fee": 0,
+        "swap": _amount(cell.get("Swap")) or 0,
+        "profit": _amount(cell.get("Profit")) or 0,
+        "comment": cell.get("Comment") or "",
     }
 
 
