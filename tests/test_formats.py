@@ -324,6 +324,7 @@ MT5_REPORT_HTML = """<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Transitional//
 <tr bgcolor="#FFFFFF" align="right"><td>2026.03.01 09:00:00</td><td>770100</td><td></td>
 <td>balance</td><td></td><td></td><td></td><td></td><td class="hidden"></td><td>0.00</td>
 <td>0.00</td><td>0.00</td><td>10 000.00</td><td>10 000.00</td><td>D-2026-0301</td></tr>
+<tr><td class="hidden" colspan="14"></td></tr>
 <tr bgcolor="#F7F7F7" align="right"><td>2026.03.02 10:15:07</td><td>770101</td><td>XAUUSD.r</td>
 <td>buy</td><td>in</td><td>1</td><td>2 905.10</td><td>990101</td><td class="hidden">1.2</td>
 <td>-3.50</td><td>0.00</td><td>0.00</td><td>0.00</td><td>9 996.50</td><td></td></tr>

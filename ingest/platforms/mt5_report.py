@@ -142,14 +142,14 @@ def parse(path: Path) -> PlatformExport:
         if len(values) == 1 and values[0] in SECTIONS:
             section, header = values[0], []
             continue
-        if section in TABLES and not header:
+        if section in TABLES and not header and values:
             header = [str(c) if c is not None else "" for c in row]
             continue
         for k, cell in enumerate(row):
             label = str(cell).rstrip(":") if isinstance(cell, str) else None
             if label in SUMMARY_LABELS and (amount := _amount(_next_value(row, k))) is not None:
                 summary[label] = amount
-        if not (isinstance(row[0], str) and re.match(r"\d{4}\.\d\d", row[0])):
+        if not (row and isinstance(row[0], str) and re.match(r"\d{4}\.\d\d", row[0])):
             continue  # not a dated row: a total, a label, a spacer
         cells = dict(zip(header, row, strict=False))
         try:
