@@ -9,13 +9,14 @@ columns, and each trade's comment (`[sl]`, `from #…`, `cancelled`) sits in the
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 from ingest.platforms.canonical import (
+    HtmlCell,
     PlatformExport,
     deal_frame,
     decode_export,
+    html_table,
     order_frame,
     parse_amount,
     parse_server_time,
@@ -35,39 +36,9 @@ SUMMARY_LABELS = (
 )
 
 
-class _Rows(HTMLParser):
-    """Every <tr> as a list of cells: (text, title, colspan)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list[tuple[str, str, int]]] = []
-        self.title_text = ""
-        self._cell: list[str] | None = None
-        self._attrs: dict[str, str | None] = {}
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr":
-            self.rows.append([])
-        elif tag == "td":
-            self._cell, self._attrs = [], dict(attrs)
-        elif tag == "title":
-            self._in_title = True
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "td" and self._cell is not None and self.rows:
-            text = " ".join("".join(self._cell).split())
-            span = int(self._attrs.get("colspan") or 1)
-            self.rows[-1].append((text, self._attrs.get("title") or "", span))
-            self._cell = None
-        elif tag == "title":
-            self._in_title = False
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-        elif self._in_title:
-            self.title_text += data
+def _texts(row: list[HtmlCell]) -> list[str]:
+    """Each cell's text with its runs of white space as one space, as the page shows it."""
+    return [" ".join(cell.text.split()) for cell in row]
 
 
 def looks_like(head: str) -> bool:
@@ -76,9 +47,8 @@ def looks_like(head: str) -> bool:
 
 def parse(path: Path) -> PlatformExport:
     html = decode_export(path.read_bytes())
-    parser = _Rows()
-    parser.feed(html)
-    header = " ".join(text for row in parser.rows[:3] for text, _t, _s in row)
+    rows, title = html_table(html)
+    header = " ".join(cell.text for row in rows[:3] for cell in row)
     login = re.search(r"Account:\s*(\d+)", header)
     currency = re.search(r"Currency:\s*([A-Z]{3})", header)
     if not login:
@@ -87,8 +57,8 @@ def parse(path: Path) -> PlatformExport:
 
     deals, orders, open_positions, summary, rejected = [], [], [], {}, []
     section = None
-    for number, row in enumerate(parser.rows, start=1):
-        texts = [t for t, _title, _span in row]
+    for number, row in enumerate(rows, start=1):
+        texts = _texts(row)
         if len(row) == 1 and texts[0].rstrip(":") in SECTIONS:
             section = texts[0].rstrip(":")
             continue
@@ -116,21 +86,21 @@ def parse(path: Path) -> PlatformExport:
         orders=order_frame(orders),
         open_positions=deal_frame(open_positions),
         summary=summary,
-        details={"title": parser.title_text.strip()},
+        details={"title": title},
         rejected=rejected,
     )
 
 
 def _row(
     section: str,
-    row: list[tuple[str, str, int]],
+    row: list[HtmlCell],
     login: int,
     deals: list[dict],
     orders: list[dict],
     open_positions: list[dict],
 ) -> None:
-    texts = [t for t, _title, _span in row]
-    ticket, comment = int(texts[0]), row[0][1]
+    texts = _texts(row)
+    ticket, comment = int(texts[0]), row[0].title
     opened, kind = parse_server_time(texts[1]), texts[2].lower()
     if kind in BALANCE_TYPES:
         deals.append(

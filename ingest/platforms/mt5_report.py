@@ -15,7 +15,6 @@ import re
 import warnings
 import zipfile
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
@@ -24,6 +23,7 @@ from ingest.platforms.canonical import (
     PlatformExport,
     deal_frame,
     decode_export,
+    html_table,
     order_frame,
     parse_amount,
     parse_server_time,
@@ -61,41 +61,14 @@ def _xlsx_rows(path: Path) -> list[list]:
         book.close()
 
 
-class _Grid(HTMLParser):
-    """The page's rows as the spreadsheet lays them out: a cell's text, then None for each
-    further column it spans; hidden cells left out; an empty cell is None."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list] = []
-        self._cell: list[str] | None = None
-        self._span = 1
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("td", "th") and self.rows and "hidden" not in (found.get("class") or ""):
-            self._cell = []
-            span = found.get("colspan") or "1"
-            self._span = int(span) if span.isdigit() else 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            text = "".join(self._cell).replace("\xa0", " ").strip()  # comments keep their spaces
-            self.rows[-1] += [text or None] + [None] * (self._span - 1)
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def _html_rows(path: Path) -> list[list]:
-    grid = _Grid()
-    grid.feed(decode_export(path.read_bytes()))
-    grid.close()
-    return grid.rows
+    """The page's rows as the spreadsheet lays them out: a cell's text, then None for each
+    further column it spans; an empty cell is None."""
+    rows, _title = html_table(decode_export(path.read_bytes()))
+    return [
+        [value for cell in row for value in [cell.text or None, *[None] * (cell.span - 1)]]
+        for row in rows
+    ]
 
 
 def _amount(value: object) -> Decimal | None:
