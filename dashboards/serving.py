@@ -19,8 +19,16 @@ def serving_path() -> Path:
     return Settings.from_env().serving_path
 
 
+def snapshot_version(path: Path) -> tuple[int, int]:
+    """A publish renames a new file over the old one: a new inode and modification time."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+# Streamlit hashes every argument not named with a leading underscore: `version` is part of
+# the cache key, so a new snapshot is never answered from the old one's cached figures.
 @st.cache_data(ttl=60, show_spinner=False)
-def _query(sql: str, params: tuple, path: str, _version: float) -> pl.DataFrame:
+def _query(sql: str, params: tuple, path: str, version: tuple[int, int]) -> pl.DataFrame:
     with duckdb.connect(path, read_only=True) as con:
         return con.execute(sql, list(params)).pl()
 
@@ -30,7 +38,7 @@ def query(sql: str, params: tuple = ()) -> pl.DataFrame:
     path = serving_path()
     if not path.exists():
         raise NotPublished(f"no serving snapshot at {path}: run `fxcrm materialize` first")
-    return _query(sql, params, str(path), path.stat().st_mtime)
+    return _query(sql, params, str(path), snapshot_version(path))
 
 
 def data_as_of() -> str:

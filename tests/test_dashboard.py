@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -77,3 +79,27 @@ def test_app_navigation_opens_the_trading_page(published):
     at.switch_page("pages/trading_volume.py").run()
     assert not at.exception
     assert at.title[0].value == "Trading volume"
+
+
+def test_a_new_publish_is_read_at_once_not_hidden_by_the_cache(tmp_path, monkeypatch):
+    from dashboards.serving import query
+    from orchestration.defs.serving.assets import publish
+
+    monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("FXCRM_SERVING_PATH", raising=False)
+    serving = tmp_path / "serving.duckdb"
+    sql = "select sum(lots) as lots from rpt_daily_trading_volume"
+
+    def publish_lots(lots: str, run_id: str) -> None:
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+            con.execute("create schema if not exists reporting")
+            con.execute(
+                "create or replace table reporting.rpt_daily_trading_volume as "
+                f"select cast({lots} as decimal(18, 2)) as lots"
+            )
+            publish(con, serving, run_id)
+
+    publish_lots("1.50", "first")
+    assert query(sql)["lots"].to_list() == [Decimal("1.50")]
+    publish_lots("2.25", "second")
+    assert query(sql)["lots"].to_list() == [Decimal("2.25")], "the old snapshot's figures"
