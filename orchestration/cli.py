@@ -11,6 +11,7 @@ fxcrm audit verify  check the CRM event log's hash chain; exit 1 naming the firs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -18,13 +19,20 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from ingest.settings import PROJECT_ROOT, Settings
 
+if TYPE_CHECKING:
+    import dagster as dg
+
 DAGSTER_PORT = 3000
 STREAMLIT_PORT = 8501
+# The Dagster instance's settings, copied into DAGSTER_HOME.
+INSTANCE_CONFIG = PROJECT_ROOT / "orchestration" / "dagster.yaml"
 
 
 def _settings() -> Settings:
@@ -33,8 +41,59 @@ def _settings() -> Settings:
     settings.ensure_dirs()
     os.environ.update(settings.as_env())
     instance_config = settings.dagster_home / "dagster.yaml"
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", instance_config)
+    shutil.copyfile(INSTANCE_CONFIG, instance_config)
     return settings
+
+
+def log_path(settings: Settings, command: str) -> Path:
+    """Where a command's full output is kept: the data folder's logs/, one file per run."""
+    return settings.data_dir / "logs" / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+
+
+@contextlib.contextmanager
+def output_into(log: Path) -> Iterator[TextIO]:
+    """Send everything printed inside (Dagster's event log, dbt's, warnings, child processes,
+    at the file-descriptor level) into `log`; yield the terminal, for the lines a person reads."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    try:
+        with log.open("a") as file:
+            os.dup2(file.fileno(), 1)
+            os.dup2(file.fileno(), 2)
+            try:
+                yield terminal
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+    finally:
+        terminal.close()
+        for fd in saved:
+            os.close(fd)
+
+
+class Stages:
+    """One line per stage: its name when it starts, its figures and seconds when it ends."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.current: str | None = None
+        self.started = 0.0
+
+    def start(self, name: str) -> None:
+        self.current, self.started = name, time.perf_counter()
+        self.out.write(f"  {name:<9} ")
+        self.out.flush()
+
+    def end(self, figures: str, seconds: float | None = None) -> None:
+        if seconds is None:
+            seconds = time.perf_counter() - self.started
+        self.out.write(f"{figures} ({seconds:.1f} s)\n")
+        self.current = None
 
 
 def streamlit_command(port: int) -> list[str]:
@@ -52,11 +111,11 @@ def streamlit_command(port: int) -> list[str]:
     ]
 
 
-def simulate(args: argparse.Namespace) -> int:
+def run_simulation(args: argparse.Namespace, settings: Settings) -> dict:
+    """The simulated brokerage of `args` written into the landing folder; its manifest."""
     from ingest.simulator.run import FAULTS, SimulationConfig
-    from ingest.simulator.run import simulate as run_simulation
+    from ingest.simulator.run import simulate as write_world
 
-    settings = _settings()
     faults = (
         FAULTS
         if args.faults == "all"
@@ -71,8 +130,23 @@ def simulate(args: argparse.Namespace) -> int:
         chunk_deals=args.chunk_deals,
         faults=faults,
     )
+    return write_world(config, settings.landing_dir)
+
+
+def simulation_figures(manifest: dict, landing: Path) -> str:
+    generated = manifest["generated"]
+    files = sum(1 for path in landing.rglob("*") if path.is_file())
+    return (
+        f"{generated['clients']:,} clients, {generated['leads']:,} leads, "
+        f"{generated['deals']:,} deals, {len(manifest['faults'])} faults injected: "
+        f"{files:,} files in {landing}"
+    )
+
+
+def simulate(args: argparse.Namespace) -> int:
+    settings = _settings()
     started = time.perf_counter()
-    manifest = run_simulation(config, settings.landing_dir)
+    manifest = run_simulation(args, settings)
     print(
         json.dumps(
             {
@@ -87,21 +161,92 @@ def simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def materialize(_args: argparse.Namespace | None = None) -> int:
+def first_failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        message = error.message.strip().splitlines()[0] if error else event.message
+        return f"failed in {event.step_key}: {message}"
+    return "failed"
+
+
+def load_figures(result: dg.ExecuteInProcessResult) -> str:
+    metadata = result.asset_materializations_for_node("platform_feeds")[0].metadata
+    figure = {name: value.value for name, value in metadata.items()}
+    return (
+        f"{figure['files_seen']:,} platform files ({figure['new_batches']:,} new): "
+        f"{figure['records_read']:,} records read, {figure['records_loaded']:,} loaded, "
+        f"{figure['records_quarantined']:,} quarantined"
+    )
+
+
+def dbt_figures(run_id: str) -> str:
+    """Models and seeds built, data and unit tests by status, from the dbt run of `run_id`."""
+    from orchestration.defs.warehouse.assets import dbt_run_results
+
+    counts: dict[str, int] = {}
+    statuses: dict[str, int] = {}
+    for node in dbt_run_results(run_id)["results"]:
+        kind = node["unique_id"].split(".")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind in ("test", "unit_test"):
+            statuses[node["status"]] = statuses.get(node["status"], 0) + 1
+    return (
+        f"{counts.get('model', 0)} models, {counts.get('seed', 0)} seeds, "
+        f"{counts.get('test', 0)} data tests, {counts.get('unit_test', 0)} unit tests: "
+        + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+    )
+
+
+def build_materialize(settings: Settings, stages: Stages) -> bool:
+    """Load, build and publish every asset, reporting each stage's figures as its run ends."""
     import dagster as dg
 
-    settings = _settings()
-    from orchestration.resources import prepare_dbt_manifest
-
-    prepare_dbt_manifest()
     from orchestration.definitions import materialize_all
+    from orchestration.defs.serving.assets import serving_snapshot
+    from orchestration.defs.warehouse.assets import warehouse_models
 
+    def report(result: dg.ExecuteInProcessResult) -> None:
+        if result.job_def.name == "ingest_platform_feeds":
+            if not result.success:
+                stages.end(first_failure(result))
+                return
+            stages.end(load_figures(result))
+            stages.start("dbt")
+            return
+        if stages.current == "load":  # nothing landed: no load run
+            stages.end("no platform files landed", 0)
+            stages.start("dbt")
+        if not result.success:
+            stages.end(first_failure(result))
+            return
+        seconds = {
+            e.step_key: e.event_specific_data.duration_ms / 1000
+            for e in result.get_step_success_events()
+        }
+        dbt_step, publish_step = warehouse_models.op.name, serving_snapshot.op.name
+        stages.end(dbt_figures(result.run_id), seconds[dbt_step])
+        stages.start("publish")
+        published = result.asset_materializations_for_node(publish_step)[0].metadata
+        stages.end(
+            f"{len(published['tables'].value)} reporting tables, {published['rows'].value:,} "
+            f"rows into {settings.serving_path}",
+            seconds[publish_step],
+        )
+
+    stages.start("load")
     with dg.DagsterInstance.get() as instance:
-        success = materialize_all(instance, settings)
+        return materialize_all(instance, settings, report)
+
+
+def materialize(_args: argparse.Namespace | None = None) -> int:
+    settings = _settings()
+    log = log_path(settings, "materialize")
+    print(f"fxcrm materialize: the full log is {log}", flush=True)
+    with output_into(log) as terminal:
+        success = build_materialize(settings, Stages(terminal))
     if not success:
-        print("materialize failed: see the run in the Dagster UI or the log above", file=sys.stderr)
+        print(f"materialize failed: the log says why ({log})", file=sys.stderr)
         return 1
-    print(f"materialized every asset into {settings.warehouse_path} and {settings.serving_path}")
     return 0
 
 
@@ -193,24 +338,29 @@ def verify_audit(_args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
-def seed_staff(_args: argparse.Namespace | None = None) -> int:
-    """The demo's CRM users, one per role, printed with their passwords."""
+def demo(args: argparse.Namespace) -> int:
+    """Simulate, create the demo's users, load, build and publish, one line each, then serve."""
     from ingest.crm.staff import DEMO_STAFF, create_demo_staff
     from ingest.crm.store import Store
 
-    members = create_demo_staff(Store.from_settings(_settings()))
+    args.faults = "all"
+    settings = _settings()
+    log = log_path(settings, "demo")
+    print(f"fxcrm demo: the demo brokerage in {settings.data_dir}; full log {log}", flush=True)
+    with output_into(log) as terminal:
+        stages = Stages(terminal)
+        stages.start("simulate")
+        stages.end(simulation_figures(run_simulation(args, settings), settings.landing_dir))
+        stages.start("users")
+        members = create_demo_staff(Store.from_settings(settings))
+        stages.end(f"{len(members)} demo CRM users, listed below")
+        success = build_materialize(settings, stages)
+    if not success:
+        print(f"demo failed: the log says why ({log})", file=sys.stderr)
+        return 1
     print("\n  CRM users (demo only):")
     for username, _full_name, role, _team in DEMO_STAFF:
         print(f"    {role:<20} {username:<18} {members[username].password}")
-    return 0
-
-
-def demo(args: argparse.Namespace) -> int:
-    args.faults = "all"
-    for step in (simulate, seed_staff, materialize):
-        code = step(args)
-        if code:
-            return code
     return 0 if args.no_serve else serve(args)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dagster as dg
 
 from ingest.settings import Settings
@@ -41,8 +43,13 @@ def backfill_tags(first: str, last: str) -> dict[str, str]:
     return {RANGE_START: first, RANGE_END: last}
 
 
-def materialize_all(instance: dg.DagsterInstance, settings: Settings) -> bool:
-    """Load every landed server day in one run, then build and publish: `fxcrm materialize`."""
+def materialize_all(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    on_run: Callable[[dg.ExecuteInProcessResult], None] = lambda _result: None,
+) -> bool:
+    """Load every landed server day in one run, then build and publish: `fxcrm materialize`.
+    `on_run` sees each run's result as it ends (the CLI's progress lines)."""
     from orchestration.defs.platform.assets import files_by_day
 
     defs = build_definitions(settings)
@@ -53,9 +60,11 @@ def materialize_all(instance: dg.DagsterInstance, settings: Settings) -> bool:
             tags=backfill_tags(days[0].isoformat(), days[-1].isoformat()),
             raise_on_error=False,
         )
+        on_run(load)
         if not load.success:
             return False
     build = defs.resolve_job_def(build_and_publish.name).execute_in_process(
         instance=instance, raise_on_error=False
     )
+    on_run(build)
     return build.success

@@ -11,7 +11,7 @@ from dagster_duckdb import DuckDBResource
 from ingest.settings import DBT_PROJECT_DIR, WAREHOUSE_MEMORY_LIMIT, Settings
 
 # DuckDB allows one writing process: every asset that opens the warehouse runs in this pool,
-# whose limit (1) is set in dagster.yaml.
+# whose limit (1) is set in orchestration/dagster.yaml.
 WAREHOUSE_POOL = "warehouse"
 
 fxcrm_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -23,9 +23,28 @@ def dbt_cli() -> DbtCliResource:
     return DbtCliResource(project_dir=fxcrm_dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
+# What dbt parses: the manifest is current when it is newer than every one of these.
+DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+def dbt_manifest_is_current() -> bool:
+    manifest = fxcrm_dbt_project.manifest_path
+    if not manifest.exists():
+        return False
+    written = manifest.stat().st_mtime
+    for name in DBT_SOURCES:
+        source = fxcrm_dbt_project.project_dir / name
+        files = source.rglob("*") if source.is_dir() else [source]
+        if any(f.stat().st_mtime > written for f in files if f.is_file()):
+            return False
+    return True
+
+
 def prepare_dbt_manifest() -> None:
-    """Write target/manifest.json, which the dbt assets are built from (dbt parse)."""
-    dbt_cli().cli(["--quiet", "parse"], target_path=fxcrm_dbt_project.target_path).wait()
+    """Write target/manifest.json, which the dbt assets are built from (dbt parse), unless it
+    is newer than every file of the dbt project: a parse costs seconds, the check nothing."""
+    if not dbt_manifest_is_current():
+        dbt_cli().cli(["--quiet", "parse"], target_path=fxcrm_dbt_project.target_path).wait()
 
 
 def build_resources(settings: Settings) -> dict:

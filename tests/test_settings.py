@@ -32,4 +32,10 @@ def test_data_dir_and_single_paths_can_be_moved(tmp_path):
 def test_dbt_profile_reads_the_same_variable():
     profile = (PROJECT_ROOT / "dbt_project" / "profiles.yml").read_text()
     assert "env_var('FXCRM_WAREHOUSE_PATH'" in profile
-    assert Path(PROJECT_ROOT / "dagster.yaml").exists()
+    assert Path(PROJECT_ROOT / "orchestration" / "dagster.yaml").exists()
+
+
+def test_no_instance_config_at_the_root_for_dagster_dev_to_warn_about():
+    # `dagster dev`, started in the checkout, warns that a dagster.yaml there is ignored (the
+    # instance reads DAGSTER_HOME's copy).
+    assert not (PROJECT_ROOT / "dagster.yaml").exists()

@@ -1,5 +1,8 @@
 -- A deal converts at the rate of its UTC day or, without one, the latest earlier rate: never a
 -- later rate, and never an older one while a nearer rate exists. Lists each deal that breaks it.
+-- A check on fct_deals in Dagster (it reads two models, so it names the one it checks).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_deals'}}}) }}
+
 with
 
 deals as (

@@ -1,5 +1,6 @@
 """dbt models as Dagster assets; dbt sources are the raw feed assets, so lineage is one graph."""
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -8,7 +9,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ingest.settings import Settings
-from orchestration.resources import WAREHOUSE_POOL, fxcrm_dbt_project
+from orchestration.resources import WAREHOUSE_POOL, fxcrm_dbt_project, prepare_dbt_manifest
+
+# The assets below are read from dbt's manifest: parse first if the project changed since.
+prepare_dbt_manifest()
 
 
 class FxcrmTranslator(DagsterDbtTranslator):
@@ -38,3 +42,14 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 def reporting_model_keys() -> list[dg.AssetKey]:
     return [key for key in warehouse_models.keys if key.path[0] == "reporting"]
+
+
+def dbt_run_results(run_id: str) -> dict:
+    """run_results.json of the dbt build in Dagster run `run_id`: every model, seed, data test
+    and unit test with its status. dagster-dbt gives each invocation its own target folder,
+    named after the step and the run."""
+    target = fxcrm_dbt_project.project_dir / "target"
+    found = sorted(target.glob(f"{warehouse_models.op.name}-{run_id[:7]}-*/run_results.json"))
+    if not found:
+        raise FileNotFoundError(f"no dbt run_results.json for run {run_id} under {target}")
+    return json.loads(found[-1].read_text())
