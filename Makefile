@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test lint browser postgres bench bench-feeds clean
+.PHONY: install run test test-fast lint browser postgres bench bench-feeds clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -18,6 +18,11 @@ run: install
 ## Lint and run the whole test suite (headless Chromium included).
 test: install browser postgres lint
 	$(UV) run pytest
+
+## The fast lane, under a minute: every test but those marked slow (building the platform or
+## running dbt), postgres and browser. No lint, no installs beyond the Python packages.
+test-fast: install
+	$(UV) run pytest -m "not slow and not postgres and not browser"
 
 lint:
 	$(UV) run ruff check .

@@ -1,4 +1,12 @@
-"""Shared fixtures: one small simulated brokerage, built once per session through Dagster."""
+"""Shared fixtures: one small simulated brokerage, built once per session through Dagster.
+
+Slow tests carry a marker, so `make test-fast` (`pytest -m "not slow and not postgres and not
+browser"`) runs the rest: `slow` builds the platform or runs dbt (given to every test using
+`built_platform` or `platform_build`), `postgres` starts a PostgreSQL server (given to every
+`crm_store` on PostgreSQL), `browser` drives Chromium. dbt's manifest is parsed when a test
+first imports the dbt assets, and only if the dbt project changed since the last parse
+(orchestration/resources.py).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +24,32 @@ from ingest.simulator.run import FAULTS, SimulationConfig, simulate
 SMALL = SimulationConfig(seed=7, start=date(2026, 3, 23), days=21, clients=160, faults=FAULTS)
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    # The dbt assets are built from dbt's manifest: write it before any test imports them.
-    from orchestration.resources import prepare_dbt_manifest
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark by what a test uses, so a new test on the built platform or on PostgreSQL is kept
+    out of the fast lane without anyone remembering to mark it."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if "platform_build" in item.fixturenames:  # built_platform's too
+            item.add_marker(pytest.mark.slow)
+        if "postgres_url" in item.fixturenames or (
+            params is not None and params.params.get("crm_store") == "postgres"
+        ):
+            item.add_marker(pytest.mark.postgres)
 
-    prepare_dbt_manifest()
+
+@pytest.fixture(scope="session", autouse=True)
+def light_password_hashing() -> Iterator[None]:
+    """argon2id at a test's strength: at the production cost (a third of a CPU-second a hash),
+    the nine demo users each CRM test creates were most of the fast lane's time. Hashes stay
+    argon2id and are verified as ever; the browser tests' app, a process of its own, keeps the
+    production cost."""
+    from argon2 import PasswordHasher
+
+    from ingest.crm import auth
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
 
 
 def settings_for(data_dir: Path) -> Settings:
@@ -35,8 +64,9 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="session")
-def built_platform(tmp_path_factory: pytest.TempPathFactory, small_world) -> Iterator[Settings]:
-    """Every asset materialized once, into a temporary data directory, from the small world."""
+def platform_build(tmp_path_factory: pytest.TempPathFactory, small_world) -> Iterator[tuple]:
+    """Every asset materialized once, into a temporary data directory, from the small world:
+    (settings, the runs' results), so tests read what that build did rather than build again."""
     import shutil
 
     import dagster as dg
@@ -46,12 +76,18 @@ def built_platform(tmp_path_factory: pytest.TempPathFactory, small_world) -> Ite
     data_dir = tmp_path_factory.mktemp("platform")
     settings = settings_for(data_dir)
     shutil.copytree(small_world[0], settings.landing_dir)
+    runs: list[dg.ExecuteInProcessResult] = []
     with pytest.MonkeyPatch.context() as mp:
         for key, value in settings.as_env().items():
             mp.setenv(key, value)
         with dg.DagsterInstance.ephemeral() as instance:
-            assert materialize_all(instance, settings)
-        yield settings
+            assert materialize_all(instance, settings, runs.append)
+        yield settings, runs
+
+
+@pytest.fixture(scope="session")
+def built_platform(platform_build) -> Settings:
+    return platform_build[0]
 
 
 def manifest_faults(manifest: dict, name: str) -> list[dict]:

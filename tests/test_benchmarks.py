@@ -25,6 +25,7 @@ def run(script: str, *args: str) -> list[dict]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a minute on a busy machine: writes and loads both files twice
 def test_feed_load_benchmark_loads_every_deal_of_both_files():
     summary = run("feed_load.py", "--deals", "5000")
     assert [s["format"] for s in summary] == ["json", "csv"]

@@ -64,6 +64,7 @@ def build_crm(settings) -> dg.ExecuteInProcessResult:
     )
 
 
+@pytest.mark.slow  # runs dbt
 def test_events_reach_staging_incrementally_with_history(crm_settings):
     store = Store.from_settings(crm_settings)
     payment = journey(store)
@@ -111,6 +112,7 @@ def test_events_reach_staging_incrementally_with_history(crm_settings):
         assert con.execute("select count(*) from raw.crm_events").fetchone()[0] == total + 1
 
 
+@pytest.mark.slow  # runs dbt
 def test_a_log_altered_after_copying_stops_the_copy(crm_settings):
     store = Store.from_settings(crm_settings)
     journey(store)
