@@ -19,8 +19,8 @@ run: install
 test: install browser postgres lint
 	$(UV) run pytest
 
-## The fast lane, under a minute: every test but those marked slow (building the platform or
-## running dbt), postgres and browser. No lint, no installs beyond the Python packages.
+## The fast lane (about 40 CPU-seconds): every test but those marked slow (building the
+## platform or running dbt), postgres and browser. No lint, no installs beyond Python packages.
 test-fast: install
 	$(UV) run pytest -m "not slow and not postgres and not browser"
 

@@ -231,7 +231,6 @@ def test_landing_sensor_starts_each_new_files_server_day(tmp_path, monkeypatch):
     assert [r.job_name for r in rates.run_requests] == ["build_and_publish"]
 
 
-@pytest.mark.slow
 def test_sensor_runs_and_a_two_day_backfill_load_exactly_their_days(
     small_world, tmp_path, monkeypatch
 ):
