@@ -1,8 +1,8 @@
 """Leads: from first contact to a registered client.
 
 An agent works only their own leads; managers work all of them and decide who owns which. A lead
-is unique by e-mail and by phone: a second one with either is refused, naming the lead that has
-it, never silently doubled."""
+is unique by e-mail and by phone: a second one with either is refused, never silently doubled;
+the refusal names the lead that has it to a manager, and to an agent only if it is theirs."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ingest.crm import validate as v
-from ingest.crm.access import SALES_AGENT, SALES_MANAGER, authorize, owned_record
+from ingest.crm.access import SALES_AGENT, SALES_MANAGER, authorize, owned_record, taken
 from ingest.crm.commands.clients import new_client_changes
+from ingest.crm.commands.keyed import first_result
 from ingest.crm.errors import CommandError, Duplicate, InvalidInput, StaleVersion
 from ingest.crm.store import Actor, Change, Record, Store, new_id
 
@@ -70,14 +71,15 @@ def _create_lead(
         return done[0]["record_id"], True
     authorize(store, actor, "lead.create", "lead", "new")
     fields = {
-        "name": v.required("name", name),
+        "name": v.name("name", name),
         "email": v.email(email),
         "phone": v.phone(phone),
         "country": v.country(country),
         "language": v.language(language),
         "source": v.one_of("source", source, SOURCES),
-        "campaign": (campaign or "").strip() or None,
-        "referral_code": (referral_code or "").strip().upper() or None,
+        "campaign": v.optional("campaign", campaign, v.NAME_MAX),
+        "referral_code": (v.optional("referral code", referral_code, v.NAME_MAX) or "").upper()
+        or None,
     }
     if not fields["email"] and not fields["phone"]:
         raise InvalidInput("e-mail or phone: a lead needs at least one way to reach them")
@@ -87,9 +89,9 @@ def _create_lead(
         raise InvalidInput(f"referral code: '{fields['referral_code']}' belongs to no partner")
     claims = {k: fields[k] for k in ("email", "phone") if fields[k]}
     for key, value in claims.items():
-        holder = store.holder("lead", key, value)
-        if holder:
-            raise Duplicate(f"lead {holder} already has {key} {value}", existing=holder)
+        if holder := store.holder("lead", key, value):
+            refusal = taken(store, actor, "lead", key, value, holder)
+            return first_result(store, idempotency_key, refusal)[0]["record_id"], True
     if actor.role == SALES_AGENT:
         owner_id = actor.user_id
     owner = _owner(store, owner_id) if owner_id else _owner_by_rules(store, actor, fields)
@@ -256,12 +258,13 @@ def change_status(
     if status == "converted":
         raise InvalidInput("status: a lead is converted by converting it into a client")
     v.transition(f"lead {lead_id}", lead["status"], status, TRANSITIONS)
-    if status in ("lost", "unqualified") and not (reason or "").strip():
+    why = v.optional("reason", reason)
+    if status in ("lost", "unqualified") and not why:
         raise InvalidInput(f"reason: say why the lead is {status}")
     store.append(
         actor,
         [Change("lead", lead_id, "lead.status_changed", {"status": status}, expected_version)],
-        reason=(reason or "").strip() or None,
+        reason=why,
     )
 
 
@@ -380,25 +383,30 @@ def convert_lead(
     attaches the client to its partner from today."""
     if done := store.replay(idempotency_key):
         return next(e["record_id"] for e in done if e["record_type"] == "client")
-    lead = _own_lead(store, actor, "lead.convert", lead_id)
-    if lead["status"] not in ("contacted", "qualified"):
-        raise InvalidInput(
-            f"lead {lead_id} is {lead['status']}: only a contacted or qualified lead converts"
-        )
     client_id = new_id("C")
-    changes = new_client_changes(
-        store,
-        client_id,
-        name=lead["name"],
-        email=lead["email"],
-        phone=lead["phone"],
-        country=lead["country"],
-        language=lead["language"],
-        lead_id=lead_id,
-        owner_id=lead["owner_id"],
-        referral_code=lead["referral_code"],
-        from_day=date.today(),
-    )
+    try:
+        lead = _own_lead(store, actor, "lead.convert", lead_id)
+        if lead["status"] not in ("contacted", "qualified"):
+            raise InvalidInput(
+                f"lead {lead_id} is {lead['status']}: only a contacted or qualified lead converts"
+            )
+        changes = new_client_changes(
+            store,
+            actor,
+            client_id,
+            name=lead["name"],
+            email=lead["email"],
+            phone=lead["phone"],
+            country=lead["country"],
+            language=lead["language"],
+            lead_id=lead_id,
+            owner_id=lead["owner_id"],
+            referral_code=lead["referral_code"],
+            from_day=date.today(),
+        )
+    except (InvalidInput, Duplicate) as refusal:  # converted by the same key, concurrently?
+        done = first_result(store, idempotency_key, refusal)
+        return next(e["record_id"] for e in done if e["record_type"] == "client")
     changes.append(
         Change(
             "lead",
