@@ -350,6 +350,33 @@ def test_a_caller_that_checked_the_key_too_early_gets_the_first_result(
     assert with_password == {u.record_id for u in crm_store.records("user")}
 
 
+class ChecksDoneBeforeStore(Store):
+    """A store that answers a caller's checks (its key, the lead's e-mail) as they were just
+    before another caller with the same key stored its lead."""
+
+    def replay(self, idempotency_key: str | None) -> list[dict]:
+        return []
+
+    def holder(self, record_type: str, key_name: str, key_value: str) -> str | None:
+        return None
+
+
+def test_a_repeated_lead_form_takes_no_round_robin_turn(crm_store: Store, staff):
+    manager = staff["sam.manager"]
+    leads.set_assignment_rule(crm_store, manager, country="DE", team="emea")
+    form = {"name": "Uwe", "email": "uwe@example.com", "country": "DE", "idempotency_key": "f-1"}
+    first = leads.create_lead(crm_store, manager, **form)
+    events = len(crm_store.events())
+
+    late = ChecksDoneBeforeStore(crm_store.url, crm_store.documents_dir)
+    assert leads.create_lead(late, manager, **form) == first
+    assert len(crm_store.events()) == events
+
+    after = leads.create_lead(crm_store, manager, name="Ute", email="ute@example.com", country="DE")
+    owners = [crm_store.get("lead", lead)["owner"] for lead in (first, after)]
+    assert owners == ["alice.agent", "bob.agent"]  # the next lead gets the next turn
+
+
 # -- roles come from the store -------------------------------------------------------------------
 
 
