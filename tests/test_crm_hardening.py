@@ -217,6 +217,13 @@ def test_names_and_free_texts_have_maximum_lengths(crm_store: Store, staff):
             run()
         assert len(crm_store.events()) == before, what
 
+    for pasted in ({"phone": "1" * 100_000}, {"email": "x@y.z", "country": "C" * 100_000}):
+        with pytest.raises(InvalidInput) as err:
+            leads.create_lead(crm_store, agent, name="P", **pasted)
+        assert len(str(err.value)) < 200  # the refusal quotes the start, not the whole paste
+    with pytest.raises(InvalidInput, match="team: at most 100 characters"):
+        leads.set_assignment_rule(crm_store, staff["sam.manager"], country="DE", team=LONG_NAME)
+
     exactly = "N" * v.NAME_MAX
     assert leads.create_lead(crm_store, agent, name=exactly, email="max@example.com")
     assert clients.add_note(crm_store, agent, "client", client_id, "t" * v.TEXT_MAX)

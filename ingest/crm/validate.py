@@ -58,7 +58,7 @@ def name(field: str, value: str | None) -> str:
 
 def one_of(field: str, value: str, allowed: tuple[str, ...] | dict) -> str:
     if value not in allowed:
-        raise InvalidInput(f"{field}: '{value}' is not one of {', '.join(allowed)}")
+        raise InvalidInput(f"{field}: '{_shown(str(value))}' is not one of {', '.join(allowed)}")
     return value
 
 
@@ -67,7 +67,7 @@ def email(value: str | None) -> str | None:
     if len(text) > EMAIL_MAX:
         raise InvalidInput(f"e-mail: at most {EMAIL_MAX} characters, not {len(text):,}")
     if text and not EMAIL.match(text):
-        raise InvalidInput(f"e-mail: '{value}' is not an e-mail address")
+        raise InvalidInput(f"e-mail: '{_shown(str(value))}' is not an e-mail address")
     return text or None
 
 
@@ -79,21 +79,25 @@ def phone(value: str | None) -> str | None:
     if text.startswith("00"):
         text = "+" + text[2:]
     if not re.fullmatch(r"\+\d{7,15}", text):
-        raise InvalidInput(f"phone: '{value}' needs the country code, e.g. +44 20 7946 0958")
+        raise InvalidInput(
+            f"phone: '{_shown(str(value))}' needs the country code, e.g. +44 20 7946 0958"
+        )
     return text
 
 
 def country(value: str | None, field: str = "country") -> str | None:
     text = (value or "").strip().upper()
     if text and not re.fullmatch(r"[A-Z]{2}", text):
-        raise InvalidInput(f"{field}: '{value}' is not a two-letter ISO country code")
+        raise InvalidInput(f"{field}: '{_shown(str(value))}' is not a two-letter ISO country code")
     return text or None
 
 
 def language(value: str | None) -> str | None:
     text = (value or "").strip().lower()
     if text and not re.fullmatch(r"[a-z]{2}", text):
-        raise InvalidInput(f"language: '{value}' is not a two-letter ISO language code")
+        raise InvalidInput(
+            f"language: '{_shown(str(value))}' is not a two-letter ISO language code"
+        )
     return text or None
 
 

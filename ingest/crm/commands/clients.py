@@ -142,7 +142,7 @@ def register_client(
     born = v.day("birth date", birth_date)
     if born and (date.today().year - born.year) < 18:
         raise InvalidInput("birth date: a client must be at least 18")
-    code = (referral_code or "").strip().upper() or None
+    code = (v.optional("referral code", referral_code, v.NAME_MAX) or "").upper() or None
     if code and not store.holder("partner", "referral_code", code):
         raise InvalidInput(f"referral code: '{code}' belongs to no partner")
     try:

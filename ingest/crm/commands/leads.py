@@ -227,6 +227,7 @@ def set_assignment_rule(
     """New leads matching every given condition go to the agent, or round robin in the team.
     The rule with more conditions wins; among equals, the older one."""
     authorize(store, actor, "lead.set_assignment_rule", "assignment_rule", "new")
+    team = v.optional("team", team, v.NAME_MAX)
     conditions = {
         "country": v.country(country),
         "language": v.language(language),
