@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,9 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # What one warehouse connection may hold in memory before DuckDB spills to disk: loads stay
 # within a laptop's means whatever the size of the file.
 WAREHOUSE_MEMORY_LIMIT = "1GB"
+# The largest single deposit or withdrawal a form accepts, in the payment's own currency: a
+# typo of three extra zeros is refused rather than sent to finance.
+DEFAULT_PAYMENT_LIMIT = Decimal("10000000")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Settings:
     warehouse_path: Path
     serving_path: Path
     dagster_home: Path
+    payment_limit: Decimal = DEFAULT_PAYMENT_LIMIT
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,6 +51,7 @@ class Settings:
             warehouse_path=path("FXCRM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
             serving_path=path("FXCRM_SERVING_PATH", data_dir / "serving.duckdb"),
             dagster_home=path("DAGSTER_HOME", data_dir / ".dagster"),
+            payment_limit=_payment_limit(env.get("FXCRM_PAYMENT_LIMIT", "")),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -58,8 +64,21 @@ class Settings:
             "FXCRM_WAREHOUSE_PATH": str(self.warehouse_path),
             "FXCRM_SERVING_PATH": str(self.serving_path),
             "DAGSTER_HOME": str(self.dagster_home),
+            "FXCRM_PAYMENT_LIMIT": str(self.payment_limit),
         }
 
     def ensure_dirs(self) -> None:
         for directory in (self.data_dir, self.landing_dir, self.documents_dir, self.dagster_home):
             directory.mkdir(parents=True, exist_ok=True)
+
+
+def _payment_limit(text: str) -> Decimal:
+    if not text.strip():
+        return DEFAULT_PAYMENT_LIMIT
+    try:
+        limit = Decimal(text.strip())
+    except InvalidOperation:
+        limit = Decimal(0)
+    if not limit.is_finite() or limit <= 0:
+        raise ValueError(f"FXCRM_PAYMENT_LIMIT: '{text}' is not a positive amount, e.g. 10000000")
+    return limit

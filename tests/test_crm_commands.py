@@ -123,6 +123,8 @@ def test_lead_creation_dedupes_and_an_agent_owns_their_leads(crm_store: Store, s
     lead = crm_store.get("lead", lead_id)
     assert (lead["owner"], lead["status"], lead["phone"]) == ("alice.agent", "new", "+38640123456")
     with pytest.raises(Duplicate, match=f"lead {lead_id} already has email"):
+        new_lead(crm_store, staff["sam.manager"], email="NINA@example.com")
+    with pytest.raises(Duplicate, match=r"e-mail nina@example\.com is already in use"):
         new_lead(crm_store, staff["bob.agent"], email="NINA@example.com")
     with pytest.raises(Duplicate, match="phone"):
         new_lead(crm_store, agent, email="other@example.com", phone="00386 40 123 456")
@@ -444,7 +446,7 @@ def test_trading_account_lifecycle_and_the_retail_leverage_cap(crm_store: Store,
 def test_payments_four_eyes_and_lifecycle(crm_store: Store, staff):
     agent, frank, fiona = staff["alice.agent"], staff["frank.finance"], staff["fiona.finance"]
     client_id = approved_client(crm_store, staff)
-    with pytest.raises(InvalidInput, match="at most two decimals"):
+    with pytest.raises(InvalidInput, match="at most 2 decimals for EUR"):
         payments.request_payment(
             crm_store,
             agent,

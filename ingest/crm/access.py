@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from ingest.crm.errors import NotPermitted
+from ingest.crm.errors import Duplicate, NotPermitted
 from ingest.crm.store import Actor, Change, Record, Store
 
 ADMIN = "admin"
@@ -69,6 +69,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 
 def can(actor: Actor, command: str) -> bool:
+    """Whether to offer `command` on a page; the command itself checks again against the store."""
     return actor.role in ALLOWED[command]
 
 
@@ -80,29 +81,27 @@ def authorize(
     record_id: str,
     refusal: str | None = None,
 ) -> None:
-    """Refuse (and record the refusal) unless the actor's role may run `command`, the actor is
-    an active user, and no record-level rule gave a `refusal`."""
-    if actor.role not in ALLOWED[command]:
-        refuse(
-            store,
-            actor,
-            command,
-            record_type,
-            record_id,
-            f"{ROLE_NAMES.get(actor.role, actor.role)} may not {command}",
-        )
+    """Refuse (and record the refusal) unless the actor is an active user whose role, as the
+    store has it now, may run `command`, and no record-level rule gave a `refusal`.
+
+    The role inside `actor` is only a claim: an Actor built or kept by a page, a script or a
+    stale session is checked against the user record, and refused if it says otherwise. The
+    system actor is no user: it makes the first admin without coming here, and is refused here
+    like any other unknown user."""
     user = store.find("user", actor.user_id)
-    if actor.user_id != SYSTEM.user_id and (user is None or not user.get("active")):
-        refuse(
-            store,
-            actor,
-            command,
-            record_type,
-            record_id,
-            f"user {actor.username} is not an active user",
+    if user is None or not user.get("active") or user["username"] != actor.username:
+        why = f"user {actor.username} is not an active user"
+    elif user["role"] != actor.role:
+        why = (
+            f"user {actor.username}'s role is {ROLE_NAMES.get(user['role'], user['role'])}, "
+            f"not {ROLE_NAMES.get(actor.role, actor.role)}: sign in again"
         )
-    if refusal:
-        refuse(store, actor, command, record_type, record_id, refusal)
+    elif actor.role not in ALLOWED[command]:
+        why = f"{ROLE_NAMES.get(actor.role, actor.role)} may not {command}"
+    else:
+        why = refusal
+    if why:
+        refuse(store, actor, command, record_type, record_id, why)
 
 
 def owned_record(
@@ -120,11 +119,29 @@ def owned_record(
 
 
 def visible(store: Store, actor: Actor, record_type: str) -> list[Record]:
-    """The records of a type the actor may see: an agent their own, everyone else all."""
+    """The records of a type the actor may see: an agent their own, everyone else all; the role
+    is the one the store has for the user now, not the one the actor claims."""
+    user = store.find("user", actor.user_id)
+    if user is None or not user.get("active"):
+        return []
     records = store.records(record_type)
-    if actor.role == SALES_AGENT:
+    if user["role"] == SALES_AGENT:
         return [r for r in records if r.get("owner_id") == actor.user_id]
     return records
+
+
+def taken(
+    store: Store, actor: Actor, record_type: str, key: str, value: str, holder: str
+) -> Duplicate:
+    """The refusal for a unique value (an e-mail, a phone) that record `holder` has. A sales agent
+    learns only that the value is in use, unless the record is their own: another agent's lead
+    or client is not theirs to look up."""
+    if actor.role == SALES_AGENT:
+        record = store.find(record_type, holder)
+        if record is None or record.get("owner_id") != actor.user_id:
+            label = {"email": "e-mail"}.get(key, key)
+            return Duplicate(f"{label} {value} is already in use")
+    return Duplicate(f"{record_type} {holder} already has {key} {value}", existing=holder)
 
 
 def refuse(
@@ -139,3 +156,4 @@ def refuse(
 
 
 SYSTEM = Actor(user_id="system", username="system", role=ADMIN)
+"""Who the log records as creating the first admin; `authorize` refuses it like any non-user."""

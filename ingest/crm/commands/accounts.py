@@ -35,21 +35,20 @@ def request_account(
     v.one_of("platform", platform, PLATFORMS)
     v.one_of("account type", account_type, ACCOUNT_TYPES)
     _check_leverage(client, int(leverage), account_type)
-    account_id = new_id("T")
-    store.append(
+    events = store.append(
         actor,
         [
             Change(
                 "trading_account",
-                account_id,
+                new_id("T"),
                 "trading_account.requested",
                 {
                     "client_id": client_id,
                     "owner_id": client.get("owner_id"),
                     "owner": client.get("owner"),
                     "platform": platform,
-                    "server": v.required("server", server),
-                    "group": v.required("group", group),
+                    "server": v.required("server", server, v.NAME_MAX),
+                    "group": v.required("group", group, v.NAME_MAX),
                     "currency": v.currency(currency),
                     "leverage": int(leverage),
                     "account_type": account_type,
@@ -61,7 +60,7 @@ def request_account(
         ],
         idempotency_key=idempotency_key,
     )
-    return account_id
+    return events[0]["record_id"]  # the first caller's, when the key was used concurrently
 
 
 def record_login(
@@ -111,7 +110,7 @@ def change_account(
         raise InvalidInput(f"account {account_id} is closed")
     fields: dict = {}
     if group is not None:
-        fields["group"] = v.required("group", group)
+        fields["group"] = v.required("group", group, v.NAME_MAX)
     if leverage is not None:
         _check_leverage(
             store.get("client", account["client_id"]), int(leverage), account["account_type"]

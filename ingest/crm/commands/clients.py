@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ingest.crm import validate as v
-from ingest.crm.access import SALES_AGENT, authorize, owned_record
+from ingest.crm.access import SALES_AGENT, authorize, owned_record, taken
+from ingest.crm.commands.keyed import first_result
 from ingest.crm.documents import store_document
 from ingest.crm.errors import Duplicate, InvalidInput
 from ingest.crm.store import Actor, Change, Store, new_id
@@ -51,6 +52,7 @@ NOTE_TARGETS = ("lead", "client", "trading_account", "payment", "partner")
 
 def new_client_changes(
     store: Store,
+    actor: Actor,
     client_id: str,
     *,
     name: str,
@@ -70,7 +72,7 @@ def new_client_changes(
         raise InvalidInput("e-mail: a client needs an e-mail address")
     holder = store.holder("client", "email", email)
     if holder:
-        raise Duplicate(f"client {holder} already has e-mail {email}", existing=holder)
+        raise taken(store, actor, "client", "email", email, holder)
     owner = store.find("user", owner_id) if owner_id else None
     partner_id = store.holder("partner", "referral_code", referral_code) if referral_code else None
     changes = [
@@ -79,7 +81,7 @@ def new_client_changes(
             client_id,
             "client.registered",
             {
-                "name": v.required("name", name),
+                "name": v.name("name", name),
                 "email": email,
                 "phone": v.phone(phone),
                 "country": v.country(country),
@@ -140,24 +142,27 @@ def register_client(
     born = v.day("birth date", birth_date)
     if born and (date.today().year - born.year) < 18:
         raise InvalidInput("birth date: a client must be at least 18")
-    code = (referral_code or "").strip().upper() or None
+    code = (v.optional("referral code", referral_code, v.NAME_MAX) or "").upper() or None
     if code and not store.holder("partner", "referral_code", code):
         raise InvalidInput(f"referral code: '{code}' belongs to no partner")
-    client_id = new_id("C")
-    changes = new_client_changes(
-        store,
-        client_id,
-        name=name,
-        email=email,
-        phone=phone,
-        country=country,
-        language=language,
-        lead_id=None,
-        owner_id=actor.user_id if actor.role == SALES_AGENT else None,
-        referral_code=code,
-        from_day=date.today(),
-        birth_date=born,
-    )
+    try:
+        changes = new_client_changes(
+            store,
+            actor,
+            new_id("C"),
+            name=name,
+            email=email,
+            phone=phone,
+            country=country,
+            language=language,
+            lead_id=None,
+            owner_id=actor.user_id if actor.role == SALES_AGENT else None,
+            referral_code=code,
+            from_day=date.today(),
+            birth_date=born,
+        )
+    except Duplicate as refusal:
+        return first_result(store, idempotency_key, refusal)[0]["record_id"]
     return store.append(actor, changes, idempotency_key=idempotency_key)[0]["record_id"]
 
 
@@ -234,7 +239,8 @@ def review_document(
     v.one_of("decision", decision, REVIEW_DECISIONS)
     if document["status"] != "uploaded":
         raise InvalidInput(f"document {document_id} is already {document['status']}")
-    if decision != "accept" and not (reason or "").strip():
+    why = v.optional("reason", reason)
+    if decision != "accept" and not why:
         raise InvalidInput("reason: say why, so the client knows what to send")
     if (
         decision == "accept"
@@ -251,13 +257,13 @@ def review_document(
                 f"kyc_document.{REVIEW_DECISIONS[decision]}",
                 {
                     "status": REVIEW_DECISIONS[decision],
-                    "review_reason": (reason or "").strip() or None,
+                    "review_reason": why,
                     "reviewed_by": actor.username,
                 },
                 expected_version,
             )
         ],
-        reason=(reason or "").strip() or None,
+        reason=why,
     )
 
 
@@ -274,6 +280,7 @@ def set_kyc_status(
     v.one_of("KYC status", status, KYC_DECISIONS)
     v.transition(f"KYC of client {client_id}", client["kyc_status"], status, KYC_TRANSITIONS)
     fields: dict = {"kyc_status": status}
+    why = v.optional("reason", reason)
     if status == "approved":
         accepted = store.records("kyc_document", client_id=client_id, status="accepted")
         today = date.today().isoformat()
@@ -283,12 +290,12 @@ def set_kyc_status(
         if not any(d["doc_type"] == "proof_of_address" for d in accepted):
             raise InvalidInput("KYC: approval needs an accepted proof of address")
         fields["kyc_expires_on"] = max(d["expires_on"] for d in identity)
-    elif status in ("rejected", "more_info_required") and not (reason or "").strip():
+    elif status in ("rejected", "more_info_required") and not why:
         raise InvalidInput(f"reason: say why KYC is {status.replace('_', ' ')}")
     store.append(
         actor,
         [Change("client", client_id, "client.kyc_status_set", fields, expected_version)],
-        reason=(reason or "").strip() or None,
+        reason=why,
     )
 
 
@@ -328,7 +335,7 @@ def set_risk_profile(
                 expected_version,
             )
         ],
-        reason=(reason or "").strip() or None,
+        reason=v.optional("reason", reason),
     )
 
 

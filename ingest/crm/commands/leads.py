@@ -1,8 +1,8 @@
 """Leads: from first contact to a registered client.
 
 An agent works only their own leads; managers work all of them and decide who owns which. A lead
-is unique by e-mail and by phone: a second one with either is refused, naming the lead that has
-it, never silently doubled."""
+is unique by e-mail and by phone: a second one with either is refused, never silently doubled;
+the refusal names the lead that has it to a manager, and to an agent only if it is theirs."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ingest.crm import validate as v
-from ingest.crm.access import SALES_AGENT, SALES_MANAGER, authorize, owned_record
+from ingest.crm.access import SALES_AGENT, SALES_MANAGER, authorize, owned_record, taken
 from ingest.crm.commands.clients import new_client_changes
+from ingest.crm.commands.keyed import first_result
 from ingest.crm.errors import CommandError, Duplicate, InvalidInput, StaleVersion
 from ingest.crm.store import Actor, Change, Record, Store, new_id
 
@@ -70,14 +71,15 @@ def _create_lead(
         return done[0]["record_id"], True
     authorize(store, actor, "lead.create", "lead", "new")
     fields = {
-        "name": v.required("name", name),
+        "name": v.name("name", name),
         "email": v.email(email),
         "phone": v.phone(phone),
         "country": v.country(country),
         "language": v.language(language),
         "source": v.one_of("source", source, SOURCES),
-        "campaign": (campaign or "").strip() or None,
-        "referral_code": (referral_code or "").strip().upper() or None,
+        "campaign": v.optional("campaign", campaign, v.NAME_MAX),
+        "referral_code": (v.optional("referral code", referral_code, v.NAME_MAX) or "").upper()
+        or None,
     }
     if not fields["email"] and not fields["phone"]:
         raise InvalidInput("e-mail or phone: a lead needs at least one way to reach them")
@@ -86,37 +88,39 @@ def _create_lead(
     ):
         raise InvalidInput(f"referral code: '{fields['referral_code']}' belongs to no partner")
     claims = {k: fields[k] for k in ("email", "phone") if fields[k]}
-    for key, value in claims.items():
-        holder = store.holder("lead", key, value)
-        if holder:
-            raise Duplicate(f"lead {holder} already has {key} {value}", existing=holder)
+    if stored := _stored_with(store, actor, claims, idempotency_key):
+        return stored, True
     if actor.role == SALES_AGENT:
         owner_id = actor.user_id
-    owner = _owner(store, owner_id) if owner_id else _owner_by_rules(store, actor, fields)
     lead_id = new_id("L")
-    events = store.append(
-        actor,
-        [
-            Change(
-                "lead",
-                lead_id,
-                "lead.created",
-                fields
-                | {
-                    "status": "new",
-                    "owner_id": owner.record_id if owner else None,
-                    "owner": owner["username"] if owner else None,
-                    "created_by": actor.username,
-                    "first_contacted_at": None,
-                    "client_id": None,
-                },
-                0,
-                claims=claims,
-            )
-        ],
-        idempotency_key=idempotency_key,
-    )
-    return events[0]["record_id"], bool(events[0].get("replayed"))
+    for _ in range(5):
+        owner, turn = (_owner(store, owner_id), []) if owner_id else _owner_by_rules(store, fields)
+        lead = Change(
+            "lead",
+            lead_id,
+            "lead.created",
+            fields
+            | {
+                "status": "new",
+                "owner_id": owner.record_id if owner else None,
+                "owner": owner["username"] if owner else None,
+                "created_by": actor.username,
+                "first_contacted_at": None,
+                "client_id": None,
+            },
+            0,
+            claims=claims,
+        )
+        try:
+            events = store.append(actor, [lead, *turn], idempotency_key=idempotency_key)
+        except (StaleVersion, Duplicate):
+            if _turn_moved(store, turn):
+                continue  # another assignment took the team's turn first: choose again
+            if stored := _stored_with(store, actor, claims, idempotency_key):
+                return stored, True
+            raise
+        return events[0]["record_id"], bool(events[0].get("replayed"))
+    raise CommandError("team: too many assignments at once; try again")
 
 
 @dataclass(frozen=True)
@@ -196,9 +200,18 @@ def assign_round_robin(
 ) -> str:
     """The team's next agent in turn (by user name), after the last one the team was given."""
     authorize(store, actor, "lead.assign", "lead", lead_id)
-    owner = _next_in_team(store, actor, team)
-    _set_owner(store, actor, lead_id, owner, expected_version, f"round robin in team {team}")
-    return owner.record_id
+    for _ in range(5):
+        owner, turn = _next_in_team(store, team)
+        try:
+            _set_owner(
+                store, actor, lead_id, owner, expected_version, f"round robin in team {team}", turn
+            )
+        except (StaleVersion, Duplicate):
+            if _turn_moved(store, turn):
+                continue
+            raise
+        return owner.record_id
+    raise CommandError(f"team {team}: too many assignments at once; try again")
 
 
 def set_assignment_rule(
@@ -214,6 +227,7 @@ def set_assignment_rule(
     """New leads matching every given condition go to the agent, or round robin in the team.
     The rule with more conditions wins; among equals, the older one."""
     authorize(store, actor, "lead.set_assignment_rule", "assignment_rule", "new")
+    team = v.optional("team", team, v.NAME_MAX)
     conditions = {
         "country": v.country(country),
         "language": v.language(language),
@@ -256,12 +270,13 @@ def change_status(
     if status == "converted":
         raise InvalidInput("status: a lead is converted by converting it into a client")
     v.transition(f"lead {lead_id}", lead["status"], status, TRANSITIONS)
-    if status in ("lost", "unqualified") and not (reason or "").strip():
+    why = v.optional("reason", reason)
+    if status in ("lost", "unqualified") and not why:
         raise InvalidInput(f"reason: say why the lead is {status}")
     store.append(
         actor,
         [Change("lead", lead_id, "lead.status_changed", {"status": status}, expected_version)],
-        reason=(reason or "").strip() or None,
+        reason=why,
     )
 
 
@@ -380,25 +395,30 @@ def convert_lead(
     attaches the client to its partner from today."""
     if done := store.replay(idempotency_key):
         return next(e["record_id"] for e in done if e["record_type"] == "client")
-    lead = _own_lead(store, actor, "lead.convert", lead_id)
-    if lead["status"] not in ("contacted", "qualified"):
-        raise InvalidInput(
-            f"lead {lead_id} is {lead['status']}: only a contacted or qualified lead converts"
-        )
     client_id = new_id("C")
-    changes = new_client_changes(
-        store,
-        client_id,
-        name=lead["name"],
-        email=lead["email"],
-        phone=lead["phone"],
-        country=lead["country"],
-        language=lead["language"],
-        lead_id=lead_id,
-        owner_id=lead["owner_id"],
-        referral_code=lead["referral_code"],
-        from_day=date.today(),
-    )
+    try:
+        lead = _own_lead(store, actor, "lead.convert", lead_id)
+        if lead["status"] not in ("contacted", "qualified"):
+            raise InvalidInput(
+                f"lead {lead_id} is {lead['status']}: only a contacted or qualified lead converts"
+            )
+        changes = new_client_changes(
+            store,
+            actor,
+            client_id,
+            name=lead["name"],
+            email=lead["email"],
+            phone=lead["phone"],
+            country=lead["country"],
+            language=lead["language"],
+            lead_id=lead_id,
+            owner_id=lead["owner_id"],
+            referral_code=lead["referral_code"],
+            from_day=date.today(),
+        )
+    except (InvalidInput, Duplicate) as refusal:  # converted by the same key, concurrently?
+        done = first_result(store, idempotency_key, refusal)
+        return next(e["record_id"] for e in done if e["record_type"] == "client")
     changes.append(
         Change(
             "lead",
@@ -434,54 +454,71 @@ def _team_agents(store: Store, team: str) -> list[Record]:
     return sorted(agents, key=lambda u: u["username"])
 
 
-def _next_in_team(store: Store, actor: Actor, team: str) -> Record:
-    """The agent after the team's last assignment, taking the turn in the store so that two
-    managers assigning at once never give the same turn twice."""
-    for _ in range(5):
-        agents = _team_agents(store, team)
-        if not agents:
-            raise InvalidInput(f"team: no active sales agent is in team '{team}'")
-        turn = store.find("team_turn", team)
-        last = turn.get("last_username") if turn else None
-        after = [a for a in agents if last is None or a["username"] > last]
-        chosen = (after or agents)[0]
-        try:
-            store.append(
-                actor,
-                [
-                    Change(
-                        "team_turn",
-                        team,
-                        "team_turn.taken",
-                        {"last_username": chosen["username"]},
-                        turn.version if turn else 0,
-                    )
-                ],
-            )
-            return chosen
-        except (StaleVersion, Duplicate):
-            continue
-    raise CommandError(f"team {team}: too many assignments at once; try again")
+def _next_in_team(store: Store, team: str) -> tuple[Record, list[Change]]:
+    """The agent after the team's last assignment, and the change taking that turn. The turn is
+    appended with the assignment it serves: only a stored assignment takes a turn (a form sent
+    twice takes one), and of two managers assigning at once the second finds the turn stale."""
+    agents = _team_agents(store, team)
+    if not agents:
+        raise InvalidInput(f"team: no active sales agent is in team '{team}'")
+    turn = store.find("team_turn", team)
+    last = turn.get("last_username") if turn else None
+    after = [a for a in agents if last is None or a["username"] > last]
+    chosen = (after or agents)[0]
+    taken_turn = Change(
+        "team_turn",
+        team,
+        "team_turn.taken",
+        {"last_username": chosen["username"]},
+        turn.version if turn else 0,
+    )
+    return chosen, [taken_turn]
 
 
-def _owner_by_rules(store: Store, actor: Actor, lead: dict[str, Any]) -> Record | None:
+def _turn_moved(store: Store, turn: list[Change]) -> bool:
+    """Whether another assignment took the team's turn since `turn` was chosen."""
+    for change in turn:
+        now = store.find("team_turn", change.record_id)
+        if (now.version if now else 0) != change.expected_version:
+            return True
+    return False
+
+
+def _stored_with(store: Store, actor: Actor, claims: dict[str, str], key: str | None) -> str | None:
+    """None while no lead has any of `claims` (its e-mail, its phone); the lead, when the same
+    idempotency key stored it (a concurrent caller sending the same form); else refused."""
+    for name, value in claims.items():
+        if holder := store.holder("lead", name, value):
+            refusal = taken(store, actor, "lead", name, value, holder)
+            return first_result(store, key, refusal)[0]["record_id"]
+    return None
+
+
+def _owner_by_rules(store: Store, lead: dict[str, Any]) -> tuple[Record | None, list[Change]]:
+    """The owner the first matching rule gives, and the team turn it takes, if any."""
     rules = [
         r
         for r in store.records("assignment_rule", active=True)
         if all(r.get(k) in (None, lead.get(k)) for k in ("country", "language", "source"))
     ]
     if not rules:
-        return None
+        return None, []
     rule = max(
         rules, key=lambda r: sum(r.get(k) is not None for k in ("country", "language", "source"))
     )
     if rule.get("agent_id"):
-        return _owner(store, rule["agent_id"])
-    return _next_in_team(store, actor, rule["team"])
+        return _owner(store, rule["agent_id"]), []
+    return _next_in_team(store, rule["team"])
 
 
 def _set_owner(
-    store: Store, actor: Actor, lead_id: str, owner: Record, expected_version: int, how: str
+    store: Store,
+    actor: Actor,
+    lead_id: str,
+    owner: Record,
+    expected_version: int,
+    how: str,
+    turn: list[Change] | None = None,
 ) -> None:
     store.get("lead", lead_id)
     store.append(
@@ -493,7 +530,8 @@ def _set_owner(
                 "lead.assigned",
                 {"owner_id": owner.record_id, "owner": owner["username"]},
                 expected_version,
-            )
+            ),
+            *(turn or []),
         ],
         reason=how,
     )

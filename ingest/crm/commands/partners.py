@@ -38,16 +38,15 @@ def register_partner(
     if parent_id:
         parent = store.get("partner", parent_id)
         level = parent["level"] + 1
-    partner_id = new_id("PT")
-    store.append(
+    events = store.append(
         actor,
         [
             Change(
                 "partner",
-                partner_id,
+                new_id("PT"),
                 "partner.registered",
                 {
-                    "name": v.required("name", name),
+                    "name": v.name("name", name),
                     "kind": kind,
                     "email": address,
                     "country": v.country(country),
@@ -62,7 +61,7 @@ def register_partner(
         ],
         idempotency_key=idempotency_key,
     )
-    return partner_id
+    return events[0]["record_id"]  # the first caller's, when the key was used concurrently
 
 
 def issue_referral_code(

@@ -4,10 +4,13 @@ with their currency."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ingest.crm import validate as v
 from ingest.crm.access import FINANCE, authorize, owned_record
 from ingest.crm.errors import InvalidInput
 from ingest.crm.store import Actor, Change, Record, Store, new_id
+from ingest.settings import Settings
 
 KINDS = ("deposit", "withdrawal")
 METHODS = ("card", "bank_wire", "e_wallet", "crypto")
@@ -34,8 +37,8 @@ def request_payment(
     client = owned_record(store, actor, "payment.request", "client", client_id)
     v.one_of("kind", kind, KINDS)
     v.one_of("method", method, METHODS)
-    money = v.amount("amount", amount)
     code = v.currency(currency)
+    money = v.amount("amount", amount, code, limit=Settings.from_env().payment_limit)
     if client["status"] not in ("pending", "active"):
         raise InvalidInput(f"client {client_id} is {client['status']}: no payments")
     if kind == "deposit" and client["status"] == "active" and not client["deposits_enabled"]:
@@ -48,13 +51,12 @@ def request_payment(
             raise InvalidInput(f"account {account_id} is not client {client_id}'s")
         if account["currency"] != code:
             raise InvalidInput(f"currency: account {account_id} is in {account['currency']}")
-    payment_id = new_id("P")
-    store.append(
+    events = store.append(
         actor,
         [
             Change(
                 "payment",
-                payment_id,
+                new_id("P"),
                 "payment.requested",
                 {
                     "client_id": client_id,
@@ -77,7 +79,7 @@ def request_payment(
         ],
         idempotency_key=idempotency_key,
     )
-    return payment_id
+    return events[0]["record_id"]  # the first caller's, when the key was used concurrently
 
 
 def approve_payment(
@@ -96,8 +98,8 @@ def approve_payment(
         raise InvalidInput(
             f"client {client.record_id}: KYC is {client['kyc_status']}, not approved"
         )
-    fee_amount = v.amount("fee", fee, positive=False)
-    if fee_amount < 0 or fee_amount >= v.amount("amount", payment["amount"]):
+    fee_amount = v.amount("fee", fee, payment["currency"], positive=False)
+    if fee_amount >= Decimal(payment["amount"]):
         raise InvalidInput("fee: from zero to less than the amount")
     store.append(
         actor,
@@ -138,7 +140,7 @@ def execute_payment(
     payment = store.get("payment", payment_id)
     authorize(store, actor, "payment.execute", "payment", payment_id)
     _step(payment, "executed")
-    ref = v.required("platform reference", reference)
+    ref = v.required("platform reference", reference, v.NAME_MAX)
     store.append(
         actor,
         [

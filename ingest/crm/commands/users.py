@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ingest.crm import auth
+from ingest.crm import validate as v
 from ingest.crm.access import ADMIN, ROLE_NAMES, ROLES, SYSTEM, authorize
 from ingest.crm.errors import CommandError, InvalidInput
 from ingest.crm.store import Actor, Change, Store, new_id
@@ -51,23 +52,21 @@ def _create(
             "user name: 3 to 40 characters, lower-case letters, digits, '.', '_' or '-', "
             "starting with a letter"
         )
-    if not full_name.strip():
-        raise InvalidInput("full name: required")
+    full_name = v.name("full name", full_name)
     _check_role(role)
     auth.check_password_rules(password)
-    user_id = new_id("U")
-    store.append(
+    events = store.append(
         actor,
         [
             Change(
                 "user",
-                user_id,
+                new_id("U"),
                 "user.created",
                 {
                     "username": username,
-                    "full_name": full_name.strip(),
+                    "full_name": full_name,
                     "role": role,
-                    "team": (team or "").strip() or None,
+                    "team": v.optional("team", team, v.NAME_MAX),
                     "active": True,
                 },
                 0,
@@ -76,7 +75,9 @@ def _create(
         ],
         idempotency_key=key,
     )
-    auth.set_password(store, user_id, password)
+    user_id = events[0]["record_id"]
+    if not events[0].get("replayed"):  # only the caller that created the user sets its password
+        auth.set_password(store, user_id, password)
     return user_id
 
 
@@ -100,7 +101,7 @@ def set_role(
                 "user",
                 user.record_id,
                 "user.role_set",
-                {"role": role, "team": (team or "").strip() or user.get("team")},
+                {"role": role, "team": v.optional("team", team, v.NAME_MAX) or user.get("team")},
                 expected_version,
             )
         ],
@@ -113,12 +114,13 @@ def deactivate_user(
     authorize(store, actor, "user.deactivate", "user", user_id)
     if user_id == actor.user_id:
         raise InvalidInput("you cannot deactivate yourself")
-    if not reason.strip():
+    why = v.optional("reason", reason)
+    if not why:
         raise InvalidInput("reason: say why the user is deactivated")
     store.append(
         actor,
         [Change("user", user_id, "user.deactivated", {"active": False}, expected_version)],
-        reason=reason.strip(),
+        reason=why,
     )
     auth.end_sessions_of(store, user_id)
 

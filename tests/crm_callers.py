@@ -1,0 +1,57 @@
+"""Many callers sending one command with the same idempotency key at once, from several
+processes (test_crm_hardening): what each caller was answered."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from ingest.crm.errors import CommandError
+from ingest.crm.store import Actor, Store
+
+
+def _call(url: str, documents: str, command: str, actor: Actor, kwargs: dict[str, Any]) -> str:
+    module, name = command.rsplit(".", 1)
+    run = getattr(import_module(f"ingest.crm.commands.{module}"), name)
+    try:
+        return str(run(Store(url, Path(documents)), actor, **kwargs))
+    except CommandError as err:
+        return f"{type(err).__name__}: {err}"
+
+
+def _process(start, answers, url, documents, command, actor, kwargs, callers, threads) -> None:
+    start.wait()
+    with ThreadPoolExecutor(threads) as pool:
+        futures = [
+            pool.submit(_call, url, documents, command, actor, kwargs) for _ in range(callers)
+        ]
+        answers.put([f.result() for f in futures])
+
+
+def same_key_at_once(
+    store: Store,
+    command: str,
+    actor: Actor,
+    kwargs: dict[str, Any],
+    processes: int = 4,
+    callers: int = 20,
+    threads: int = 10,
+) -> list[str]:
+    """Every answer of `processes` times `callers` calls of `command` (module.function under
+    ingest/crm/commands), released together; at most `threads` at a time per process, so
+    PostgreSQL's connection limit is not what is tested."""
+    ctx = multiprocessing.get_context("spawn")
+    start, answers = ctx.Barrier(processes), ctx.Queue()
+    args = (start, answers, store.url, str(store.documents_dir), command, actor, kwargs)
+    workers = [
+        ctx.Process(target=_process, args=(*args, callers, threads)) for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    found = [answer for _ in workers for answer in answers.get(timeout=600)]
+    for worker in workers:
+        worker.join(timeout=60)
+    return found
