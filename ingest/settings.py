@@ -28,6 +28,8 @@ class Settings:
     warehouse_path: Path
     serving_path: Path
     dagster_home: Path
+    audit_key_file: Path  # signs the audit checkpoints; keep it away from the CRM store
+    audit_checkpoints: Path
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,6 +48,8 @@ class Settings:
             warehouse_path=path("FXCRM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
             serving_path=path("FXCRM_SERVING_PATH", data_dir / "serving.duckdb"),
             dagster_home=path("DAGSTER_HOME", data_dir / ".dagster"),
+            audit_key_file=path("FXCRM_AUDIT_KEY_FILE", data_dir / "audit.key"),
+            audit_checkpoints=path("FXCRM_AUDIT_CHECKPOINTS", data_dir / "audit_checkpoints.jsonl"),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -58,6 +62,8 @@ class Settings:
             "FXCRM_WAREHOUSE_PATH": str(self.warehouse_path),
             "FXCRM_SERVING_PATH": str(self.serving_path),
             "DAGSTER_HOME": str(self.dagster_home),
+            "FXCRM_AUDIT_KEY_FILE": str(self.audit_key_file),
+            "FXCRM_AUDIT_CHECKPOINTS": str(self.audit_checkpoints),
         }
 
     def ensure_dirs(self) -> None:

@@ -99,6 +99,8 @@ def test_events_reach_staging_incrementally_with_history(crm_settings):
             "select status, reference from staging.stg_crm__payments where is_current"
         ).fetchall() == [("executed", "MT5-77")]
         assert con.execute("select count(*) from raw.crm_events").fetchone()[0] == total + 1
+        heads = con.execute("select seq, hash from raw.crm_chain_heads order by seq").fetchall()
+    assert heads == [(total, store.events()[total - 1]["hash"]), store.head()]
 
 
 def test_a_log_altered_after_copying_stops_the_copy(crm_settings):
@@ -122,8 +124,8 @@ def test_a_log_altered_after_copying_stops_the_copy(crm_settings):
     )
     assert not result.success
     error = result.get_step_failure_events()[0].event_specific_data.error
-    assert "does not follow" in error.cause.message
-    assert "fxcrm audit verify" in error.cause.message
+    assert f"event {last} in the store is not the event as copied" in error.cause.message
+    assert "the copy stopped: run `fxcrm audit verify --warehouse`" in error.cause.message
 
 
 def test_the_sensor_requests_a_build_when_events_arrive(crm_settings):

@@ -474,7 +474,21 @@ class Store:
 
     def last_seq(self) -> int:
         """The sequence number of the latest event (0 for an empty log)."""
-        return self.query("SELECT seq FROM chain_head WHERE id = 1")[0][0]
+        return self.head()[0]
+
+    def head(self) -> tuple[int, str]:
+        """The chain head: the latest event's sequence number and hash (0 and GENESIS if none)."""
+        return tuple(self.query("SELECT seq, hash FROM chain_head WHERE id = 1")[0])
+
+    def hashes(self) -> Iterator[tuple[int, str]]:
+        """Every event's sequence number and hash in order, streamed: what a copy of the log or
+        a checkpoint taken outside the store is compared with."""
+        con = self._connect()
+        try:
+            yield from self._stream(con, "SELECT seq, hash FROM events ORDER BY seq")
+        finally:
+            con.rollback()
+            con.close()
 
     def replay(self, idempotency_key: str | None) -> list[dict[str, Any]]:
         """The events a key recorded, if it was used: a command checks this before validating,
