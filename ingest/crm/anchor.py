@@ -16,8 +16,9 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from itertools import chain, islice
 from pathlib import Path
 
 from ingest.crm.store import GENESIS, ChainReport, Store, now_utc, to_json
@@ -31,34 +32,44 @@ class Checkpoint:
     signature: str
 
 
-def compare_with_store(store: Store, known: Iterable[tuple[int, str, str]]) -> str | None:
-    """The first of `known` (sequence number, hash, where it was recorded; ascending, as dense
-    as a copy or as sparse as checkpoints) that the store no longer holds as recorded, in words;
-    None if it holds them all. One streamed query over the store's hashes."""
-    stored = store.hashes()
+def compare_with_store(
+    store: Store, known: Iterable[list[tuple[int, str]]], where: Callable[[int], str]
+) -> str | None:
+    """The first of the `known` events (pages of sequence number and hash, ascending, as dense
+    as a copy or as sparse as checkpoints; `where` says where each was recorded) that the store
+    no longer holds as recorded, in words; None if it holds them all. One streamed query over
+    the store's hashes; a page that matches the store's next one is passed at once."""
+    hashes = store.hashes()
+    stored: Iterator[tuple[int, str]] = hashes
+    current = (0, GENESIS)
     try:
-        current = (0, GENESIS)
-        for seq, hash_, where in known:
-            while current[0] < seq and (following := next(stored, None)) is not None:
-                current = following
-            if current[0] < seq:
-                return (
-                    f"event {seq} ({where}) is no longer in the store, whose chain ends at event "
-                    f"{current[0]}: the log was truncated"
-                )
-            if current[0] > seq:
-                return (
-                    f"event {seq} ({where}) is missing from the store: the log was cut or "
-                    "renumbered there"
-                )
-            if current[1] != hash_:
-                return (
-                    f"event {seq} in the store is not the event {where}: the log was rewritten "
-                    "from there"
-                )
+        for page in known:
+            ahead = list(islice(stored, len(page)))
+            if ahead == page:
+                current = ahead[-1] if ahead else current
+                continue
+            stored = chain(ahead, stored)
+            for seq, hash_ in page:
+                while current[0] < seq and (following := next(stored, None)) is not None:
+                    current = following
+                if current[0] < seq:
+                    return (
+                        f"event {seq} ({where(seq)}) is no longer in the store, whose chain ends "
+                        f"at event {current[0]}: the log was truncated"
+                    )
+                if current[0] > seq:
+                    return (
+                        f"event {seq} ({where(seq)}) is missing from the store: the log was cut "
+                        "or renumbered there"
+                    )
+                if current[1] != hash_:
+                    return (
+                        f"event {seq} in the store is not the event {where(seq)}: the log was "
+                        "rewritten from there"
+                    )
         return None
     finally:
-        stored.close()
+        hashes.close()
 
 
 def signing_key(key_file: Path, create: bool = False) -> bytes:
@@ -116,7 +127,8 @@ def verify_checkpoints(store: Store, key_file: Path, checkpoints: Path) -> Chain
                 False, 0, None, f"checkpoint {number} in {checkpoints} is not validly signed"
             )
         found.append(checkpoint)
-    known = sorted((c.seq, c.hash, f"as signed at {c.at}") for c in found if c.seq)
-    if problem := compare_with_store(store, known):
+    signed_at = {c.seq: c.at for c in found}
+    known = sorted((c.seq, c.hash) for c in found if c.seq)
+    if problem := compare_with_store(store, [known], lambda seq: f"as signed at {signed_at[seq]}"):
         return ChainReport(False, len(found), None, problem)
     return ChainReport(True, len(found), None, f"{len(found)} checkpoints match the store")

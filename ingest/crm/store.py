@@ -658,16 +658,16 @@ def _record(row: tuple) -> Record:
 def _replay(events: list[tuple]) -> tuple[int, Record | str]:
     """One record's events folded in order as `_apply` wrote them (a change adds its payload and
     a version; a note changes neither): the last event's number and the record they leave, or
-    what in them does not add up."""
+    what in them does not add up. Each event's own state is covered by its hash."""
     version, state, created, updated, by = 0, {}, None, None, None
-    for _type, _id, seq, event_version, payload, event_state, at, actor in events:
+    for _type, _id, seq, event_version, payload, _state, at, actor in events:
         if event_version == version + 1:
             version, state = event_version, state | json.loads(payload)
             created, updated, by = created or at, at, actor
         elif event_version != version:
             return seq, f"event {seq} makes it version {event_version} after version {version}"
-        if json.loads(event_state) != state:
-            return seq, f"event {seq} records a state its changes do not add up to"
+    if json.loads(events[-1][5]) != state:
+        return seq, f"event {seq} records a state its changes do not add up to"
     return seq, Record(*events[0][:2], version, state, created, updated, by)
 
 
