@@ -194,7 +194,7 @@ def verify_audit(args: argparse.Namespace) -> int:
     import duckdb
 
     from ingest.crm.anchor import verify_checkpoints
-    from ingest.crm.store import Store
+    from ingest.crm.store import ChainReport, Store
     from ingest.crm.warehouse import verify_copy
 
     settings = _settings()
@@ -203,7 +203,9 @@ def verify_audit(args: argparse.Namespace) -> int:
         store.verify(),
         verify_checkpoints(store, settings.audit_key_file, settings.audit_checkpoints),
     ]
-    if args.warehouse:
+    if args.warehouse and not args.warehouse.exists():
+        reports.append(ChainReport(False, 0, None, f"no warehouse at {args.warehouse}"))
+    elif args.warehouse:
         with duckdb.connect(str(args.warehouse), read_only=True) as con:
             reports.append(verify_copy(store, con))
     for report in reports:

@@ -216,14 +216,26 @@ def test_each_copy_records_the_head_it_saw_and_copies_new_events(crm_store: Stor
     assert heads == [(0, GENESIS), (3, crm_store.events()[2]["hash"]), crm_store.head()]
 
 
-def test_a_copy_cut_in_the_warehouse_is_named(crm_store: Store, tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
-    leads_created(crm_store, 3)
-    copy(crm_store, warehouse)
+@pytest.mark.parametrize(
+    ("cut", "says"),
+    [
+        ("DELETE FROM raw.crm_events WHERE seq = 2", "the warehouse's copy lacks event 2"),
+        ("DELETE FROM raw.crm_events WHERE seq = 3", "copy of event 3 is not the head a copy saw"),
+        (
+            "DELETE FROM raw.crm_chain_heads WHERE seq = 3",
+            "through 3 but its last copy reached event 0",
+        ),
+    ],
+)
+def test_a_copy_altered_in_the_warehouse_is_named(tmp_path, cut, says):
+    store, warehouse = Store(tmp_path / "crm.sqlite"), tmp_path / "warehouse.duckdb"
+    copy(store, warehouse)
+    leads_created(store, 3)
+    copy(store, warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("DELETE FROM raw.crm_events WHERE seq = 3")
-        report = verify_copy(crm_store, con)
-    assert not report.intact and "event 3" in report.message
+        con.execute(cut)
+        report = verify_copy(store, con)
+    assert not report.intact and says in report.message
 
 
 def test_checkpoints_are_signed_with_a_key_outside_the_store(crm_store: Store, tmp_path):

@@ -6,6 +6,9 @@ write lock; a row lock on the chain head in PostgreSQL), which is what lets each
 hash of the one before it and lets a uniqueness check (a lead's e-mail, a referral code) and the
 write that depends on it happen as one step. Concurrency between people is optimistic: a change
 names the record version it was made against and is refused if the record has moved on since.
+A change and a read take a record's state from its last event (hash-chained) and refuse a
+projection row that says otherwise, since that row can be edited behind the log; `verify` replays
+every record against it.
 
 SQLite in WAL mode is the default (a file, nothing to start); a `postgresql://` URL selects
 PostgreSQL. Only portable SQL is used; the two differ in placeholders and in how the chain is

@@ -104,6 +104,14 @@ def verify_copy(store: Store, con: duckdb.DuckDBPyConnection) -> ChainReport:
     copied, through = con.execute(
         "SELECT count(*), coalesce(max(seq), 0) FROM raw.crm_events"
     ).fetchone()
+    gap = con.execute(
+        "SELECT seq - 1 FROM (SELECT seq, lag(seq, 1, 0) OVER (ORDER BY seq) AS before "
+        "FROM raw.crm_events) WHERE seq <> before + 1 ORDER BY seq LIMIT 1"
+    ).fetchone()
+    if gap:
+        return ChainReport(
+            False, copied, gap[0], f"the warehouse's copy lacks event {gap[0]}: it was altered"
+        )
     if "crm_chain_heads" in tables:
         bad = con.execute(
             "SELECT h.seq, h.seen_at FROM raw.crm_chain_heads h LEFT JOIN raw.crm_events e "
@@ -118,10 +126,8 @@ def verify_copy(store: Store, con: duckdb.DuckDBPyConnection) -> ChainReport:
                 f"the warehouse's copy of event {bad[0]} is not the head a copy saw at {bad[1]}: "
                 "the copy was altered",
             )
-        last_head = con.execute("SELECT coalesce(max(seq), 0) FROM raw.crm_chain_heads").fetchone()[
-            0
-        ]
-        if through != last_head and last_head:
+        (last_head,) = con.execute("SELECT max(seq) FROM raw.crm_chain_heads").fetchone()
+        if last_head is not None and through > last_head:
             return ChainReport(
                 False,
                 copied,
