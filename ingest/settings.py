@@ -32,6 +32,8 @@ class Settings:
     warehouse_path: Path
     serving_path: Path
     dagster_home: Path
+    audit_key_file: Path  # signs the audit checkpoints; keep it away from the CRM store
+    audit_checkpoints: Path
     payment_limit: Decimal = DEFAULT_PAYMENT_LIMIT
 
     @classmethod
@@ -51,6 +53,8 @@ class Settings:
             warehouse_path=path("FXCRM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
             serving_path=path("FXCRM_SERVING_PATH", data_dir / "serving.duckdb"),
             dagster_home=path("DAGSTER_HOME", data_dir / ".dagster"),
+            audit_key_file=path("FXCRM_AUDIT_KEY_FILE", data_dir / "audit.key"),
+            audit_checkpoints=path("FXCRM_AUDIT_CHECKPOINTS", data_dir / "audit_checkpoints.jsonl"),
             payment_limit=_payment_limit(env.get("FXCRM_PAYMENT_LIMIT", "")),
         )
 
@@ -64,6 +68,8 @@ class Settings:
             "FXCRM_WAREHOUSE_PATH": str(self.warehouse_path),
             "FXCRM_SERVING_PATH": str(self.serving_path),
             "DAGSTER_HOME": str(self.dagster_home),
+            "FXCRM_AUDIT_KEY_FILE": str(self.audit_key_file),
+            "FXCRM_AUDIT_CHECKPOINTS": str(self.audit_checkpoints),
             "FXCRM_PAYMENT_LIMIT": str(self.payment_limit),
         }
 

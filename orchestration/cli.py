@@ -5,7 +5,10 @@ fxcrm materialize   load everything landed and build the warehouse and serving s
 fxcrm serve         start the Dagster UI (3000) and the Streamlit app (8501)
 fxcrm demo          all three, on the demo brokerage: what `make run` does
 fxcrm users create-admin   the first admin of the CRM entry store
-fxcrm audit verify  check the CRM event log's hash chain; exit 1 naming the first bad event
+fxcrm audit verify  check the CRM event log's hash chain, the current state against it and the
+                    signed checkpoints (--warehouse: the warehouse's copy too); exit 1 naming
+                    the first difference
+fxcrm audit anchor  sign the chain head (sequence, hash, time) into the checkpoints file
 """
 
 from __future__ import annotations
@@ -330,12 +333,48 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
-def verify_audit(_args: argparse.Namespace) -> int:
+def verify_audit(args: argparse.Namespace) -> int:
+    """The chain and the current state, the signed checkpoints, and (asked) the warehouse's
+    copy: each check's verdict on its own line, exit 1 if any failed."""
+    import duckdb
+
+    from ingest.crm.anchor import verify_checkpoints
+    from ingest.crm.store import ChainReport, Store
+    from ingest.crm.warehouse import verify_copy
+
+    settings = _settings()
+    store = Store.from_settings(settings)
+    reports = [
+        store.verify(),
+        verify_checkpoints(store, settings.audit_key_file, settings.audit_checkpoints),
+    ]
+    if args.warehouse and not args.warehouse.exists():
+        reports.append(ChainReport(False, 0, None, f"no warehouse at {args.warehouse}"))
+    elif args.warehouse:
+        with duckdb.connect(str(args.warehouse), read_only=True) as con:
+            reports.append(verify_copy(store, con))
+    for report in reports:
+        print(report.message, file=sys.stdout if report.intact else sys.stderr)
+    return 0 if all(r.intact for r in reports) else 1
+
+
+def anchor_audit(_args: argparse.Namespace) -> int:
+    from ingest.crm.anchor import write_checkpoint
     from ingest.crm.store import Store
 
-    report = Store.from_settings(_settings()).verify()
-    print(report.message, file=sys.stdout if report.intact else sys.stderr)
-    return 0 if report.intact else 1
+    settings = _settings()
+    try:
+        checkpoint = write_checkpoint(
+            Store.from_settings(settings), settings.audit_key_file, settings.audit_checkpoints
+        )
+    except ValueError as refused:
+        print(refused, file=sys.stderr)
+        return 1
+    print(
+        f"checkpoint: event {checkpoint.seq} {checkpoint.hash} at {checkpoint.at}, signed into "
+        f"{settings.audit_checkpoints}"
+    )
+    return 0
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -427,9 +466,20 @@ def main(argv: list[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="the CRM audit trail").add_subparsers(
         dest="audit_command", required=True
     )
-    audit.add_parser("verify", help="check the event log's hash chain").set_defaults(
-        func=verify_audit
+    p = audit.add_parser(
+        "verify", help="check the chain, the current state, the checkpoints (and the warehouse)"
     )
+    p.add_argument(
+        "--warehouse",
+        nargs="?",
+        const=Settings.from_env().warehouse_path,
+        type=Path,
+        help="also compare the events copied into this warehouse (default: the configured one)",
+    )
+    p.set_defaults(func=verify_audit)
+    audit.add_parser(
+        "anchor", help="sign the chain head into the checkpoints file, outside the store"
+    ).set_defaults(func=anchor_audit)
     p = sub.add_parser("demo", help="simulate (with every fault), materialize, serve")
     simulation_args(p)
     server_args(p)

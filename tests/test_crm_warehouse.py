@@ -6,9 +6,9 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 import pytest
-from crm_samples import NEXT_YEAR, PDF, PNG
+from crm_samples import NEXT_YEAR, client_with_approved_kyc
 
-from ingest.crm.commands import clients, leads, payments
+from ingest.crm.commands import leads, payments
 from ingest.crm.errors import NotPermitted
 from ingest.crm.staff import create_demo_staff
 from ingest.crm.store import Store
@@ -31,18 +31,8 @@ def crm_settings(tmp_path, monkeypatch):
 
 def journey(store: Store) -> str:
     staff = {n: m.actor for n, m in create_demo_staff(store).items()}
-    agent, compliance = staff["alice.agent"], staff["carol.compliance"]
-    lead_id = leads.create_lead(store, agent, name="Ina", email="ina@example.com")
-    leads.log_activity(store, agent, lead_id, "call", "keen")
-    client_id = leads.convert_lead(store, agent, lead_id, 2)
-    for doc_type, name, content in (("passport", "p.pdf", PDF), ("proof_of_address", "b.png", PNG)):
-        doc = clients.upload_document(
-            store, agent, client_id, doc_type, name, content, expires_on=NEXT_YEAR
-        )
-        clients.review_document(store, compliance, doc, "accept", 1)
-    clients.set_kyc_status(
-        store, compliance, client_id, "approved", store.get("client", client_id).version
-    )
+    agent = staff["alice.agent"]
+    client_id = client_with_approved_kyc(store, staff)
     payment = payments.request_payment(
         store, agent, client_id, kind="deposit", method="card", amount="250.00", currency="EUR"
     )
@@ -110,6 +100,8 @@ def test_events_reach_staging_incrementally_with_history(crm_settings):
             "select status, reference from staging.stg_crm__payments where is_current"
         ).fetchall() == [("executed", "MT5-77")]
         assert con.execute("select count(*) from raw.crm_events").fetchone()[0] == total + 1
+        heads = con.execute("select seq, hash from raw.crm_chain_heads order by seq").fetchall()
+    assert heads == [(total, store.events()[total - 1]["hash"]), store.head()]
 
 
 @pytest.mark.slow  # runs dbt
@@ -134,8 +126,8 @@ def test_a_log_altered_after_copying_stops_the_copy(crm_settings):
     )
     assert not result.success
     error = result.get_step_failure_events()[0].event_specific_data.error
-    assert "does not follow" in error.cause.message
-    assert "fxcrm audit verify" in error.cause.message
+    assert f"event {last} in the store is not the event as copied" in error.cause.message
+    assert "the copy stopped: run `fxcrm audit verify --warehouse`" in error.cause.message
 
 
 def test_the_sensor_requests_a_build_when_events_arrive(crm_settings):

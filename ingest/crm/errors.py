@@ -34,3 +34,8 @@ class StaleVersion(CommandError):
 
 class InvalidTransition(CommandError):
     """The record's status does not allow this step."""
+
+
+class TamperedRecord(CommandError):
+    """A record's current state differs from what its events say: someone changed the store
+    behind the log. Nothing is built on it until `fxcrm audit verify` has been looked into."""

@@ -6,6 +6,9 @@ write lock; a row lock on the chain head in PostgreSQL), which is what lets each
 hash of the one before it and lets a uniqueness check (a lead's e-mail, a referral code) and the
 write that depends on it happen as one step. Concurrency between people is optimistic: a change
 names the record version it was made against and is refused if the record has moved on since.
+A change and a read take a record's state from its last event (hash-chained) and refuse a
+projection row that says otherwise, since that row can be edited behind the log; `verify` replays
+every record against it.
 
 SQLite in WAL mode is the default (a file, nothing to start); a `postgresql://` URL selects
 PostgreSQL. Only portable SQL is used; the two differ in placeholders and in how the chain is
@@ -23,10 +26,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ingest.crm.errors import Duplicate, NotFound, StaleVersion
+from ingest.crm.errors import Duplicate, NotFound, StaleVersion, TamperedRecord
 from ingest.settings import Settings
 
 GENESIS = "0" * 64
@@ -309,15 +313,8 @@ class Store:
         idempotency_key: str | None,
     ) -> dict[str, Any]:
         sql = self._sql
-        cur.execute(
-            sql(
-                "SELECT version, state, updated_by, updated_at FROM records "
-                "WHERE record_type = ? AND record_id = ?"
-            ),
-            [change.record_type, change.record_id],
-        )
-        current = cur.fetchone()
-        version = current[0] if current else 0
+        current = self._checked(cur, change.record_type, change.record_id)
+        version = current.version if current else 0
         label = f"{change.record_type} {change.record_id}"
         if change.expected_version is not None and change.expected_version != version:
             if current is None:
@@ -325,11 +322,12 @@ class Store:
             if change.expected_version == 0:
                 raise Duplicate(f"{label} already exists")
             raise StaleVersion(
-                f"{label} was changed by {current[2]} at {current[3][:19].replace('T', ' ')} "
-                f"UTC since you opened it (your version {change.expected_version}, now "
-                f"{version}); reload it and make your change again"
+                f"{label} was changed by {current.updated_by} at "
+                f"{current.updated_at[:19].replace('T', ' ')} UTC since you opened it (your "
+                f"version {change.expected_version}, now {version}); reload it and make your "
+                "change again"
             )
-        state = json.loads(current[1]) if current else {}
+        state = dict(current.state) if current else {}
         payload = json.loads(to_json(change.payload))  # what is stored is what is hashed
         changes_state = change.expected_version is not None
         if changes_state:
@@ -419,12 +417,53 @@ class Store:
         return found
 
     def find(self, record_type: str, record_id: str) -> Record | None:
-        rows = self.query(
-            "SELECT record_type, record_id, version, state, created_at, updated_at, updated_by "
-            "FROM records WHERE record_type = ? AND record_id = ?",
+        con = self._connect()
+        try:
+            return self._checked(con.cursor(), record_type, record_id)
+        finally:
+            con.rollback()
+            con.close()
+
+    def _checked(self, cur: Any, record_type: str, record_id: str) -> Record | None:
+        """The record as its last event left it, refused if the projection row says otherwise:
+        a command or a form must never build on state edited behind the log. One query: the
+        projection row and the record's last event, both by index."""
+        cur.execute(
+            self._sql(
+                "SELECT r.version, r.state, r.created_at, r.updated_at, r.updated_by, "
+                f"{', '.join('e.' + c for c in EVENT_COLUMNS)} "
+                "FROM (SELECT CAST(? AS VARCHAR(40)) AS record_type, "
+                "CAST(? AS VARCHAR(40)) AS record_id) k "
+                "LEFT JOIN records r "
+                "ON r.record_type = k.record_type AND r.record_id = k.record_id "
+                "LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events "
+                "WHERE record_type = k.record_type AND record_id = k.record_id)"
+            ),
             [record_type, record_id],
         )
-        return _record(rows[0]) if rows else None
+        row = cur.fetchone()
+        version, state = row[:2]
+        last = dict(zip(EVENT_COLUMNS, row[5:], strict=True))
+        label = f"{record_type} {record_id}"
+        if last["seq"] is not None and event_hash(last) != last["hash"]:
+            raise TamperedRecord(
+                f"{label}: its last event {last['seq']} was altered after it was recorded; "
+                "refused: run `fxcrm audit verify`"
+            )
+        found = Record(record_type, record_id, version or 0, json.loads(state or "{}"), *row[2:5])
+        expected = Record(
+            record_type,
+            record_id,
+            last["record_version"] or 0,
+            json.loads(last["state"] or "{}"),
+            *row[2:5],
+        )
+        if found != expected:
+            raise TamperedRecord(
+                f"{label} was changed behind its events: {_difference(found, expected)}; "
+                "refused: run `fxcrm audit verify`"
+            )
+        return expected if expected.version else None
 
     def records(self, record_type: str, /, **equal: Any) -> list[Record]:
         """Every record of a type whose state has each of `equal`'s values, oldest first."""
@@ -438,7 +477,21 @@ class Store:
 
     def last_seq(self) -> int:
         """The sequence number of the latest event (0 for an empty log)."""
-        return self.query("SELECT seq FROM chain_head WHERE id = 1")[0][0]
+        return self.head()[0]
+
+    def head(self) -> tuple[int, str]:
+        """The chain head: the latest event's sequence number and hash (0 and GENESIS if none)."""
+        return tuple(self.query("SELECT seq, hash FROM chain_head WHERE id = 1")[0])
+
+    def hashes(self) -> Iterator[tuple[int, str]]:
+        """Every event's sequence number and hash in order, streamed: what a copy of the log or
+        a checkpoint taken outside the store is compared with."""
+        con = self._connect()
+        try:
+            yield from self._stream(con, "SELECT seq, hash FROM events ORDER BY seq")
+        finally:
+            con.rollback()
+            con.close()
 
     def replay(self, idempotency_key: str | None) -> list[dict[str, Any]]:
         """The events a key recorded, if it was used: a command checks this before validating,
@@ -498,45 +551,95 @@ class Store:
     def verify(self) -> ChainReport:
         """Walk the chain from the first event: each must follow its predecessor's number and
         hash and hash to what it says, and the last must match the chain head, so an event
-        altered, removed or added behind the log's back is named."""
+        altered, removed or added behind the log's back is named. Then replay each record's
+        events and compare the result with the current state (`records`), which commands and
+        forms read: a row edited, added or removed behind the log is named too."""
         con = self._connect()
         try:
-            cur = con.cursor()
-            cur.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY seq")
-            expected_seq, prev_hash, count = 1, GENESIS, 0
-            for row in iter(cur.fetchone, None):
-                event = dict(zip(EVENT_COLUMNS, row, strict=True))
-                if event["seq"] != expected_seq:
-                    return ChainReport(
-                        False, count, expected_seq, f"event {expected_seq} is missing"
-                    )
-                if event["prev_hash"] != prev_hash:
-                    return ChainReport(
-                        False,
-                        count,
-                        event["seq"],
-                        f"event {event['seq']} does not follow event {event['seq'] - 1}: "
-                        "an earlier event was altered or removed",
-                    )
-                if event_hash(event) != event["hash"]:
-                    return ChainReport(
-                        False,
-                        count,
-                        event["seq"],
-                        f"event {event['seq']} ({event['event_id']}) was altered after it was "
-                        "recorded",
-                    )
-                prev_hash, expected_seq, count = event["hash"], expected_seq + 1, count + 1
-            cur.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
-            head_seq, head_hash = cur.fetchone()
-            if (head_seq, head_hash) != (expected_seq - 1, prev_hash):
-                return ChainReport(
-                    False, count, expected_seq, f"events after {expected_seq - 1} are missing"
-                )
-            return ChainReport(True, count, None, f"{count} events, chain intact")
+            report = self._verify_chain(con)
+            return self._verify_projection(con, report) if report.intact else report
         finally:
             con.rollback()
             con.close()
+
+    def _stream(self, con: Any, sql: str, page: int = 10_000) -> Iterator[tuple]:
+        """Rows of `sql` a page at a time (a server-side cursor in PostgreSQL), so a check of
+        millions of events holds one page in memory, not the log."""
+        cur = con.cursor(name=f"stream_{uuid.uuid4().hex}") if self.postgres else con.cursor()
+        cur.execute(sql)
+        while rows := cur.fetchmany(page):
+            yield from rows
+
+    def _verify_chain(self, con: Any) -> ChainReport:
+        expected_seq, prev_hash, count = 1, GENESIS, 0
+        for row in self._stream(con, f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY seq"):
+            event = dict(zip(EVENT_COLUMNS, row, strict=True))
+            if event["seq"] != expected_seq:
+                return ChainReport(False, count, expected_seq, f"event {expected_seq} is missing")
+            if event["prev_hash"] != prev_hash:
+                return ChainReport(
+                    False,
+                    count,
+                    event["seq"],
+                    f"event {event['seq']} does not follow event {event['seq'] - 1}: "
+                    "an earlier event was altered or removed",
+                )
+            if event_hash(event) != event["hash"]:
+                return ChainReport(
+                    False,
+                    count,
+                    event["seq"],
+                    f"event {event['seq']} ({event['event_id']}) was altered after it was recorded",
+                )
+            prev_hash, expected_seq, count = event["hash"], expected_seq + 1, count + 1
+        cur = con.cursor()
+        cur.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
+        head_seq, head_hash = cur.fetchone()
+        if (head_seq, head_hash) != (expected_seq - 1, prev_hash):
+            return ChainReport(
+                False, count, expected_seq, f"events after {expected_seq - 1} are missing"
+            )
+        return ChainReport(True, count, None, f"{count} events, chain intact")
+
+    def _verify_projection(self, con: Any, chain: ChainReport) -> ChainReport:
+        """Both sides in the same order (record type and id), merged a record at a time."""
+        cur = con.cursor()
+        cur.execute(
+            "SELECT record_type, record_id FROM records r WHERE NOT EXISTS (SELECT 1 FROM events "
+            "e WHERE e.record_type = r.record_type AND e.record_id = r.record_id)"
+        )
+        if orphan := cur.fetchone():
+            return chain.failed(
+                None, f"{orphan[0]} {orphan[1]}: a current state no event created", orphan
+            )
+        key = "record_type, record_id"
+        events = self._stream(
+            con,
+            f"SELECT {key}, seq, record_version, payload, state, occurred_at, actor FROM events "
+            f"ORDER BY {key}, seq",
+        )
+        rows = self._stream(
+            con,
+            f"SELECT {key}, version, state, created_at, updated_at, updated_by FROM records "
+            f"ORDER BY {key}",
+        )
+        row, count = next(rows, None), 0
+        for record, group in groupby(events, key=lambda e: e[:2]):
+            seq, replayed = _replay(list(group))
+            if isinstance(replayed, str):
+                return chain.failed(seq, f"{record[0]} {record[1]}: {replayed}", record)
+            found = Record(*record, 0, {}, None, None, None)
+            if row is not None and row[:2] == record:
+                found = Record(*row[:3], json.loads(row[3]), *row[4:])
+                row = next(rows, None)
+            if found != replayed:
+                return chain.failed(
+                    seq, f"{record[0]} {record[1]}: {_difference(found, replayed)}", record
+                )
+            count += replayed.version > 0
+        return ChainReport(
+            True, chain.events_checked, None, f"{chain.message}; {count} records match their events"
+        )
 
 
 @dataclass(frozen=True)
@@ -545,10 +648,55 @@ class ChainReport:
     events_checked: int
     first_bad_seq: int | None
     message: str
+    record: tuple[str, str] | None = None  # (type, id) of a record whose state is wrong
+
+    def failed(self, seq: int | None, message: str, record: tuple[str, str]) -> ChainReport:
+        return ChainReport(False, self.events_checked, seq, message, tuple(record))
 
 
 def _record(row: tuple) -> Record:
     return Record(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
+
+
+def _replay(events: list[tuple]) -> tuple[int, Record | str]:
+    """One record's events folded in order as `_apply` wrote them (a change adds its payload and
+    a version; a note changes neither): the last event's number and the record they leave, or
+    what in them does not add up. Each event's own state is covered by its hash."""
+    version, state, created, updated, by = 0, {}, None, None, None
+    for _type, _id, seq, event_version, payload, _state, at, actor in events:
+        if event_version == version + 1:
+            version, state = event_version, state | json.loads(payload)
+            created, updated, by = created or at, at, actor
+        elif event_version != version:
+            return seq, f"event {seq} makes it version {event_version} after version {version}"
+    if json.loads(events[-1][5]) != state:
+        return seq, f"event {seq} records a state its changes do not add up to"
+    return seq, Record(*events[0][:2], version, state, created, updated, by)
+
+
+def _difference(found: Record, expected: Record) -> str:
+    """What the current state (`found`) says that the events (`expected`) do not, briefly."""
+    if found.version == 0:
+        return f"its current state is missing (its events make it version {expected.version})"
+    if expected.version == 0:
+        return f"it has a current state (version {found.version}) that no event created"
+    if found.version != expected.version:
+        return (
+            f"the current state is version {found.version}, its events make it {expected.version}"
+        )
+    differ = [
+        (name, mine, theirs)
+        for name in sorted(found.state.keys() | expected.state.keys())
+        if (mine := found.state.get(name)) != (theirs := expected.state.get(name))
+    ] + [
+        (name, getattr(found, name), getattr(expected, name))
+        for name in ("created_at", "updated_at", "updated_by")
+        if getattr(found, name) != getattr(expected, name)
+    ]
+    return "; ".join(
+        f"{name} is {mine!r} in the current state but {theirs!r} in its events"
+        for name, mine, theirs in differ[:3]
+    )
 
 
 class _SqliteConnection:

@@ -1,8 +1,11 @@
 """Copy the CRM event log into the warehouse (`raw.crm_events`), new events only.
 
-The warehouse holds a copy, never the truth: events are read after the highest sequence number
-already copied, in the store's order, and each copy checks that the first new event follows the
-last copied one by hash, so a log altered after it was copied is caught here too."""
+The warehouse holds a copy, never the truth, but the copy is also the chain's anchor outside
+the store: every copy records the chain head it saw (`raw.crm_chain_heads`) and, before copying
+anything, checks that the store still holds every event already copied with the hash it had
+then. So a log truncated (its last events deleted and the head moved back), altered and re-hashed
+from some event on, or renumbered stops the copy with the first difference, instead of being
+copied over or silently skipped."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from ingest.crm.store import EVENT_COLUMNS, Store
+from ingest.crm.anchor import compare_with_store
+from ingest.crm.store import EVENT_COLUMNS, GENESIS, ChainReport, Store, event_hash
 
 PAGE = 50_000
 DDL = """
@@ -23,8 +27,13 @@ CREATE TABLE IF NOT EXISTS raw.crm_events (
     actor_role VARCHAR NOT NULL, occurred_at TIMESTAMPTZ NOT NULL, reason VARCHAR,
     idempotency_key VARCHAR, prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL,
     _batch_id VARCHAR NOT NULL, _loaded_at TIMESTAMPTZ NOT NULL, _run_id VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS raw.crm_chain_heads (
+    seq BIGINT NOT NULL, hash VARCHAR NOT NULL, seen_at TIMESTAMPTZ NOT NULL,
+    _run_id VARCHAR NOT NULL
 )
 """
+WHAT_TO_DO = "; the copy stopped: run `fxcrm audit verify --warehouse`"
 
 
 @dataclass(frozen=True)
@@ -32,39 +41,121 @@ class CopyResult:
     copied: int
     first_seq: int | None
     last_seq: int | None
+    head_hash: str  # the chain head the copy reached and recorded
 
 
 def copy_events(store: Store, con: duckdb.DuckDBPyConnection, run_id: str) -> CopyResult:
-    """Append the events after the last one copied, all in one transaction."""
+    """Append the events up to the store's current head after the last one copied, all in one
+    transaction with the head they reach, once the store is seen to hold what was copied."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(DDL)
+    report = verify_copy(store, con)
+    if not report.intact:
+        raise ValueError(report.message + WHAT_TO_DO)
+    head_seq, head_hash = store.head()
     last_seq, last_hash = con.execute(
         "SELECT seq, hash FROM raw.crm_events ORDER BY seq DESC LIMIT 1"
-    ).fetchone() or (0, None)
+    ).fetchone() or (0, GENESIS)
     first, copied = None, 0
     loaded_at = datetime.now(UTC)
     con.execute("BEGIN TRANSACTION")
     try:
-        while events := store.events(after_seq=last_seq, limit=PAGE):
-            head = events[0]
-            if head["seq"] != last_seq + 1 or (last_hash and head["prev_hash"] != last_hash):
-                raise ValueError(
-                    f"CRM event {head['seq']} does not follow event {last_seq} already in the "
-                    "warehouse: the event log was altered; run `fxcrm audit verify`"
-                )
+        while last_seq < head_seq:
+            events = store.events(after_seq=last_seq, limit=min(PAGE, head_seq - last_seq))
+            if not events:
+                break
+            _check_continues(events, last_seq, last_hash)
             frame = pl.DataFrame(events, schema=dict.fromkeys(EVENT_COLUMNS)).with_columns(
                 pl.col("occurred_at").str.to_datetime(time_zone="UTC")
             )
-            batch_id = f"crm:{head['seq']}-{events[-1]['seq']}"
+            batch_id = f"crm:{events[0]['seq']}-{events[-1]['seq']}"
             _append(con, frame, [batch_id, loaded_at, run_id])
-            first = first or head["seq"]
+            first = first or events[0]["seq"]
             copied += len(events)
             last_seq, last_hash = events[-1]["seq"], events[-1]["hash"]
+        if (last_seq, last_hash) != (head_seq, head_hash):
+            raise ValueError(
+                f"the store's chain head (event {head_seq}) is not the event the log ends with "
+                f"(event {last_seq}){WHAT_TO_DO}"
+            )
+        con.execute(
+            "INSERT INTO raw.crm_chain_heads VALUES (?, ?, ?, ?)",
+            [head_seq, head_hash, loaded_at, run_id],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return CopyResult(copied, first, last_seq if copied else None)
+    return CopyResult(copied, first, last_seq if copied else None, head_hash)
+
+
+def verify_copy(store: Store, con: duckdb.DuckDBPyConnection) -> ChainReport:
+    """The warehouse's copy against itself and the store: every head a copy recorded must be an
+    event copied with that hash and the last head the last event copied (else the copy was cut
+    or edited), and the store must still hold every copied event with the same hash."""
+    tables = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'"
+        ).fetchall()
+    }
+    if "crm_events" not in tables:
+        return ChainReport(True, 0, None, "the warehouse holds no copy of the CRM events yet")
+    copied, through = con.execute(
+        "SELECT count(*), coalesce(max(seq), 0) FROM raw.crm_events"
+    ).fetchone()
+    gap = con.execute(
+        "SELECT seq - 1 FROM (SELECT seq, lag(seq, 1, 0) OVER (ORDER BY seq) AS before "
+        "FROM raw.crm_events) WHERE seq <> before + 1 ORDER BY seq LIMIT 1"
+    ).fetchone()
+    if gap:
+        return ChainReport(
+            False, copied, gap[0], f"the warehouse's copy lacks event {gap[0]}: it was altered"
+        )
+    if "crm_chain_heads" in tables:
+        bad = con.execute(
+            "SELECT h.seq, h.seen_at FROM raw.crm_chain_heads h LEFT JOIN raw.crm_events e "
+            "ON e.seq = h.seq WHERE h.seq > 0 AND e.hash IS DISTINCT FROM h.hash "
+            "ORDER BY h.seq LIMIT 1"
+        ).fetchone()
+        if bad:
+            return ChainReport(
+                False,
+                copied,
+                bad[0],
+                f"the warehouse's copy of event {bad[0]} is not the head a copy saw at {bad[1]}: "
+                "the copy was altered",
+            )
+        (last_head,) = con.execute("SELECT max(seq) FROM raw.crm_chain_heads").fetchone()
+        if last_head is not None and through > last_head:
+            return ChainReport(
+                False,
+                copied,
+                through,
+                f"the warehouse holds events through {through} but its last copy reached event "
+                f"{last_head}: the copy was altered",
+            )
+    rows = con.execute("SELECT seq, hash FROM raw.crm_events ORDER BY seq")
+    pages = iter(lambda: rows.fetchmany(PAGE), [])
+    if problem := compare_with_store(store, pages, lambda _seq: "as copied to the warehouse"):
+        return ChainReport(False, copied, None, problem)
+    return ChainReport(
+        True, copied, None, f"the store holds the {copied} events the warehouse copied"
+    )
+
+
+def _check_continues(events: list[dict], last_seq: int, last_hash: str) -> None:
+    """Each new event follows the one before by number and hash and hashes to what it says."""
+    for event in events:
+        if event["seq"] != last_seq + 1 or event["prev_hash"] != last_hash:
+            raise ValueError(
+                f"CRM event {event['seq']} does not follow event {last_seq}{WHAT_TO_DO}"
+            )
+        if event_hash(event) != event["hash"]:
+            raise ValueError(
+                f"CRM event {event['seq']} was altered after it was recorded{WHAT_TO_DO}"
+            )
+        last_seq, last_hash = event["seq"], event["hash"]
 
 
 def _append(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, lineage: list) -> None:

@@ -19,8 +19,11 @@ CRM_EVENTS_KEY = dg.AssetKey(["raw", "crm_events"])
     metadata={"table": "raw.crm_events"},
     description=(
         "Every CRM event (leads, clients, KYC, accounts, payments, partners, users) from the CRM "
-        "entry store, copied after the last sequence number already here. Each row keeps its "
-        "sequence number, event id, actor and hash chain: the lineage of every CRM figure."
+        "entry store, copied after the last sequence number already here, with the chain head "
+        "each copy saw (raw.crm_chain_heads). Each row keeps its sequence number, event id, "
+        "actor and hash chain: the lineage of every CRM figure. The copy stops, naming the first "
+        "difference, if the store no longer holds every event already copied as it was copied "
+        "(a truncated, re-hashed or renumbered log)."
     ),
 )
 def crm_events(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
@@ -35,5 +38,6 @@ def crm_events(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
             "last_seq": result.last_seq,
             "events_in_warehouse": total[0],
             "warehouse_through_seq": total[1],
+            "chain_head_hash": result.head_hash,
         }
     )
