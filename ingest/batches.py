@@ -7,6 +7,11 @@ counts always add up: records read = records loaded + records quarantined. Corre
 a record arrive as new rows beside the old ones: raw keeps every version, staging picks the
 latest.
 
+A file that cannot be read as a whole (no known format, a damaged spreadsheet, a reader's
+crash) is refused: nothing of it is written, and `quarantine.files` records it with the reason,
+so that it is not read again until its bytes change; the other files load. One bad record never
+stops a file: whatever the reader makes of it, it loads or is quarantined.
+
 Lineage: every row of `raw.<table>` shows its platform, server, source file, batch id, row
 number, load time and run id. What is the same for the whole file is stored once, in
 `raw.load_batches`; each stored row (`raw._<table>`) keeps its batch's number and its row number,
@@ -28,6 +33,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 import pyarrow
+import pyarrow.compute
 
 from ingest.platforms.canonical import (
     FAILURE_SCHEMA,
@@ -43,6 +49,15 @@ from ingest.platforms.records import ahead
 
 PLATFORM_TABLE_NAMES = tuple(t.name for t in PLATFORM_TABLES)
 SERVER_DAY = re.compile(r"(?<!\d)(20\d\d)(\d\d)(\d\d)(?!\d)")
+
+
+class Refused(ValueError):
+    """A file that cannot be read as a whole, with the reason; recorded in quarantine.files."""
+
+
+# A reader failing in any way refuses its file, Polars' Rust panics (BaseException) included;
+# only a disk that cannot be read (OSError) is left to fail the run, to be tried again.
+READ_FAILURES = (Exception, pl.exceptions.PanicException)
 
 
 @dataclass
@@ -117,6 +132,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             f"b.loaded_at AS _loaded_at, b.run_id AS _run_id FROM raw._{table.name} AS r "
             "JOIN raw.load_batches AS b ON b.batch_key = r._batch_key"
         )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS quarantine.files (batch_id VARCHAR PRIMARY KEY, "
+        "source_file VARCHAR NOT NULL, reason VARCHAR NOT NULL, refused_at TIMESTAMPTZ NOT NULL, "
+        "run_id VARCHAR NOT NULL)"
+    )
     con.execute(
         "CREATE TABLE IF NOT EXISTS quarantine.rows (_source_file VARCHAR NOT NULL, "
         "_batch_id VARCHAR NOT NULL, _row_number BIGINT NOT NULL, format VARCHAR NOT NULL, "
@@ -229,6 +249,24 @@ def _contract_failures(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
         )
 
 
+def _placed_nowhere(chunk: Chunk, failures: list[pl.DataFrame]) -> pl.DataFrame:
+    """A failure for each record that became no canonical row and no failure either (a record
+    without a kind, a blank line): counted as read, it must be somewhere."""
+    placed = pl.concat(
+        [f.select("_row_number") for f in [*chunk.tables.values(), *failures]]
+    ).to_series()
+    return (
+        chunk.records.select("_row_number")
+        .filter(~pl.col("_row_number").is_in(placed.implode()))
+        .select(
+            "_row_number",
+            pl.lit(None, pl.String).alias("column_name"),
+            pl.lit(None, pl.String).alias("value"),
+            pl.lit("record: becomes no canonical row").alias("reason"),
+        )
+    )
+
+
 def check_chunk(chunk: Chunk) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """The canonical rows of records that convert and keep every contract, and one failure per
     broken cell; a record with any failure is held back from every table."""
@@ -236,6 +274,7 @@ def check_chunk(chunk: Chunk) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
         chunk.failures,
         *(_contract_failures(TABLES[name], frame) for name, frame in chunk.tables.items()),
     ]
+    failures.append(_placed_nowhere(chunk, failures))
     failed = pl.concat(failures).unique(
         ["_row_number", "column_name"], keep="first", maintain_order=True
     )
@@ -249,14 +288,38 @@ def check_chunk(chunk: Chunk) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     return good, failed
 
 
+def _refusal(err: BaseException) -> Refused:
+    if isinstance(err, Refused):
+        return err
+    lines = str(err).strip().splitlines()
+    said = lines[0] if lines else ""
+    return Refused(said if isinstance(err, ValueError) else f"{type(err).__name__}: {said}")
+
+
+def identify(path: Path) -> Format:
+    """The file's format; a file that cannot even be opened as one is refused, saying why."""
+    try:
+        return detect(path)
+    except OSError:
+        raise
+    except READ_FAILURES as err:
+        raise _refusal(err) from err
+
+
 def read_checked(
     path: Path, context: FileContext, found: Format | None = None
 ) -> Iterator[tuple[pl.DataFrame, dict[str, pl.DataFrame], pl.DataFrame]]:
-    """(records, good canonical rows, failures) chunk by chunk, touching no warehouse."""
-    found = found or detect(path)
-    for chunk in found.read(path, context):
-        good, failed = check_chunk(chunk)
-        yield chunk.records, good, failed
+    """(records, good canonical rows, failures) chunk by chunk, touching no warehouse. Whatever
+    goes wrong reading the file refuses it whole (`Refused`), a disk error aside."""
+    found = found or identify(path)
+    try:
+        for chunk in found.read(path, context):
+            good, failed = check_chunk(chunk)
+            yield chunk.records, good, failed
+    except OSError:
+        raise
+    except READ_FAILURES as err:
+        raise _refusal(err) from err
 
 
 def load_file(
@@ -277,9 +340,16 @@ def load_file(
     ).fetchone():
         result.already_loaded = True
         return result
+    refused = con.execute(
+        "SELECT reason, refused_at FROM quarantine.files WHERE batch_id = ?", [result.batch_id]
+    ).fetchone()
+    if refused:
+        raise Refused(f"{source} was refused on {refused[1]:%Y-%m-%d %H:%M} UTC: {refused[0]}")
     try:
-        found = found or detect(path)
-    except (OSError, ValueError) as err:
+        found = found or identify(path)
+    except Refused as err:
+        raise _refuse(con, result, run_id, err) from err
+    except OSError as err:
         raise ValueError(f"cannot read {source}: {err}") from err
     result.format = found.name
     loaded_at = datetime.now(UTC)
@@ -295,7 +365,10 @@ def load_file(
                 for records, good, failed in chunks:
                     _write_chunk(con, found, records, good, failed, loaded_at, run_id, result)
             if result.rows_read != result.rows_loaded + result.rows_quarantined:
-                raise AssertionError(f"{source}: records do not add up")
+                raise Refused(
+                    f"records do not add up: {result.rows_read} read, {result.rows_loaded} "
+                    f"loaded, {result.rows_quarantined} quarantined (a reader defect)"
+                )
             con.execute(
                 "INSERT INTO raw.load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -314,12 +387,29 @@ def load_file(
                 ],
             )
             con.execute("COMMIT")
+        except Refused as err:
+            con.execute("ROLLBACK")
+            raise _refuse(con, result, run_id, err) from err
         except Exception as err:
             con.execute("ROLLBACK")
             if isinstance(err, ValueError) and source not in str(err):
                 raise ValueError(f"cannot read {source}: {err}") from err
             raise
     return result
+
+
+def _refuse(
+    con: duckdb.DuckDBPyConnection, result: BatchResult, run_id: str, err: Refused
+) -> Refused:
+    """Record the file as refused, with the reason (nothing else of it is written), and the
+    refusal to raise: naming the file, saying why and that it is not read again unchanged."""
+    con.execute(
+        "INSERT OR IGNORE INTO quarantine.files VALUES (?, ?, ?, ?, ?)",
+        [result.batch_id, result.source_file, str(err), datetime.now(UTC), run_id],
+    )
+    return Refused(
+        f"cannot read {result.source_file}: {err} (refused; it is read again once it changes)"
+    )
 
 
 @contextlib.contextmanager
@@ -389,10 +479,14 @@ def _write_chunk(
         for column, count in failed.group_by("column_name").len().iter_rows():
             key = column or "record"
             result.reasons[key] = result.reasons.get(key, 0) + count
-    bad = failed["_row_number"].n_unique()
+    written = pyarrow.chunked_array(
+        [t["_row_number"].combine_chunks() for t in good.values()], pyarrow.int64()
+    )
     result.rows_read += records.height
-    result.rows_quarantined += bad
-    result.rows_loaded += records.height - bad
+    result.rows_quarantined += failed["_row_number"].n_unique()
+    # Counted from what went into the tables, so that a record no table took cannot pass for
+    # loaded: the batch would not add up, and the file is refused instead.
+    result.rows_loaded += len(pyarrow.compute.unique(written))
 
 
 def _insert(
@@ -422,7 +516,7 @@ def batches_that_do_not_add_up(
             select _batch_id, count(distinct _row_number) as n
             from quarantine.rows group by _batch_id
         )
-        select b.source_file, b.rows_read, coalesce(l.n, 0), coalesce(q.n, 0)
+        select b.source_file, b.rows_read, coalesce(l.n, 0), coalesce(q.n, 0), b.batch_id
         from raw.load_batches b
         left join loaded l on l._batch_key = b.batch_key
         left join quarantined q on q._batch_id = b.batch_id
@@ -431,15 +525,40 @@ def batches_that_do_not_add_up(
         [batch_ids] if batch_ids is not None else [],
     ).fetchall()
     return [
-        {"source_file": r[0], "rows_read": r[1], "rows_loaded": r[2], "rows_quarantined": r[3]}
+        {
+            "source_file": r[0],
+            "rows_read": r[1],
+            "rows_loaded": r[2],
+            "rows_quarantined": r[3],
+            "batch_id": r[4],
+        }
         for r in rows
     ]
+
+
+def unload_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> None:
+    """Take a batch out (its rows, quarantined records and load_batches row, in one transaction),
+    so that its file is loaded afresh: for a batch whose stored rows no longer add up."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in TABLES.values():
+            con.execute(
+                f"DELETE FROM raw._{table.name} WHERE _batch_key = "
+                "(SELECT batch_key FROM raw.load_batches WHERE batch_id = ?)",
+                [batch_id],
+            )
+        con.execute("DELETE FROM quarantine.rows WHERE _batch_id = ?", [batch_id])
+        con.execute("DELETE FROM raw.load_batches WHERE batch_id = ?", [batch_id])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def inspect_file(path: Path, context: FileContext | None = None) -> dict:
     """What `fxcrm feeds inspect` prints: the format and what loading the file would do, counted
     the way the loader counts, without touching any warehouse."""
-    found = detect(path)
+    found = identify(path)
     context = context or FileContext()
     summary: dict = {"format": found.name, "platform": found.platform}
     read = valid = 0

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
+from test_formats import CTRADER_DEALS, MT4_HEADER, MT5_CSV
 
 from ingest import batches
 from ingest.batches import batches_that_do_not_add_up, context_of, load_file, server_day_of
@@ -311,3 +314,364 @@ def test_a_file_failing_after_chunks_were_written_leaves_nothing(tmp_path, monke
     assert written == [1, 1], "two chunks were written before the file failed"
     assert con.execute("select count(*) from raw.deals").fetchone()[0] == 0
     assert con.execute("select count(*) from raw.load_batches").fetchone()[0] == 0
+
+
+# -- One bad record never stops a file; an unreadable file is refused, recorded, not retried --
+
+MT4_TRADE = "501,77,eurusd.,0,150,1790812861,1.08864,1790816461,1.08964,-7.50,-1.20,0.00,150.00,x"
+MT5_CSV_DEAL = "7;8;1790812861;0;0;7;0.10;1.08864;-0.07;0.00;0.00;0.00;EURUSD;c;5001"
+CTRADER_DEAL = CTRADER_DEALS[0]
+USER = {
+    "Login": "5001",
+    "Group": "real\\standard-usd",
+    "Leverage": "30",
+    "Registration": "1790812861",
+    "Balance": "1250.40",
+    "Credit": "0.00",
+}
+
+
+def landed(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / "mt5" / "SRV-1" / "files" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+def mt5_json(*rows: dict) -> str:
+    return json.dumps({"retcode": "0 Done", "answer": list(rows)})
+
+
+def ctrader_json(*deals: dict) -> str:
+    return json.dumps({"ctidTraderAccountId": 4455, "deal": list(deals)})
+
+
+def mt4_csv(*lines: str) -> str:
+    return MT4_HEADER + "".join(line + "\n" for line in lines)
+
+
+def load_one_bad_record(
+    tmp_path: Path, name: str, content: str
+) -> tuple[duckdb.DuckDBPyConnection, list]:
+    """Load a file of one good record and one bad (the second): the good one loads, the bad one
+    is quarantined, and what `feeds inspect` says agrees with the load."""
+    path = landed(tmp_path, name, content)
+    con = duckdb.connect()
+    result = load_file(con, path, run_id="r")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    summary = batches.inspect_file(path)
+    assert (summary["rows_read"], summary["rows_valid"], summary["rows_quarantined"]) == (2, 1, 1)
+    assert batches_that_do_not_add_up(con) == []
+    reasons = con.execute(
+        "select column_name, reason from quarantine.rows where _row_number = 2 order by all"
+    ).fetchall()
+    assert set(summary["quarantined_by_reason"]) == {c or "record" for c, _ in reasons}
+    return con, reasons
+
+
+TOO_BIG = {
+    "mt5 VolumeExt 1e18": (
+        "deals.json",
+        mt5_json(GOOD, {**GOOD, "Deal": "2", "VolumeExt": "1000000000000000000"}),
+        "lots",
+    ),
+    "mt4 volume 1e12": (
+        "trades.csv",
+        mt4_csv(
+            MT4_TRADE, MT4_TRADE.replace("501,77,eurusd.,0,150", "502,77,eurusd.,0,1000000000000")
+        ),
+        "lots",
+    ),
+    "mt4 profit 1e400": (
+        "trades.csv",
+        mt4_csv(MT4_TRADE, MT4_TRADE.replace("150.00", "1e400")),
+        "profit",
+    ),
+    "mt4 profit NaN": (
+        "trades.csv",
+        mt4_csv(MT4_TRADE, MT4_TRADE.replace("150.00", "NaN")),
+        "profit",
+    ),
+    "ctrader price 1e308": (
+        "deals.json",
+        ctrader_json(CTRADER_DEAL, {**CTRADER_DEAL, "dealId": 2, "executionPrice": 1e308}),
+        "price",
+    ),
+    "ctrader price infinity": (
+        "deals.json",
+        ctrader_json(CTRADER_DEAL, {**CTRADER_DEAL, "dealId": 2, "executionPrice": "Infinity"}),
+        "price",
+    ),
+    "ctrader moneyDigits 400": (
+        "deals.json",
+        ctrader_json(CTRADER_DEAL, {**CTRADER_DEAL, "dealId": 2, "moneyDigits": 400}),
+        "commission",
+    ),
+    "ctrader volume beyond 64 bits": (
+        "deals.json",
+        ctrader_json(CTRADER_DEAL, {**CTRADER_DEAL, "dealId": 2, "filledVolume": 2**63}),
+        "filled_volume",
+    ),
+}
+
+
+def damaged_xlsx() -> bytes:
+    """A spreadsheet cut short: it still opens as a zip, but its parts do not."""
+    book = openpyxl.Workbook()
+    book.active.append(["Trade History Report"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    whole = buffer.getvalue()
+    return whole[: len(whole) // 2] + whole[-22:]  # the zip's directory end, pointing nowhere
+
+
+def test_an_unreadable_file_is_refused_recorded_and_not_read_again_until_it_changes(
+    tmp_path, monkeypatch
+):
+    path = landed(tmp_path, "ReportHistory.xlsx", damaged_xlsx())
+    con = duckdb.connect()
+    with pytest.raises(batches.Refused, match=r"ReportHistory\.xlsx.*refused"):
+        load_file(con, path, run_id="r1", source_name="mt5/SRV-1/files/ReportHistory.xlsx")
+    assert con.execute("select count(*) from raw.load_batches").fetchone() == (0,)
+    refusal = con.execute("select source_file, reason, run_id from quarantine.files").fetchall()
+    assert refusal[0][0] == "mt5/SRV-1/files/ReportHistory.xlsx" and refusal[0][2] == "r1"
+    assert refusal[0][1], "the refusal says why"
+
+    def never(*_args):
+        raise AssertionError("an unchanged refused file is not read again")
+
+    monkeypatch.setattr(batches, "detect", never)
+    with pytest.raises(batches.Refused, match="was refused on"):
+        load_file(con, path, run_id="r2")
+    monkeypatch.undo()
+    path.write_text(mt5_json(GOOD))  # re-exported: other bytes, read again
+    assert load_file(con, path, run_id="r3").rows_loaded == 1
+
+
+def test_a_reader_crash_refuses_the_file_instead_of_escaping(tmp_path, monkeypatch):
+    import polars as pl
+
+    from ingest.platforms import mt5_api
+
+    def panics(_typed):
+        raise pl.exceptions.PanicException("a Rust panic")
+
+    monkeypatch.setattr(mt5_api, "_deals", panics)
+    con = duckdb.connect()
+    with pytest.raises(batches.Refused, match="PanicException: a Rust panic"):
+        load_file(con, write_deals(tmp_path, [GOOD]), run_id="r")
+    assert con.execute("select reason from quarantine.files").fetchone() == (
+        "PanicException: a Rust panic",
+    )
+    with pytest.raises(batches.Refused, match="PanicException"):
+        batches.inspect_file(write_deals(tmp_path, [GOOD], "other.json"))
+
+
+# -- A record counted as read is in a table or in quarantine --
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [MT4_TRADE, "503,77,,,0,1790812000,0,1790812000,0,0.00,0.00,0.00,5000.00,deposit 9F2"],
+        [MT4_TRADE, ""],
+        [MT4_TRADE, "," * 1_000_000],
+    ],
+    ids=["empty cmd", "blank line", "a million commas"],
+)
+def test_an_mt4_record_that_is_no_deal_goes_to_quarantine_not_nowhere(tmp_path, lines):
+    path = landed(tmp_path, "trades.csv", mt4_csv(*lines))
+    con = duckdb.connect()
+    result = load_file(con, path, run_id="r")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    assert con.execute("select distinct _row_number from quarantine.rows").fetchall() == [(2,)]
+    assert batches_that_do_not_add_up(con) == []
+
+
+def test_a_record_no_table_takes_is_quarantined_saying_so(tmp_path, monkeypatch):
+    from ingest.platforms import mt5_api
+
+    real = mt5_api._deals
+
+    def loses_the_second(typed):
+        return {n: f.filter(f["_row_number"] != 2) for n, f in real(typed).items()}
+
+    monkeypatch.setattr(mt5_api, "_deals", loses_the_second)
+    con = duckdb.connect()
+    result = load_file(con, write_deals(tmp_path, [GOOD, {**GOOD, "Deal": "2"}]), run_id="r")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    assert con.execute("select _row_number, reason from quarantine.rows").fetchall() == [
+        (2, "record: becomes no canonical row")
+    ]
+
+
+def test_a_batch_that_would_not_add_up_is_refused_not_stored(tmp_path, monkeypatch):
+    """Loaded counts what the tables took, so a record lost between check and write (a defect)
+    cannot pass for loaded."""
+    real = batches.check_chunk
+
+    def drops_a_row_after_checking(chunk):
+        good, failed = real(chunk)
+        return {n: f.filter(f["_row_number"] != 2) for n, f in good.items()}, failed
+
+    monkeypatch.setattr(batches, "check_chunk", drops_a_row_after_checking)
+    con = duckdb.connect()
+    path = write_deals(tmp_path, [GOOD, {**GOOD, "Deal": "2"}])
+    with pytest.raises(batches.Refused, match="records do not add up: 2 read, 1 loaded"):
+        load_file(con, path, run_id="r")
+    assert con.execute("select count(*) from raw.load_batches").fetchone() == (0,)
+    assert con.execute("select count(*) from raw.deals").fetchone() == (0,)
+    assert "do not add up" in con.execute("select reason from quarantine.files").fetchone()[0]
+
+
+def test_a_batch_taken_out_loads_afresh(tmp_path):
+    con = duckdb.connect()
+    path = write_deals(tmp_path, [GOOD, {**GOOD, "Deal": "2", "Login": "x"}])
+    first = load_file(con, path, run_id="r1")
+    con.execute("delete from raw._deals where _row_number = 1")  # rows lost after loading
+    assert [b["batch_id"] for b in batches_that_do_not_add_up(con)] == [first.batch_id]
+    batches.unload_batch(con, first.batch_id)
+    assert con.execute("select count(*) from quarantine.rows").fetchone() == (0,)
+    again = load_file(con, path, run_id="r2")
+    assert (again.already_loaded, again.rows_loaded, again.rows_quarantined) == (False, 1, 1)
+    assert batches_that_do_not_add_up(con) == []
+
+
+# -- Impossible values: times outside 2000 .. now + 2 days, values no column holds exactly --
+
+IMPOSSIBLE = {
+    "mt5 json time in ms": (
+        "deals.json",
+        mt5_json(GOOD, {**GOOD, "Deal": "2", "Time": "1790812861259"}),
+        "time_server",
+    ),
+    "mt5 json time 1e17": (
+        "deals.json",
+        mt5_json(GOOD, {**GOOD, "Deal": "2", "Time": "99999999999999999"}),
+        "time_server",
+    ),
+    "mt5 json time 0": (
+        "deals.json",
+        mt5_json(GOOD, {**GOOD, "Deal": "2", "Time": "0"}),
+        "time_server",
+    ),
+    "mt5 json time next year": (
+        "deals.json",
+        mt5_json(
+            GOOD, {**GOOD, "Deal": "2", "Time": str(int(datetime.now(UTC).timestamp()) + 5 * 86400)}
+        ),
+        "time_server",
+    ),
+    "mt5 registration in ms": (
+        "users.json",
+        mt5_json(USER, {**USER, "Login": "5002", "Registration": "1790812861000"}),
+        "registered_server",
+    ),
+    "mt4 csv time in ms": (
+        "trades.csv",
+        mt4_csv(
+            MT4_TRADE,
+            MT4_TRADE.replace(
+                "501,77,eurusd.,0,150,1790812861", "502,77,eurusd.,0,150,1790812861000"
+            ),
+        ),
+        "open_time",
+    ),
+    "mt5 package csv time in ms": (
+        "deals.csv",
+        MT5_CSV
+        + f"{MT5_CSV_DEAL}\n"
+        + f"{MT5_CSV_DEAL.replace('7;8;1790812861', '9;10;1790812861000')}\n",
+        "time_server",
+    ),
+    "ctrader time 1e17 ms": (
+        "deals.json",
+        ctrader_json(
+            CTRADER_DEAL, {**CTRADER_DEAL, "dealId": 2, "executionTimestamp": 99999999999999999}
+        ),
+        "time_server",
+    ),
+    "ctrader time 0": (
+        "deals.json",
+        ctrader_json(CTRADER_DEAL, {**CTRADER_DEAL, "dealId": 2, "executionTimestamp": 0}),
+        "time_server",
+    ),
+    "ctrader price 12 decimals": (
+        "deals.json",
+        ctrader_json(CTRADER_DEAL, {**CTRADER_DEAL, "dealId": 2, "executionPrice": 1.123456789123}),
+        "price",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TOO_BIG | IMPOSSIBLE))
+def test_a_bad_record_is_quarantined_naming_its_column_by_the_loader_and_inspect_alike(
+    tmp_path, case
+):
+    """Values too big for their column used to crash the file; impossible times and rounded
+    prices used to load. Each now quarantines its record, and `feeds inspect` says the same."""
+    name, content, column = (TOO_BIG | IMPOSSIBLE)[case]
+    _con, reasons = load_one_bad_record(tmp_path, name, content)
+    assert column in {c for c, _ in reasons}, reasons
+
+
+def test_the_plausible_window_is_2000_to_two_days_ahead(tmp_path):
+    from ingest.platforms.canonical import EARLIEST_TIME, LATEST_AHEAD
+
+    assert (EARLIEST_TIME, LATEST_AHEAD.days) == (datetime(2000, 1, 1), 2)
+    first = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
+    last = int(datetime.now(UTC).timestamp()) + 86400
+    rows = [{**GOOD, "Time": str(first)}, {**GOOD, "Deal": "2", "Time": str(last)}]
+    result = load_file(duckdb.connect(), write_deals(tmp_path, rows), run_id="r")
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
+    _con, reasons = load_one_bad_record(
+        tmp_path, "early.json", mt5_json(GOOD, {**GOOD, "Deal": "2", "Time": str(first - 1)})
+    )
+    assert reasons == [
+        (
+            "time_server",
+            "time_server: time between 2000-01-01 and 2 days from now fails for "
+            "'1999-12-31 23:59:59.000000'",
+        )
+    ]
+
+
+REPORT_DEAL_COLUMNS = ["Time", "Deal", "Symbol", "Type", "Direction", "Volume", "Price", "Order"]
+REPORT_DEAL_COLUMNS += ["Commission", "Fee", "Swap", "Profit", "Balance", "Comment"]
+
+
+def mt5_report_xlsx(*deals: list) -> bytes:
+    """An MT5 trade history report as a terminal saves it, with these deal rows."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Trade History Report"])
+    sheet.append(["Account:", None, "7001 (USD, Broker-Live3, real, Hedge)"])
+    sheet.append(["Deals"])
+    sheet.append(REPORT_DEAL_COLUMNS)
+    for deal in deals:
+        sheet.append(deal)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+XLSX_DEAL = ["2026.03.02 10:15:07", 770101, "XAUUSD.r", "buy", "in", "1", 2905.1, 990101]
+XLSX_DEAL += [-3.5, 0.0, 0.0, 0.0, 9996.5, None]
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "value"),
+    [("profit", 11, None), ("price", 6, 1.123456789), ("profit", 11, float("nan"))],
+    ids=["empty profit", "price beyond 8 decimals", "profit NaN"],
+)
+def test_a_report_cell_is_never_read_as_zero_or_rounded(tmp_path, column, cell, value):
+    bad = [*XLSX_DEAL]
+    bad[1], bad[cell] = 770102, value
+    con, reasons = load_one_bad_record(tmp_path, "report.xlsx", mt5_report_xlsx(XLSX_DEAL, bad))
+    assert con.execute("select ticket, profit from raw.deals").fetchall() == [
+        (770101, Decimal("0.00"))
+    ]
+    assert column in reasons[0][1], reasons

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,6 +33,16 @@ from ingest.platforms.records import BEYOND_HEADER
 MONEY = pl.Decimal(18, 2)
 PRICE = pl.Decimal(18, 8)
 LOTS = pl.Decimal(18, 8)
+
+# Times a record may carry: none before 2000, none later than two days from now (a server's wall
+# clock runs up to a day ahead of UTC). A time in milliseconds read as seconds (the year 58566),
+# or a missing one written as 0 (1970), falls outside and is quarantined by the contracts below.
+EARLIEST_TIME = datetime(2000, 1, 1)
+LATEST_AHEAD = timedelta(days=2)
+# A count since 1970 beyond the year 9999 is no time (and its microseconds would wrap around in
+# 64 bits into a plausible-looking year): it does not read.
+EPOCH_LIMIT = {"s": 253_402_300_800, "ms": 253_402_300_800_000}
+INT64 = (-(2**63), 2**63 - 1)
 
 DEAL_SCHEMA: dict[str, pl.DataType] = {
     "ticket": pl.Int64,
@@ -62,6 +72,7 @@ ORDER_SCHEMA: dict[str, pl.DataType] = {
     "state": pl.String,  # cancelled, working, filled, ...
     "comment": pl.String,
 }
+BALANCE_AFTER: dict[str, pl.DataType] = {"balance_after": MONEY}
 TERMINAL_CODE_PAGES = (
     "gb18030",
     "cp1252",
@@ -126,6 +137,10 @@ class HtmlCell:
     span: int = 1
 
 
+# No report spans more columns than this; a larger colspan is damage, not a layout to honour.
+MAX_SPAN = 100
+
+
 class _HtmlTable(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -148,9 +163,8 @@ class _HtmlTable(HTMLParser):
         if tag in ("td", "th") and self._cell is not None:
             text = "".join(self._cell).replace("\xa0", " ").strip()
             span = self._attrs.get("colspan") or "1"
-            cell = HtmlCell(
-                text, self._attrs.get("title") or "", int(span) if span.isdigit() else 1
-            )
+            columns = min(int(span), MAX_SPAN) if span.isdigit() else 1
+            cell = HtmlCell(text, self._attrs.get("title") or "", columns)
             self.rows[-1].append(cell)
             self._cell = None
         elif tag == "title":
@@ -172,11 +186,13 @@ def html_table(page: str) -> tuple[list[list[HtmlCell]], str]:
     return parser.rows, parser.title.strip()
 
 
-def parse_amount(text: str | float | int | None) -> Decimal | None:
+def parse_amount(text: object) -> Decimal | None:
     """`1 434.86`, `-1 634`, `300 000`, `0.01 / 0.01` (first part) or a number, as Decimal."""
     if text is None:
         return None
-    if isinstance(text, int | float):
+    if isinstance(text, bool) or not isinstance(text, str | int | float | Decimal):
+        raise ValueError(f"'{text}' is not an amount")
+    if isinstance(text, int | float | Decimal):
         return Decimal(str(text))
     cleaned = text.replace("\xa0", "").replace(" ", "").replace(",", "").split("/")[0]
     if not cleaned:
@@ -185,6 +201,56 @@ def parse_amount(text: str | float | int | None) -> Decimal | None:
         return Decimal(cleaned)
     except InvalidOperation:
         raise ValueError(f"'{text}' is not an amount") from None
+
+
+def amount_if_any(value: object) -> Decimal | None:
+    """A cell's amount, or None where it holds none or text that is no amount (a label)."""
+    try:
+        return parse_amount(value)
+    except ValueError:
+        return None
+
+
+def fits(number: Decimal, dtype: pl.Decimal) -> bool:
+    """Whether `dtype` holds `number` exactly: no digit lost after the point, none before it
+    beyond the precision. Told from the digits, never by rounding."""
+    if not number.is_finite():
+        return False
+    _sign, digits, exponent = number.as_tuple()
+    dropped = -int(exponent) - (dtype.scale or 0)
+    if dropped > 0 and any(digits[-dropped:]):
+        return False
+    return not any(digits) or len(digits) + int(exponent) <= dtype.precision - (dtype.scale or 0)
+
+
+def fit_row(row: dict, schema: dict[str, pl.DataType]) -> dict:
+    """`row` with each value as its column holds it, if every value fits exactly; otherwise a
+    ValueError naming the first that does not (a spreadsheet's 1.123456789 as a price, an amount
+    beyond 18 digits, a ticket beyond 64 bits, a date cell where text was due), so that the
+    record is quarantined rather than rounded, or crashing the whole file."""
+    fitted = {}
+    for column, value in row.items():
+        dtype = schema.get(column)
+        if value is None or dtype is None:
+            fitted[column] = value
+        elif dtype == pl.String:
+            fitted[column] = str(value)
+        elif isinstance(dtype, pl.Decimal):
+            number = value if isinstance(value, Decimal) else parse_amount(value)
+            if number is not None and not fits(number, dtype):
+                raise ValueError(f"{column}: '{value}' does not fit {dtype} exactly")
+            fitted[column] = number
+        elif dtype.is_integer():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{column}: '{value}' is not a whole number")
+            if not INT64[0] <= value <= INT64[1]:
+                raise ValueError(f"{column}: '{value}' does not fit {dtype}")
+            fitted[column] = value
+        elif not isinstance(value, datetime):
+            raise ValueError(f"{column}: '{value}' is not a time")
+        else:
+            fitted[column] = value
+    return fitted
 
 
 def parse_server_time(text: str) -> datetime:
@@ -200,7 +266,7 @@ def parse_server_time(text: str) -> datetime:
 
 def deal_frame(rows: list[dict], with_balance: bool = False) -> pl.DataFrame:
     """Deals in the canonical schema; reports that print a running balance keep it beside."""
-    schema = DEAL_SCHEMA | ({"balance_after": MONEY} if with_balance else {})
+    schema = DEAL_SCHEMA | (BALANCE_AFTER if with_balance else {})
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
@@ -246,6 +312,18 @@ def _traded_quantity(data: PolarsData) -> pl.LazyFrame:
     )
 
 
+def _plausible_time(data: PolarsData) -> pl.LazyFrame:
+    latest = datetime.now(UTC).replace(tzinfo=None) + LATEST_AHEAD
+    when = pl.col(data.key).cast(pl.Datetime("us"))
+    return data.lazyframe.select(when.is_between(EARLIEST_TIME, latest))
+
+
+PLAUSIBLE_TIME = pa.Check(
+    _plausible_time,
+    name=f"time between {EARLIEST_TIME:%Y-%m-%d} and {LATEST_AHEAD.days} days from now",
+)
+
+
 def _executed_trades_have_a_price(data: PolarsData) -> pl.LazyFrame:
     return data.lazyframe.select(
         (pl.col("action").str.ends_with("_canceled") | (pl.col("price") > 0)).alias("ok")
@@ -288,7 +366,7 @@ DEALS = Table(
             "order_ticket": pa.Column(pl.Int64, pa.Check.ge(0), nullable=True),
             "position_id": pa.Column(pl.Int64, pa.Check.ge(0), nullable=True),
             "login": pa.Column(pl.Int64, pa.Check.gt(0)),
-            "time_server": pa.Column(pl.Datetime("us")),
+            "time_server": pa.Column(pl.Datetime("us"), PLAUSIBLE_TIME),
             "action": pa.Column(pl.String, pa.Check.isin(TRADE_ACTIONS)),
             "entry": pa.Column(pl.String, pa.Check.isin(ENTRIES)),
             "raw_symbol": pa.Column(pl.String, NOT_EMPTY),
@@ -322,7 +400,7 @@ BALANCE_OPERATIONS = Table(
         {
             "ticket": pa.Column(pl.Int64, pa.Check.gt(0)),
             "login": pa.Column(pl.Int64, pa.Check.gt(0)),
-            "time_server": pa.Column(pl.Datetime("us")),
+            "time_server": pa.Column(pl.Datetime("us"), PLAUSIBLE_TIME),
             "operation": pa.Column(pl.String, pa.Check.isin(BALANCE_ACTIONS)),
             "amount": pa.Column(MONEY),
             "comment": pa.Column(pl.String, nullable=True),
@@ -352,7 +430,7 @@ PLATFORM_ACCOUNTS = Table(
             "rights": pa.Column(pl.Int64, pa.Check.ge(0), nullable=True),
             "balance": pa.Column(MONEY),
             "credit": pa.Column(MONEY),
-            "registered_server": pa.Column(pl.Datetime("us"), nullable=True),
+            "registered_server": pa.Column(pl.Datetime("us"), PLAUSIBLE_TIME, nullable=True),
             "client_ref": pa.Column(pl.String, nullable=True),
             "country": pa.Column(pl.String, nullable=True),
         }
@@ -376,7 +454,7 @@ DAILY_SNAPSHOTS = Table(
     pa.DataFrameSchema(
         {
             "login": pa.Column(pl.Int64, pa.Check.gt(0)),
-            "server_day": pa.Column(pl.Date),
+            "server_day": pa.Column(pl.Date, PLAUSIBLE_TIME),
             "group_name": pa.Column(pl.String, nullable=True),
             "currency": pa.Column(pl.String, pa.Check.str_matches(r"^[A-Z]{3}$")),
             "balance_prev_day": pa.Column(MONEY, nullable=True),
@@ -441,7 +519,8 @@ class Reader(Protocol):
 def _read_as(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """A text field as `dtype`, null where it cannot be read (so the failure can be reported).
 
-    Times are MetaTrader's: seconds since 1970 on the server's clock, or `2023.12.29 07:32:27`.
+    Times are MetaTrader's: seconds since 1970 on the server's clock, or `2023.12.29 07:32:27`;
+    a Datetime("ms") field counts milliseconds (cTrader). Every time reads in microseconds.
     """
     if dtype == pl.Date:
         return pl.coalesce(
@@ -449,9 +528,12 @@ def _read_as(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
             value.str.to_date("%Y.%m.%d", strict=False),
         )
     if isinstance(dtype, pl.Datetime):
+        # Digits count seconds since 1970, or milliseconds for a Datetime("ms") field (cTrader).
+        unit = "ms" if dtype.time_unit == "ms" else "s"
+        since = value.cast(pl.Int64, strict=False)
         return (
-            pl.when(value.str.contains(r"^\d+$"))
-            .then(pl.from_epoch(value.cast(pl.Int64, strict=False), "s"))
+            pl.when(value.str.contains(r"^\d+$") & (since < EPOCH_LIMIT[unit]))
+            .then(pl.from_epoch(since, unit))
             .otherwise(
                 pl.coalesce(
                     value.str.to_datetime("%Y.%m.%d %H:%M:%S", strict=False),
@@ -468,6 +550,14 @@ def _read_as(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         loses_digits = rf"\.\d{{{dtype.scale}}}\d*[1-9]|[eE]"
         return pl.when(~value.str.contains(loses_digits)).then(value.cast(dtype, strict=False))
     return value.cast(dtype, strict=False)
+
+
+def _expected(dtype: pl.DataType) -> str:
+    """What a field of `dtype` must hold, as a quarantine reason says it."""
+    if isinstance(dtype, pl.Datetime):
+        since = "milliseconds" if dtype.time_unit == "ms" else "seconds"
+        return f"a time ({since} since 1970 up to the year 9999, or YYYY.MM.DD HH:MM:SS)"
+    return f"a valid {dtype}"
 
 
 def _unread(text: pl.DataFrame, typed: pl.DataFrame, col: str, src: str) -> pl.Series:
@@ -510,7 +600,7 @@ def convert(
             pl.lit(col).alias("column_name"),
             pl.col(src).alias("value"),
             pl.concat_str(
-                pl.lit(f"{col}: '"), pl.col(src), pl.lit(f"' is not a valid {fields[col][1]}")
+                pl.lit(f"{col}: '"), pl.col(src), pl.lit(f"' is not {_expected(fields[col][1])}")
             ).alias("reason"),
         )
         for col, src in checked.items()
@@ -526,6 +616,36 @@ def convert(
             )
         )
     return typed, pl.concat([pl.DataFrame(schema=FAILURE_SCHEMA), *failures])
+
+
+def scaled(count: str, digits: int | pl.Expr, dtype: pl.Decimal) -> pl.Expr:
+    """An integer `count` of 10^-digits units (VolumeExt's 1e-8 lot, MT4's 1/100 lot, cTrader's
+    money over 10^moneyDigits) as `dtype`, exactly; null where it does not fit or would lose a
+    digit, for `unfit` to report. Up to 10 digits: no platform scales by more."""
+    digits = pl.lit(digits) if isinstance(digits, int) else digits
+    wide = pl.col(count).cast(pl.Decimal(38, 10)) / pl.lit(10, pl.Int64).pow(
+        digits.clip(0, 10)
+    ).cast(pl.Decimal(38, 0))
+    narrow = wide.cast(dtype, strict=False)
+    return pl.when(digits.is_between(0, 10) & (narrow.cast(pl.Decimal(38, 10)) == wide)).then(
+        narrow
+    )
+
+
+def unfit(frame: pl.DataFrame, column: str, *sources: str) -> pl.DataFrame:
+    """A failure for each row where `column`, derived from the first given of `sources`, came
+    out null: the value does not fit the canonical column exactly."""
+    given = pl.coalesce(*[pl.col(s).cast(pl.String) for s in sources])
+    return frame.filter(pl.col(column).is_null() & given.is_not_null()).select(
+        "_row_number",
+        pl.lit(column).alias("column_name"),
+        given.alias("value"),
+        pl.concat_str(
+            pl.lit(f"{column}: {' or '.join(sources)} '"),
+            given,
+            pl.lit(f"' does not fit {frame.schema[column]} exactly"),
+        ).alias("reason"),
+    )
 
 
 def shape(frame: pl.DataFrame, table: Table) -> pl.DataFrame:

@@ -4,6 +4,8 @@ Read from Spotware's published message definitions: a deal's `volume` is in cent
 unit (100 = 1 unit), money fields are integers scaled by `moneyDigits` (12345 with 2 digits is
 123.45), times are milliseconds since 1970 in UTC (cTrader servers run on UTC), and a deal that
 closes a position carries `closePositionDetail` with its gross profit, swap and commission.
+Prices are read as written, never through a float, so a price with more digits than the
+canonical 8 is quarantined rather than rounded.
 Deals name the symbol by id; exports that add `symbolName` give the broker's symbol, otherwise
 the symbol reads `#<id>` and lands unmapped, for someone to map. Lots follow in staging from the
 symbol's contract size, since cTrader counts units, not lots.
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.platforms.canonical import MONEY, PRICE, Chunk, FileContext, convert
+from ingest.platforms.canonical import MONEY, PRICE, Chunk, FileContext, convert, scaled, unfit
 from ingest.platforms.canonical import split_money_movements as split
 from ingest.platforms.records import head, json_records
 
@@ -51,8 +53,8 @@ FIELDS = {
     "filled_volume": ("filledVolume", pl.Int64),
     "symbol_id": ("symbolId", pl.Int64),
     "symbol_name": ("symbolName", pl.String),
-    "executed_ms": ("executionTimestamp", pl.Int64),
-    "price_float": ("executionPrice", pl.Float64),
+    "time_server": ("executionTimestamp", pl.Datetime("ms")),
+    "price": ("executionPrice", PRICE),
     "side": ("tradeSide", pl.String),
     "status": ("dealStatus", pl.String),
     "commission_raw": ("commission", pl.Int64),
@@ -80,15 +82,6 @@ def _account(start: bytes) -> str | None:
     return found.group(1).decode() if found else None
 
 
-def _scaled(raw: str, digits: str) -> pl.Expr:
-    """An integer amount over 10^moneyDigits, exactly, or null if it does not fit in cents."""
-    wide = pl.col(raw).cast(pl.Decimal(38, 10)) / pl.lit(10, pl.Int64).pow(
-        pl.col(digits).fill_null(2)
-    ).cast(pl.Decimal(38, 0))
-    narrow = wide.cast(MONEY, strict=False)
-    return pl.when(narrow.cast(pl.Decimal(38, 10)) == wide).then(narrow)
-
-
 def read_deals_json(path: Path, context: FileContext) -> Iterator[Chunk]:
     start = head(path)
     account = str(context.login) if context.login else _account(start)
@@ -103,6 +96,8 @@ def read_deals_json(path: Path, context: FileContext) -> Iterator[Chunk]:
         typed, failures = convert(records, FIELDS)
         closing = pl.col("close_gross_profit").is_not_null()
         status = pl.col("status").str.to_uppercase()
+        digits = pl.col("money_digits").fill_null(2)
+        close_digits = pl.col("close_money_digits").fill_null(2)
         deals = typed.with_columns(
             pl.when(status.is_in(EXECUTED))
             .then(pl.col("side").str.to_uppercase().replace_strict(SIDES, default=None))
@@ -112,18 +107,25 @@ def read_deals_json(path: Path, context: FileContext) -> Iterator[Chunk]:
             pl.coalesce("symbol_name", pl.lit("#") + pl.col("symbol_id").cast(pl.String)).alias(
                 "raw_symbol"
             ),
-            pl.from_epoch("executed_ms", "ms").dt.cast_time_unit("us").alias("time_server"),
-            (pl.col("filled_volume").cast(pl.Decimal(38, 2)) / 100).cast(MONEY).alias("units"),
-            pl.col("price_float").round(8).cast(PRICE).alias("price"),
-            _scaled("commission_raw", "money_digits").alias("commission"),
+            scaled("filled_volume", 2, MONEY).alias("units"),
+            scaled("commission_raw", digits, MONEY).alias("commission"),
             pl.when(closing)
-            .then(_scaled("close_gross_profit", "close_money_digits"))
+            .then(scaled("close_gross_profit", close_digits, MONEY))
             .otherwise(pl.lit(0).cast(MONEY))
             .alias("profit"),
             pl.when(closing)
-            .then(_scaled("close_swap", "close_money_digits"))
+            .then(scaled("close_swap", close_digits, MONEY))
             .otherwise(pl.lit(0).cast(MONEY))
             .alias("swap"),
             pl.lit(0).cast(MONEY).alias("fee"),
         )
-        yield Chunk(records, split(deals), failures)
+        unfitting = [
+            unfit(deals, column, source)
+            for column, source in [
+                ("units", "filled_volume"),
+                ("commission", "commission_raw"),
+                ("profit", "close_gross_profit"),
+                ("swap", "close_swap"),
+            ]
+        ]
+        yield Chunk(records, split(deals), pl.concat([failures, *unfitting]))

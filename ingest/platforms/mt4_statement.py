@@ -12,10 +12,14 @@ import re
 from pathlib import Path
 
 from ingest.platforms.canonical import (
+    DEAL_SCHEMA,
+    ORDER_SCHEMA,
     HtmlCell,
     PlatformExport,
+    amount_if_any,
     deal_frame,
     decode_export,
+    fit_row,
     html_table,
     order_frame,
     parse_amount,
@@ -67,14 +71,14 @@ def parse(path: Path) -> PlatformExport:
         if section == "Summary":
             for k in range(0, len(texts) - 1):
                 label = texts[k].rstrip(":")
-                if label in SUMMARY_LABELS:
-                    summary[label] = parse_amount(texts[k + 1])
+                if label in SUMMARY_LABELS and (amount := amount_if_any(texts[k + 1])) is not None:
+                    summary[label] = amount
             continue
         if not texts[0].isdigit():
             continue  # the section's total line ("Closed P/L:")
         try:
             _row(section, row, account, deals, orders, open_positions)
-        except (ValueError, IndexError) as err:
+        except Exception as err:  # whatever a cell holds rejects its row, not the file
             rejected.append({"row": number, "reason": f"{section}: {err}"})
 
     return PlatformExport(
@@ -103,41 +107,39 @@ def _row(
     ticket, comment = int(texts[0]), row[0].title
     opened, kind = parse_server_time(texts[1]), texts[2].lower()
     if kind in BALANCE_TYPES:
-        deals.append(
-            {
-                "ticket": ticket,
-                "order_ticket": ticket,
-                "position_id": None,
-                "login": login,
-                "time_server": opened,
-                "action": kind,
-                "entry": None,
-                "raw_symbol": "",
-                "lots": 0,
-                "price": 0,
-                "commission": 0,
-                "fee": 0,
-                "swap": 0,
-                "profit": parse_amount(texts[-1]),
-                "comment": comment or texts[3],
-            }
-        )
+        balance = {
+            "ticket": ticket,
+            "order_ticket": ticket,
+            "position_id": None,
+            "login": login,
+            "time_server": opened,
+            "action": kind,
+            "entry": None,
+            "raw_symbol": "",
+            "lots": 0,
+            "price": 0,
+            "commission": 0,
+            "fee": 0,
+            "swap": 0,
+            "profit": parse_amount(texts[-1]),
+            "comment": comment or texts[3],
+        }
+        deals.append(fit_row(balance, DEAL_SCHEMA))
         return
     lots, symbol, price = parse_amount(texts[3]), texts[4], parse_amount(texts[5])
     if kind not in ("buy", "sell") or section == "Working Orders":
-        orders.append(
-            {
-                "ticket": ticket,
-                "login": login,
-                "time_server": opened,
-                "order_type": kind,
-                "raw_symbol": symbol,
-                "lots": lots,
-                "price": price,
-                "state": "cancelled" if section == "Closed Transactions" else "working",
-                "comment": comment,
-            }
-        )
+        order = {
+            "ticket": ticket,
+            "login": login,
+            "time_server": opened,
+            "order_type": kind,
+            "raw_symbol": symbol,
+            "lots": lots,
+            "price": price,
+            "state": "cancelled" if section == "Closed Transactions" else "working",
+            "comment": comment,
+        }
+        orders.append(fit_row(order, ORDER_SCHEMA))
         return
     opening = {
         "ticket": ticket,
@@ -156,7 +158,6 @@ def _row(
         "profit": 0,
         "comment": comment,
     }
-    deals.append(opening)
     money = {
         "commission": parse_amount(texts[10]),
         "fee": parse_amount(texts[11]),
@@ -164,15 +165,17 @@ def _row(
         "profit": parse_amount(texts[13]),
     }
     if section == "Open Trades":
-        open_positions.append({**opening, **money, "price": parse_amount(texts[9])})
+        still_open = fit_row({**opening, **money, "price": parse_amount(texts[9])}, DEAL_SCHEMA)
+        deals.append(fit_row(opening, DEAL_SCHEMA))
+        open_positions.append(still_open)
         return
-    deals.append(
-        {
-            **opening,
-            **money,
-            "entry": "out",
-            "action": "sell" if kind == "buy" else "buy",
-            "time_server": parse_server_time(texts[8]),
-            "price": parse_amount(texts[9]),
-        }
-    )
+    closing = {
+        **opening,
+        **money,
+        "entry": "out",
+        "action": "sell" if kind == "buy" else "buy",
+        "time_server": parse_server_time(texts[8]),
+        "price": parse_amount(texts[9]),
+    }
+    # Both deals or neither: a closed trade whose closing cannot be read is rejected whole.
+    deals.extend([fit_row(opening, DEAL_SCHEMA), fit_row(closing, DEAL_SCHEMA)])

@@ -21,7 +21,9 @@ from ingest.platforms.canonical import (
     Chunk,
     FileContext,
     convert,
+    scaled,
     split_money_movements,
+    unfit,
 )
 from ingest.platforms.records import csv_records, json_records
 
@@ -56,17 +58,20 @@ KEYS = ("order", "login", "cmd", "volume", "open_time", "close_time", "profit")
 NO_MONEY = [pl.lit(0).cast(MONEY).alias(c) for c in ("commission", "swap", "fee", "profit")]
 
 
-def _deals(typed: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def _deals(typed: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The canonical rows of trade records, and a failure for each volume that does not fit."""
     kind = pl.col("cmd").replace_strict(
         CMD, default=pl.lit("cmd_") + pl.col("cmd").cast(pl.String), return_dtype=pl.String
     )
     rows = typed.with_columns(
         kind.alias("action"),
         pl.col("ticket").alias("order_ticket"),
-        (pl.col("volume").cast(pl.Decimal(38, 8)) / 100).cast(LOTS).alias("lots"),
+        scaled("volume", 2, LOTS).alias("lots"),
         pl.col("fee").fill_null(0),
     )
-    trade = pl.col("action").is_in(["buy", "sell"])
+    # A record without a cmd (a blank line too) is no trade: it stays one row, for the contract
+    # to quarantine, rather than falling out of both filters below.
+    trade = pl.col("action").is_in(["buy", "sell"]).fill_null(False)
     opening = rows.filter(trade).with_columns(
         pl.col("ticket").alias("position_id"),
         pl.lit("in").alias("entry"),
@@ -93,21 +98,23 @@ def _deals(typed: pl.DataFrame) -> dict[str, pl.DataFrame]:
         pl.col("open_price").alias("price"),
     )
     columns = [*opening.columns]
-    return split_money_movements(
-        pl.concat([opening, closing.select(columns), others.select(columns)]).sort("_row_number")
-    )
+    deals = pl.concat([opening, closing.select(columns), others.select(columns)])
+    return split_money_movements(deals.sort("_row_number")), unfit(rows, "lots", "volume")
+
+
+def _chunk(records: pl.DataFrame) -> Chunk:
+    typed, failures = convert(records, FIELDS)
+    tables, unfitting = _deals(typed)
+    return Chunk(records, tables, pl.concat([failures, unfitting]))
 
 
 def read_trades_csv(
     path: Path, context: FileContext, separator: str = ",", encoding: str = "utf-8"
 ) -> Iterator[Chunk]:
     for records in csv_records(path, separator, encoding):
-        records = records.rename({c: c.strip().lower() for c in records.columns})
-        typed, failures = convert(records, FIELDS)
-        yield Chunk(records, _deals(typed), failures)
+        yield _chunk(records.rename({c: c.strip().lower() for c in records.columns}))
 
 
 def read_trades_json(path: Path, context: FileContext) -> Iterator[Chunk]:
     for records in json_records(path, {src: "VARCHAR" for src, _t in FIELDS.values()}):
-        typed, failures = convert(records, FIELDS)
-        yield Chunk(records, _deals(typed), failures)
+        yield _chunk(records)

@@ -24,8 +24,10 @@ from ingest.platforms.canonical import (
     Chunk,
     FileContext,
     convert,
+    scaled,
     shape,
     split_money_movements,
+    unfit,
 )
 from ingest.platforms.records import csv_records, head, json_records, web_api_retcode
 
@@ -157,13 +159,12 @@ def read_web_api_deals(path: Path, context: FileContext) -> Iterator[Chunk]:
     for records in _web_api_records(path, DEAL_FIELDS):
         typed, failures = convert(records, DEAL_FIELDS)
         typed = typed.with_columns(
-            pl.coalesce(
-                (pl.col("volume_ext").cast(pl.Decimal(38, 8)) / 100_000_000),
-                (pl.col("volume").cast(pl.Decimal(38, 8)) / 10_000),
-            )
-            .cast(LOTS)
+            pl.when(pl.col("volume_ext").is_not_null())
+            .then(scaled("volume_ext", 8, LOTS))
+            .otherwise(scaled("volume", 4, LOTS))
             .alias("lots")
         )
+        failures = pl.concat([failures, unfit(typed, "lots", "volume_ext", "volume")])
         yield Chunk(records, _deals(typed), failures)
 
 

@@ -14,15 +14,19 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
-from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 
 from ingest.platforms.canonical import (
+    BALANCE_AFTER,
+    DEAL_SCHEMA,
+    ORDER_SCHEMA,
     PlatformExport,
+    amount_if_any,
     deal_frame,
     decode_export,
+    fit_row,
     html_table,
     order_frame,
     parse_amount,
@@ -71,18 +75,6 @@ def _html_rows(path: Path) -> list[list]:
     ]
 
 
-def _amount(value: object) -> Decimal | None:
-    """A cell's amount: a number (XLSX) or text such as `1 434.86` (HTML); None for other text."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return parse_amount(value)
-    try:
-        return parse_amount(str(value))
-    except ValueError:
-        return None
-
-
 def parse(path: Path) -> PlatformExport:
     if zipfile.is_zipfile(path):
         rows, kind = _xlsx_rows(path), "xlsx"
@@ -120,19 +112,20 @@ def parse(path: Path) -> PlatformExport:
             continue
         for k, cell in enumerate(row):
             label = str(cell).rstrip(":") if isinstance(cell, str) else None
-            if label in SUMMARY_LABELS and (amount := _amount(_next_value(row, k))) is not None:
+            amount = amount_if_any(_next_value(row, k)) if label in SUMMARY_LABELS else None
+            if amount is not None:
                 summary[label] = amount
         if not (row and isinstance(row[0], str) and re.match(r"\d{4}\.\d\d", row[0])):
             continue  # not a dated row: a total, a label, a spacer
         cells = dict(zip(header, row, strict=False))
         try:
             if section == "Deals":
-                deals.append(_deal(cells, login))
+                deals.append(fit_row(_deal(cells, login), DEAL_SCHEMA | BALANCE_AFTER))
             elif section == "Orders":
-                orders.append(_order(header, row, login))
+                orders.append(fit_row(_order(header, row, login), ORDER_SCHEMA))
             elif section == "Open Positions":
-                open_positions.append(_open_position(cells, login))
-        except (ValueError, TypeError, KeyError) as err:
+                open_positions.append(fit_row(_open_position(cells, login), DEAL_SCHEMA))
+        except Exception as err:  # whatever a cell holds rejects its row, not the file
             rejected.append({"row": number, "reason": f"{section}: {err}"})
     return PlatformExport(
         format=f"mt5_report_{kind}",
@@ -167,10 +160,11 @@ def _deal(cell: dict, login: int) -> dict:
         "raw_symbol": cell.get("Symbol") if trade else "",
         "lots": parse_amount(cell.get("Volume")) if trade else 0,
         "price": parse_amount(cell.get("Price")) if trade else 0,
-        "commission": parse_amount(cell.get("Commission")) or 0,
-        "fee": parse_amount(cell.get("Fee")) or 0,
-        "swap": parse_amount(cell.get("Swap")) or 0,
-        "profit": parse_amount(cell.get("Profit")) or 0,
+        # An empty money cell is not 0.00: left null, the record is quarantined.
+        "commission": parse_amount(cell.get("Commission")),
+        "fee": parse_amount(cell.get("Fee")),
+        "swap": parse_amount(cell.get("Swap")),
+        "profit": parse_amount(cell.get("Profit")),
         "comment": cell.get("Comment") or "",
         "balance_after": parse_amount(cell.get("Balance")),
     }
@@ -188,11 +182,11 @@ def _open_position(cell: dict, login: int) -> dict:
         "entry": "in",
         "raw_symbol": cell["Symbol"],
         "lots": parse_amount(str(cell["Volume"])),
-        "price": _amount(cell["Market Price"]),
+        "price": amount_if_any(cell["Market Price"]),
         "commission": 0,
         "fee": 0,
-        "swap": _amount(cell.get("Swap")) or 0,
-        "profit": _amount(cell.get("Profit")) or 0,
+        "swap": amount_if_any(cell.get("Swap")) or 0,
+        "profit": amount_if_any(cell.get("Profit")) or 0,
         "comment": cell.get("Comment") or "",
     }
 
@@ -210,7 +204,7 @@ def _order(header: list[str], row: list, login: int) -> dict:
         "order_type": str(cell["Type"]),
         "raw_symbol": cell["Symbol"],
         "lots": parse_amount(str(cell["Volume"])),
-        "price": _amount(cell["Price"]),  # none for a market order
+        "price": amount_if_any(cell["Price"]),  # none for a market order
         "state": str(cell["State"]),
         "comment": comment,
     }

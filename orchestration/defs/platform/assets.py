@@ -6,6 +6,7 @@ rates are one small file, loaded whole.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -15,9 +16,11 @@ from dagster_duckdb import DuckDBResource
 
 from ingest.batches import (
     BatchResult,
+    Refused,
     batches_that_do_not_add_up,
     load_file,
     server_day_of,
+    unload_batch,
 )
 from ingest.market import FX_RATES_CSV, LANDING_GLOB
 from ingest.platforms.canonical import PLATFORM_TABLES
@@ -30,6 +33,18 @@ PLATFORM_FOLDERS = ("mt5", "mt4", "ctrader")
 # server east of Greenwich starts its day before UTC does).
 SERVER_DAYS = dg.DailyPartitionsDefinition(start_date="2015-01-01", end_offset=1)
 ROWS_ADD_UP = "For every batch: records read = records loaded + records quarantined."
+FILES_READABLE = "Every landed file could be read; a refused one is named with the reason."
+WHEN_ROWS_DO_NOT_ADD_UP = (
+    "These files' stored rows no longer match what was read from them (rows deleted from raw, "
+    "or loaded by an earlier fxcrm that lost records). Their batches have been taken out: run "
+    "the load again (`fxcrm materialize`, or this partition) and each file is read afresh, or "
+    "refused with its reason."
+)
+WHEN_REFUSED = (
+    "Nothing of these files was loaded; the other files were. Fix or re-export each one and "
+    "land it again: a file whose bytes changed is read again, an unchanged one is not. The "
+    "refusals are in quarantine.files."
+)
 
 
 def platform_files(landing: Path) -> list[Path]:
@@ -49,15 +64,28 @@ def files_by_day(landing: Path) -> dict[date, list[Path]]:
     return days
 
 
+@dataclass
+class Loaded:
+    """What loading a partition's files did: a result per file loaded (or loaded before), the
+    files refused with their reasons, and the batches that did not add up (now taken out)."""
+
+    results: list[BatchResult]
+    refused: list[str]
+    broken: list[dict]
+
+
 def load_batches(
     context: dg.AssetExecutionContext,
     con: duckdb.DuckDBPyConnection,
     landing: Path,
     files: Iterable[Path],
     found: Format | None = None,
-) -> tuple[list[BatchResult], list[dict]]:
-    """Load each file; a file that cannot be read fails the run after the others are loaded."""
-    results, unreadable = [], []
+) -> Loaded:
+    """Load each file. A file that cannot be read is refused (recorded with its reason, not read
+    again until it changes) and the others load; only a disk error fails the run, after the
+    others are loaded. A stored batch that no longer adds up is taken out, so that the next run
+    reads its file afresh, rather than failing every run after."""
+    results, refused, unreadable = [], [], []
     for path in files:
         try:
             results.append(
@@ -69,15 +97,21 @@ def load_batches(
                     found=found,
                 )
             )
+        except Refused as err:
+            context.log.warning(str(err))
+            refused.append(str(err))
         except ValueError as err:
             unreadable.append(str(err))
     broken = batches_that_do_not_add_up(con, [r.batch_id for r in results])
+    for batch in broken:
+        unload_batch(con, batch["batch_id"])
     if unreadable:
         raise dg.Failure(
-            description=f"{len(unreadable)} file(s) could not be loaded; the others were.",
+            description=f"{len(unreadable)} file(s) could not be read from disk; the others were "
+            "loaded.",
             metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in unreadable))},
         )
-    return results, broken
+    return Loaded(results, refused, broken)
 
 
 def batch_metadata(results: list[BatchResult], table: str | None = None) -> dict:
@@ -102,13 +136,38 @@ def batch_metadata(results: list[BatchResult], table: str | None = None) -> dict
     return metadata
 
 
-def rows_add_up(key: dg.AssetKey, broken: list[dict]) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name="rows_add_up",
-        passed=not broken,
-        metadata={"batches_not_adding_up": len(broken), "first": dg.MetadataValue.json(broken[:5])},
+def checks(key: dg.AssetKey, loaded: Loaded) -> list[dg.AssetCheckResult]:
+    """Whether every batch adds up (blocking: a figure built without some records is wrong) and
+    whether every file could be read (a warning: the refused ones are named, with the reason)."""
+    not_adding_up = "\n".join(
+        f"- {b['source_file']}: {b['rows_read']} read, {b['rows_loaded']} in raw, "
+        f"{b['rows_quarantined']} quarantined"
+        for b in loaded.broken
     )
+    refused = "\n".join(f"- {r}" for r in loaded.refused)
+    return [
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name="rows_add_up",
+            passed=not loaded.broken,
+            metadata={
+                "batches_not_adding_up": len(loaded.broken),
+                "files": dg.MetadataValue.md(not_adding_up or "none"),
+                "what_to_do": WHEN_ROWS_DO_NOT_ADD_UP if loaded.broken else "nothing",
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=key,
+            check_name="files_readable",
+            passed=not loaded.refused,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "files_refused": len(loaded.refused),
+                "files": dg.MetadataValue.md(refused or "none"),
+                "what_to_do": WHEN_REFUSED if loaded.refused else "nothing",
+            },
+        ),
+    ]
 
 
 PLATFORM_KEYS = [dg.AssetKey(["raw", t.name]) for t in PLATFORM_TABLES]
@@ -134,8 +193,12 @@ DESCRIPTIONS = {
         for key in PLATFORM_KEYS
     ],
     check_specs=[
-        dg.AssetCheckSpec("rows_add_up", asset=key, blocking=True, description=ROWS_ADD_UP)
+        spec
         for key in PLATFORM_KEYS
+        for spec in (
+            dg.AssetCheckSpec("rows_add_up", asset=key, blocking=True, description=ROWS_ADD_UP),
+            dg.AssetCheckSpec("files_readable", asset=key, description=FILES_READABLE),
+        )
     ],
     partitions_def=SERVER_DAYS,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -152,15 +215,18 @@ def platform_feeds(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         for path in by_day[day]
     ]
     with warehouse.get_connection() as con:
-        results, broken = load_batches(context, con, landing, files)
+        loaded = load_batches(context, con, landing, files)
     context.log.info(
         f"{len(files)} file(s) for {context.partition_key_range.start}.."
         f"{context.partition_key_range.end}; "
-        f"{sum(not r.already_loaded for r in results)} new batch(es)"
+        f"{sum(not r.already_loaded for r in loaded.results)} new batch(es), "
+        f"{len(loaded.refused)} refused"
     )
     for key in PLATFORM_KEYS:
-        yield dg.MaterializeResult(asset_key=key, metadata=batch_metadata(results, key.path[-1]))
-        yield rows_add_up(key, broken)
+        yield dg.MaterializeResult(
+            asset_key=key, metadata=batch_metadata(loaded.results, key.path[-1])
+        )
+        yield from checks(key, loaded)
 
 
 # Written by every raw asset in the same transaction as the rows, so it has no asset of its own.
@@ -182,14 +248,17 @@ FX_RATES_KEY = dg.AssetKey(["raw", "fx_rates"])
     kinds={"duckdb", "python"},
     description=f"Daily USD value of each currency, from `{LANDING_GLOB}`, one batch per file.",
     metadata={"table": "raw.fx_rates", "landing_glob": LANDING_GLOB},
-    check_specs=[dg.AssetCheckSpec("rows_add_up", asset=FX_RATES_KEY, blocking=True)],
+    check_specs=[
+        dg.AssetCheckSpec("rows_add_up", asset=FX_RATES_KEY, blocking=True),
+        dg.AssetCheckSpec("files_readable", asset=FX_RATES_KEY, description=FILES_READABLE),
+    ],
 )
 def fx_rates(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
     landing = Settings.from_env().landing_dir
     with warehouse.get_connection() as con:
-        results, broken = load_batches(
+        loaded = load_batches(
             context, con, landing, sorted(landing.glob(LANDING_GLOB)), FX_RATES_CSV
         )
     return dg.MaterializeResult(
-        metadata=batch_metadata(results), check_results=[rows_add_up(FX_RATES_KEY, broken)]
+        metadata=batch_metadata(loaded.results), check_results=checks(FX_RATES_KEY, loaded)
     )
