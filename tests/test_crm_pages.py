@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from crm_samples import NEXT_YEAR, PDF, PNG
 from streamlit.testing.v1 import AppTest
@@ -242,7 +244,12 @@ def test_compliance_previews_and_decides_a_document_on_the_client_page(crm):
     assert not at.exception
     document = next(s for s in at.selectbox if s.label == "Document")
     document.select(next(o for o in document.options if "proof_of_address" in o)).run()
+    assert not at.get("image"), "shown before it was asked for"
+    next(b for b in at.button if b.label == "Show b.png").click().run()
     assert at.get("image"), "the image is not previewed"
+    [viewed] = store.events(event_type="client.document_viewed")
+    assert viewed["actor"] == "carol.compliance"
+    assert json.loads(viewed["payload"])["how"] == "preview"
     next(b for b in at.button if b.label == "Record decision").click().run()
     assert not at.exception
     [bill] = store.records("kyc_document", doc_type="proof_of_address")
