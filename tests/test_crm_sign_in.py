@@ -9,7 +9,7 @@ import json
 import multiprocessing
 import statistics
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -219,3 +219,35 @@ def test_concurrent_first_admins_make_exactly_one(crm_store):
     ]
     [admin] = crm_store.records("user")
     assert crm_store.query("SELECT user_id FROM credentials") == [(admin.record_id,)]
+
+
+def test_an_admin_unlocks_from_the_command_line(cheap_hashing, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from ingest.crm.staff import create_demo_staff
+    from ingest.settings import PROJECT_ROOT
+
+    store = Store(tmp_path / "crm.sqlite", tmp_path / "documents")
+    create_demo_staff(store)
+    store.execute(
+        "INSERT INTO sign_in_throttle VALUES ('user:admin', 10, ?, NULL, '2999-01-01')",
+        [datetime.now(UTC).isoformat()],
+    )
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FXCRM_")}
+
+    def unlock(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", "users", "unlock", *args],
+            env={**inherited, "FXCRM_DATA_DIR": str(tmp_path)},
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+        )
+
+    refused = unlock("--as", "ann.analyst", "--username", "admin")
+    assert refused.returncode == 2 and "Analyst" in refused.stderr
+    done = unlock("--as", "admin", "--username", "admin")
+    assert (done.returncode, done.stdout) == (0, "sign-in unlocked for user admin\n")
+    auth.sign_in(store, "admin", demo_password("admin"))
