@@ -46,6 +46,17 @@ PAGES = [  # section, file, title, icon, roles
 ]
 
 
+def client_address() -> str:
+    """The browser's IP address, for throttling guesses per address. Streamlit gives none for a
+    connection from this machine: behind a reverse proxy here, the address the proxy added to
+    X-Forwarded-For (its last entry, the one a client cannot forge); else one shared `local`."""
+    address = st.context.ip_address
+    if isinstance(address, str) and address:  # a test's mocked runtime gives a stand-in object
+        return address
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    return (forwarded.rsplit(",", 1)[-1].strip() if isinstance(forwarded, str) else "") or "local"
+
+
 def sign_in_page() -> None:
     st.title("fxcrm")
     with st.form("sign_in"):
@@ -53,7 +64,7 @@ def sign_in_page() -> None:
         password = st.text_input("Password", type="password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                token, _ = auth.sign_in(crm_store(), username, password)
+                token, _ = auth.sign_in(crm_store(), username, password, client_address())
             except auth.SignInFailed as err:
                 st.error(str(err))
             else:

@@ -5,6 +5,7 @@ fxcrm materialize   load everything landed and build the warehouse and serving s
 fxcrm serve         start the Dagster UI (3000) and the Streamlit app (8501)
 fxcrm demo          all three, on the demo brokerage: what `make run` does
 fxcrm users create-admin   the first admin of the CRM entry store
+fxcrm users unlock  lift the sign-in wait or lock on a user name or an address (--as an admin)
 fxcrm audit verify  check the CRM event log's hash chain, the current state against it and the
                     signed checkpoints (--warehouse: the warehouse's copy too); exit 1 naming
                     the first difference
@@ -333,6 +334,27 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def unlock_sign_in(args: argparse.Namespace) -> int:
+    """Lift a sign-in lock from the command line: the way back in for an admin locked out."""
+    from ingest.crm.commands.users import unlock_sign_in as unlock
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Actor, Store
+
+    store = Store.from_settings(_settings())
+    user_id = store.holder("user", "username", args.as_user.strip().lower())
+    user = store.find("user", user_id) if user_id else None
+    kind, value = ("user", args.username) if args.username else ("address", args.address)
+    try:
+        if user is None:
+            raise CommandError(f"--as {args.as_user}: no such user")
+        unlock(store, Actor(user.record_id, user["username"], user["role"]), kind, value)
+    except CommandError as err:
+        print(f"fxcrm users unlock: {err}", file=sys.stderr)
+        return 2
+    print(f"sign-in unlocked for {kind} {value}")
+    return 0
+
+
 def verify_audit(args: argparse.Namespace) -> int:
     """The chain and the current state, the signed checkpoints, and (asked) the warehouse's
     copy: each check's verdict on its own line, exit 1 if any failed."""
@@ -463,6 +485,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--full-name", required=True)
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.set_defaults(func=create_admin)
+    p = users.add_parser("unlock", help="lift a sign-in wait or lock (an admin)")
+    p.add_argument("--as", dest="as_user", required=True, help="the admin doing it")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--username", help="the user name that is locked")
+    which.add_argument("--address", help="the address that is locked")
+    p.set_defaults(func=unlock_sign_in)
     audit = sub.add_parser("audit", help="the CRM audit trail").add_subparsers(
         dest="audit_command", required=True
     )

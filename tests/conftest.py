@@ -133,3 +133,17 @@ def staff(crm_store):
     from ingest.crm.staff import create_demo_staff
 
     return {name: member.actor for name, member in create_demo_staff(crm_store).items()}
+
+
+@pytest.fixture
+def cheap_hashing(monkeypatch):
+    """Argon2 at its lowest cost, for tests that sign in many times (the staff's passwords
+    too, as this runs before the staff are made): only the timing test needs the real cost."""
+    from argon2 import PasswordHasher
+
+    from ingest.crm import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    auth._dummy_hash.cache_clear()
+    yield
+    auth._dummy_hash.cache_clear()

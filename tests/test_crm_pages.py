@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from crm_samples import NEXT_YEAR, PDF, PNG
 from streamlit.testing.v1 import AppTest
@@ -242,8 +244,52 @@ def test_compliance_previews_and_decides_a_document_on_the_client_page(crm):
     assert not at.exception
     document = next(s for s in at.selectbox if s.label == "Document")
     document.select(next(o for o in document.options if "proof_of_address" in o)).run()
+    assert not at.get("image"), "shown before it was asked for"
+    next(b for b in at.button if b.label == "Show b.png").click().run()
     assert at.get("image"), "the image is not previewed"
+    [viewed] = store.events(event_type="client.document_viewed")
+    assert viewed["actor"] == "carol.compliance"
+    assert json.loads(viewed["payload"])["how"] == "preview"
     next(b for b in at.button if b.label == "Record decision").click().run()
     assert not at.exception
     [bill] = store.records("kyc_document", doc_type="proof_of_address")
     assert bill["status"] == "accepted" and bill["reviewed_by"] == "carol.compliance"
+
+
+def test_sign_in_page_throttles_guesses_and_admin_unlocks_on_the_users_page(crm):
+    store, _, _ = crm
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "app.py"), default_timeout=30).run()
+    at.text_input[0].input("bob.agent")
+    for _ in range(auth.FREE["user"]):
+        at.text_input[1].input("wrong-password-1")
+        at.button[0].click().run()
+        assert at.error[0].value == "Wrong user name or password."
+    at.text_input[1].input(demo_password("bob.agent"))
+    at.button[0].click().run()
+    assert at.error[0].value.startswith("Too many failed sign-ins: try again in")
+    [bob_throttle] = [t for t in auth.throttles(store) if t.kind == "user"]
+    assert bob_throttle.value == "bob.agent"
+
+    admin = page("users", store, "admin")
+    assert "Sign-in throttling (0 locked)" in [e.label for e in admin.expander]
+    assert sorted(admin.dataframe[1].value["value"]) == ["bob.agent", "local"]
+    chooser = next(s for s in admin.selectbox if s.label == "Name or address")
+    chooser.select_index(chooser.options.index("user bob.agent"))
+    next(b for b in admin.button if b.label == "Unlock sign-in").click().run()
+    assert not admin.exception
+    assert "Sign-in unlocked for user bob.agent." in shown_text(admin)
+    assert store.events(event_type="user.sign_in_unlocked")[-1]["actor"] == "admin"
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Leads"
+
+
+@pytest.mark.parametrize("username", ["ann.analyst", "paul.partners"])
+def test_identity_documents_are_not_offered_to_the_analyst_or_the_partner_manager(crm, username):
+    store, _, _ = crm
+    at = page("clients", store, username)
+    assert not at.exception
+    assert at.dataframe[1].value["doc_type"].to_list() == ["passport", "proof_of_address"]
+    assert not [b for b in at.button if b.label.startswith("Show")]
+    assert not at.get("download_button")
+    assert "Identity documents open for compliance" in shown_text(at)

@@ -4,9 +4,9 @@ partner."""
 import streamlit as st
 
 from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
+from dashboards.document_view import show_document
 from ingest.crm.access import can, visible
 from ingest.crm.commands import accounts, clients, payments
-from ingest.crm.documents import read_document
 
 actor = signed_in()
 store = crm_store()
@@ -80,15 +80,7 @@ with kyc_tab:
     )
     document = pick("Document", documents, "doc_type", "status", key="client_document_id")
     if document is not None:
-        content = read_document(store.documents_dir, document["sha256"])
-        if document["mime_type"].startswith("image/"):
-            st.image(content, width=360)
-        st.download_button(
-            f"Open {document['file_name']}",
-            content,
-            document["file_name"],
-            mime=document["mime_type"],
-        )
+        show_document(store, actor, document, width=360)
         if document["status"] == "uploaded" and can(actor, "client.review_document"):
             with st.form("client_review"):
                 decision = st.radio("Decision", list(clients.REVIEW_DECISIONS), horizontal=True)

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from dashboards.crm import attempt, crm_store, pick, show_flash, signed_in, table
+from dashboards.document_view import show_document
 from ingest.crm.access import can
 from ingest.crm.commands import clients
-from ingest.crm.documents import read_document
 
 actor = signed_in()
 store = crm_store()
@@ -20,12 +20,7 @@ st.dataframe(frame, hide_index=True, width="stretch")
 document = pick("Document", waiting, "doc_type", "file_name", key="document_id")
 if document is not None:
     st.caption(f"Client {document['client_id']} · {names.get(document['client_id'], '')}")
-    content = read_document(store.documents_dir, document["sha256"])
-    if document["mime_type"].startswith("image/"):
-        st.image(content, width=480)
-    st.download_button(
-        f"Open {document['file_name']}", content, document["file_name"], mime=document["mime_type"]
-    )
+    show_document(store, actor, document, width=480)
     if can(actor, "client.review_document"):
         with st.form("review"):
             decision = st.radio(

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
+from ingest.crm import auth
 from ingest.crm.access import ROLE_NAMES, ROLES
 from ingest.crm.commands import users
 
@@ -38,6 +39,34 @@ with st.expander("New user", icon=":material/person_add:"), st.form("new_user"):
             ),
             f"User {username} created.",
         )
+
+throttled = auth.throttles(store)
+with st.expander(
+    f"Sign-in throttling ({sum(1 for t in throttled if t.locked_until)} locked)",
+    icon=":material/lock:",
+):
+    st.caption(
+        "User names and addresses with failed sign-ins in the last hour, or locked. Refusals "
+        f"for unknown user names not yet summed into an event: "
+        f"{auth.unknown_names_not_yet_recorded(store)}."
+    )
+    st.dataframe(
+        [t.__dict__ for t in throttled],
+        column_order=["kind", "value", "failures", "last_failure", "wait_until", "locked_until"],
+        hide_index=True,
+        width="stretch",
+    )
+    if throttled:
+        with st.form("unlock"):
+            chosen = st.selectbox(
+                "Name or address", throttled, format_func=lambda t: f"{t.kind} {t.value}"
+            )
+            if st.form_submit_button("Unlock sign-in"):
+                attempt(
+                    "unlock",
+                    lambda: users.unlock_sign_in(store, actor, chosen.kind, chosen.value),
+                    f"Sign-in unlocked for {chosen.kind} {chosen.value}.",
+                )
 
 user = pick("User", everyone, "username", "role", key="user_id")
 if user is None:

@@ -43,6 +43,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "client.register": frozenset({ADMIN, SALES_MANAGER, SALES_AGENT, COMPLIANCE}),
     "client.upload_document": frozenset({ADMIN, SALES_MANAGER, SALES_AGENT, COMPLIANCE}),
     "client.review_document": frozenset({COMPLIANCE}),
+    # identity documents: compliance, admins and the client's own agent (checked by the command)
+    "client.view_document": frozenset({ADMIN, SALES_AGENT, COMPLIANCE}),
     "client.set_kyc_status": frozenset({COMPLIANCE}),
     "client.set_risk_profile": frozenset({COMPLIANCE}),
     "client.change_status": frozenset({ADMIN, COMPLIANCE}),
@@ -65,6 +67,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "user.set_role": frozenset({ADMIN}),
     "user.deactivate": frozenset({ADMIN}),
     "user.reset_password": frozenset({ADMIN}),
+    "user.unlock_sign_in": frozenset({ADMIN}),
 }
 
 

@@ -38,7 +38,9 @@ class StaffMember:
 
 
 def demo_password(username: str) -> str:
-    return f"{username}-demo-1"
+    """The full name's first word, then `-demo-1` (a password must not contain the user name)."""
+    full_name = next(full for name, full, *_ in DEMO_STAFF if name == username)
+    return f"{full_name.split()[0].lower()}-demo-1"
 
 
 def create_demo_staff(store: Store) -> dict[str, StaffMember]:

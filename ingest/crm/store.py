@@ -105,6 +105,13 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at VARCHAR(32) NOT NULL,
     expires_at VARCHAR(32) NOT NULL,
     ended_at VARCHAR(32)
+);
+CREATE TABLE IF NOT EXISTS sign_in_throttle (
+    subject VARCHAR(300) PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure VARCHAR(32) NOT NULL,
+    wait_until VARCHAR(32),
+    locked_until VARCHAR(32)
 )
 """
 
@@ -270,10 +277,13 @@ class Store:
         changes: Sequence[Change],
         reason: str | None = None,
         idempotency_key: str | None = None,
+        side_writes: Sequence[tuple[str, Sequence[Any]]] = (),
     ) -> list[dict[str, Any]]:
         """Append `changes` as events, all or none. A key already used returns the events it
         recorded the first time, marked `replayed`, appending nothing: a form sent twice
-        records once."""
+        records once. `side_writes` (statement, parameters) change what lives beside the log
+        (a password, a sign-in lock) in the same transaction, so they stand only if the event
+        that says so does."""
         with self._writing() as cur:
             if idempotency_key:
                 cur.execute(
@@ -300,6 +310,8 @@ class Store:
             cur.execute(
                 self._sql("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"), [seq, prev_hash]
             )
+            for sql, params in side_writes:
+                cur.execute(self._sql(sql), list(params))
         return events
 
     def _apply(

@@ -7,7 +7,7 @@ import re
 from ingest.crm import auth
 from ingest.crm import validate as v
 from ingest.crm.access import ADMIN, ROLE_NAMES, ROLES, SYSTEM, authorize
-from ingest.crm.errors import CommandError, InvalidInput
+from ingest.crm.errors import CommandError, Duplicate, InvalidInput
 from ingest.crm.store import Actor, Change, Store, new_id
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
@@ -15,9 +15,17 @@ USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
 
 def create_first_admin(store: Store, username: str, full_name: str, password: str) -> str:
     """The one user made without a signed-in admin; refused once any admin exists."""
+    refusal = "An admin already exists: sign in as that admin to add users."
     if any(u.get("role") == ADMIN for u in store.records("user")):
-        raise CommandError("An admin already exists: sign in as that admin to add users.")
-    return _create(store, SYSTEM, username, full_name, ADMIN, password, team=None, key=None)
+        raise CommandError(refusal)
+    try:  # the claim makes concurrent callers, who all saw no admin, make exactly one
+        return _create(
+            store, SYSTEM, username, full_name, ADMIN, password, None, None, {"first_admin": "1"}
+        )
+    except Duplicate:
+        if store.holder("user", "first_admin", "1"):
+            raise CommandError(refusal) from None
+        raise
 
 
 def create_user(
@@ -43,6 +51,7 @@ def _create(
     password: str,
     team: str | None,
     key: str | None,
+    claims: dict[str, str] | None = None,
 ) -> str:
     if done := store.replay(key):
         return done[0]["record_id"]
@@ -54,13 +63,14 @@ def _create(
         )
     full_name = v.name("full name", full_name)
     _check_role(role)
-    auth.check_password_rules(password)
+    user_id = new_id("U")
+    credentials = auth.password_write(user_id, password, username)
     events = store.append(
         actor,
         [
             Change(
                 "user",
-                new_id("U"),
+                user_id,
                 "user.created",
                 {
                     "username": username,
@@ -70,15 +80,13 @@ def _create(
                     "active": True,
                 },
                 0,
-                claims={"username": username},
+                claims={"username": username} | (claims or {}),
             )
         ],
         idempotency_key=key,
+        side_writes=[credentials],
     )
-    user_id = events[0]["record_id"]
-    if not events[0].get("replayed"):  # only the caller that created the user sets its password
-        auth.set_password(store, user_id, password)
-    return user_id
+    return events[0]["record_id"]  # a repeated key: the user the first caller created
 
 
 def set_role(
@@ -129,10 +137,32 @@ def reset_password(store: Store, actor: Actor, user_id: str, new_password: str) 
     """An admin sets a new password; the user's sessions end. The event says it happened,
     never what the password is."""
     authorize(store, actor, "user.reset_password", "user", user_id)
-    store.get("user", user_id)
-    auth.set_password(store, user_id, new_password)
-    store.append(actor, [Change("user", user_id, "user.password_reset", {}, None)])
-    auth.end_sessions_of(store, user_id)
+    user = store.get("user", user_id)
+    store.append(
+        actor,
+        [Change("user", user_id, "user.password_reset", {}, None)],
+        side_writes=[
+            auth.password_write(user_id, new_password, user["username"]),
+            auth.sessions_end_write(user_id),
+        ],
+    )
+
+
+def unlock_sign_in(store: Store, actor: Actor, kind: str, value: str) -> None:
+    """An admin lifts the wait or lock that failed sign-ins put on a user name (`kind` "user")
+    or an address ("address"), as `auth.throttles` lists them. Recorded on the user's record,
+    or on `user unknown` for an address or a name no user has."""
+    v.one_of("kind", kind, ("user", "address"))
+    value = value.strip().lower() if kind == "user" else value.strip()
+    user_id = store.holder("user", "username", value) if kind == "user" else None
+    authorize(store, actor, "user.unlock_sign_in", "user", user_id or "unknown")
+    if not any((t.kind, t.value) == (kind, value) for t in auth.throttles(store)):
+        raise InvalidInput(f"{kind} {value or '(blank)'}: no failed sign-ins to lift")
+    store.append(
+        actor,
+        [Change("user", user_id or "unknown", "user.sign_in_unlocked", {kind: value}, None)],
+        side_writes=[auth.lift_write(kind, value)],
+    )
 
 
 def _check_role(role: str) -> None:
