@@ -279,7 +279,7 @@ CONCURRENT = {  # command: (actor, record type, setup → keyword arguments)
             "username": "new.user",
             "full_name": "New User",
             "role": "analyst",
-            "password": "new-user-pass-1",
+            "password": "quiet-harbour-lantern-7",
         },
     ),
     "leads.create_lead": (
