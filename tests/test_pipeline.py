@@ -178,15 +178,17 @@ def test_raw_assets_report_counts_and_passing_blocking_checks(built_platform):
             instance=instance, partition_key="2026-03-31"
         )
     evaluations = result.get_asset_check_evaluations()
-    assert {e.asset_key.path[-1] for e in evaluations} == {
-        "deals",
-        "balance_operations",
-        "platform_accounts",
-        "daily_snapshots",
+    assert {(e.asset_key.path[-1], e.check_name) for e in evaluations} == {
+        (table, check)
+        for table in ("deals", "balance_operations", "platform_accounts", "daily_snapshots")
+        for check in ("rows_add_up", "files_readable")
     }
-    assert all(e.passed and e.check_name == "rows_add_up" for e in evaluations)
+    assert all(e.passed for e in evaluations), "every file read, every batch adding up"
     specs = defs.resolve_assets_def(dg.AssetKey(["raw", "deals"])).check_specs
-    assert all(spec.blocking for spec in specs)
+    assert {spec.name: spec.blocking for spec in specs} == {
+        "rows_add_up": True,
+        "files_readable": False,
+    }
     materialization = result.asset_materializations_for_node("platform_feeds")[0]
     assert materialization.metadata["files_seen"].value > 0
     assert materialization.metadata["new_batches"].value == 0, "already loaded: nothing new"
