@@ -3,8 +3,19 @@ partner."""
 
 import streamlit as st
 
-from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
-from ingest.crm.access import can, visible
+from dashboards.crm import (
+    PAGE_SIZE,
+    attempt,
+    crm_store,
+    form_key,
+    page_caption,
+    page_offset,
+    pick,
+    show_flash,
+    signed_in,
+    table,
+)
+from ingest.crm.access import can, visibility
 from ingest.crm.commands import accounts, clients, payments
 from ingest.crm.documents import read_document
 
@@ -13,14 +24,22 @@ store = crm_store()
 st.title("Clients")
 show_flash()
 
-everyone = visible(store, actor, "client")
-search = st.text_input("Search name or e-mail")
-shown = [c for c in everyone if search.lower() in f"{c['name']} {c.get('email') or ''}".lower()]
+search = st.text_input("Search name, e-mail or phone")
+listed = store.page(
+    "client",
+    where=visibility(actor),
+    search=search,
+    limit=PAGE_SIZE,
+    offset=page_offset("clients_page"),
+)
+shown = listed.records
 st.dataframe(
     table(shown, ["name", "email", "country", "kyc_status", "status", "owner", "partner_id"]),
     hide_index=True,
     width="stretch",
 )
+everyone = store.page("client", where=visibility(actor), limit=0).total
+st.caption(page_caption(listed, everyone, "clients"))
 
 if can(actor, "client.register"):
     with st.expander("Register a client", icon=":material/person_add:"), st.form("register"):

@@ -121,10 +121,12 @@ def owned_record(
 
 def visible(store: Store, actor: Actor, record_type: str) -> list[Record]:
     """The records of a type the actor may see: an agent their own, everyone else all."""
-    records = store.records(record_type)
-    if actor.role == SALES_AGENT:
-        return [r for r in records if r.get("owner_id") == actor.user_id]
-    return records
+    return store.records(record_type, **visibility(actor))
+
+
+def visibility(actor: Actor) -> dict[str, str]:
+    """What a list shows the actor, as a filter on the store's projection (see Store.page)."""
+    return {"owner_id": actor.user_id} if actor.role == SALES_AGENT else {}
 
 
 def refuse(
