@@ -337,9 +337,11 @@ class Store:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
 
-    def _connect(self) -> Any:
+    def _connect(self, transaction: bool = True) -> Any:
+        """A connection in a transaction, or (PostgreSQL) for a single statement without one,
+        which saves the BEGIN and ROLLBACK round trips of a one-query read."""
         if self.postgres:
-            return _PooledConnection(_pool(self.url))
+            return _PooledConnection(_pool(self.url), transaction)
         con = sqlite3.connect(self.url, timeout=60, isolation_level=None)
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA busy_timeout = 60000")
@@ -375,7 +377,8 @@ class Store:
             con.close()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._reading() as cur:
+        with self._connect(transaction=False) as con:
+            cur = con.cursor()
             cur.execute(self._sql(sql), list(params))
             return cur.fetchall()
 
@@ -796,7 +799,9 @@ def _pool(url: str) -> Any:
         if pool is None:
             from psycopg_pool import ConnectionPool
 
-            pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True)
+            pool = ConnectionPool(
+                url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True}, open=True
+            )
             _POOLS[url] = pool
         return pool
 
@@ -821,11 +826,13 @@ os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 class _PooledConnection:
-    """A connection borrowed from a pool; close() gives it back."""
+    """A connection borrowed from a pool (where it idles in autocommit); in a transaction
+    unless asked otherwise; close() gives it back."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, transaction: bool) -> None:
         self.pool = pool
         self.con = pool.getconn()
+        self.con.autocommit = not transaction
 
     def __enter__(self) -> _PooledConnection:
         return self
@@ -843,7 +850,15 @@ class _PooledConnection:
         self.con.rollback()
 
     def close(self) -> None:
-        self.pool.putconn(self.con)
+        import psycopg
+
+        try:
+            self.con.rollback()  # nothing to undo after commit(); what a failure left, undone
+            self.con.autocommit = True
+        except psycopg.Error:
+            pass  # a broken connection: the pool discards it
+        finally:
+            self.pool.putconn(self.con)
 
 
 class _SqliteConnection:
