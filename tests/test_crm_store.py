@@ -363,3 +363,11 @@ def test_postgres_commands_reuse_pooled_connections(crm_store: Store):
     assert connected <= POOL_SIZE
     crm_store.close()
     assert crm_store.last_seq() == 20, "a closed pool is opened again on the next use"
+
+
+def test_a_removed_sqlite_file_is_set_up_again(tmp_path):
+    store = Store(tmp_path / "crm.sqlite")
+    store.append(AGENT, [lead("L-1", 0)])
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.url}{suffix}").unlink(missing_ok=True)
+    assert Store(store.url).last_seq() == 0

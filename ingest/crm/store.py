@@ -236,8 +236,8 @@ class Store:
         self.documents_dir = documents_dir
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
-        if self.url not in _READY:
-            self.migrate()
+        if self.url not in _READY or not (self.postgres or Path(self.url).exists()):
+            self.migrate()  # once per URL and process, or again for a SQLite file removed since
             _READY.add(self.url)
 
     @classmethod
