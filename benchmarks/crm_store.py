@@ -507,7 +507,7 @@ def copy_store(sqlite_path: Path, store: Store) -> None:
                     copy.write_row(row)
         con.commit()
         con.autocommit = True
-        cur.execute("ANALYZE")  # what autovacuum does after a bulk load
+        cur.execute("VACUUM ANALYZE")  # what autovacuum does after a bulk load
     source.close()
 
 

@@ -109,7 +109,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 
 # The columns of `records` the list pages filter and sort on, copied from the record's state on
 # every append so a page is one indexed query, not a scan of every record's JSON. `search_text`
-# is the lower-cased name, e-mail and phone a search box matches.
+# is the lower-cased name, e-mail and phone a search box matches. The list order's index also
+# holds the filters and the search text, so a page walks the index in order and reads only the
+# rows it shows, and a count never reads a row.
 PROJECTED = (
     "owner_id",
     "status",
@@ -134,7 +136,9 @@ ALTER TABLE records ADD COLUMN partner_id VARCHAR(40);
 ALTER TABLE records ADD COLUMN client_id VARCHAR(40);
 ALTER TABLE records ADD COLUMN lead_id VARCHAR(40);
 ALTER TABLE records ADD COLUMN search_text TEXT;
-CREATE INDEX records_by_created ON records (record_type, created_at, record_id);
+CREATE INDEX records_by_created ON records (
+    record_type, created_at, record_id, status, owner_id, kyc_status, search_text
+);
 CREATE INDEX records_by_owner ON records (record_type, owner_id, created_at);
 CREATE INDEX records_by_status ON records (record_type, status, created_at);
 CREATE INDEX records_by_kyc_status ON records (record_type, kyc_status, created_at);
