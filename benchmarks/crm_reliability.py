@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from ingest.crm.commands import leads  # noqa: E402
-from ingest.crm.errors import StaleVersion  # noqa: E402
+from ingest.crm.errors import InvalidTransition, StaleVersion  # noqa: E402
 from ingest.crm.staff import create_demo_staff  # noqa: E402
 from ingest.crm.store import Store  # noqa: E402
 
@@ -72,7 +72,7 @@ def write(url: str, run: str, writer: int, count: int, log: Path) -> None:
                 started = time.perf_counter()
                 try:
                     leads.change_status(store, actor, lead_id, "contacted", 1)
-                except StaleVersion:
+                except (StaleVersion, InvalidTransition):
                     # committed before this writer was killed: the store has it, the log not yet
                     if store.get("lead", lead_id)["status"] != "contacted":
                         raise
