@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test test-fast lint browser postgres bench bench-feeds clean
+.PHONY: install run test test-fast lint browser postgres bench bench-feeds bench-crm clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -44,6 +44,10 @@ bench: install
 
 bench-feeds: install
 	$(UV) run python benchmarks/feed_load.py --deals 10000000
+
+bench-crm: install
+	$(UV) run python benchmarks/crm_store.py --clients 100000 --leads 300000 --activities 1000000
+	$(UV) run python benchmarks/crm_reliability.py --writers 4 16 --commands 100 --kill-rounds 10
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -16,10 +16,11 @@ import streamlit as st
 
 from ingest.crm import auth
 from ingest.crm.errors import CommandError
-from ingest.crm.store import Actor, Record, Store
+from ingest.crm.store import Actor, Page, Record, Store
 from ingest.settings import Settings
 
 T = TypeVar("T")
+PAGE_SIZE = 100
 log = logging.getLogger("fxcrm.forms")
 
 
@@ -107,3 +108,20 @@ def pick(title: str, records: list[Record], *fields: str, key: str) -> Record | 
     picked = st.selectbox(title, records, index=index, format_func=lambda r: label(r, *fields))
     st.session_state[key] = picked.record_id
     return picked
+
+
+def page_offset(key: str, title: str = "Page") -> int:
+    """Where the page of a long list starts: a page number the user picks, 100 rows a page,
+    so a list of 300,000 leads is read from the store 100 at a time."""
+    number = st.number_input(title, min_value=1, value=1, step=1, key=key)
+    return (int(number) - 1) * PAGE_SIZE
+
+
+def page_caption(page: Page, everything: int, noun: str) -> str:
+    """ "12 of 40 leads", or with more than a page, which of them are shown."""
+    caption = f"{page.total:,} of {everything:,} {noun}"
+    if page.total > len(page.records) and page.records:
+        caption += f", showing {page.offset + 1:,} to {page.offset + len(page.records):,}"
+    elif page.total and not page.records:
+        caption += ", none on this page: go back to page 1"
+    return caption

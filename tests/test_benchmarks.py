@@ -42,3 +42,35 @@ def test_pipeline_benchmark_runs_every_stage():
     rows = {s["stage"]: s["rows"] for s in summary}
     assert rows["simulate"] > 0 and rows["ingest"] >= rows["simulate"]
     assert rows["dbt"] > 0 and rows["publish"] == rows["dbt"]
+
+
+@pytest.mark.slow
+def test_crm_store_benchmark_fills_and_times_every_list():
+    sizes = ["--clients", "60", "--leads", "150", "--activities", "300", "--sample", "200"]
+    summary = run("crm_store.py", *sizes)
+    assert summary[0]["store"] == "sqlite"
+    # clients, leads, activities, KYC documents (clients / 2) and agents
+    assert summary[0]["fill"]["rows"] == 60 + 150 + 300 + 30 + 50
+    for figures in summary:  # PostgreSQL too where installed: 200 appended, the rest copied
+        assert figures["fill"]["rows_per_s"] > 0 and figures["peak_mib"] > 0
+        assert set(figures["queries"]) >= {
+            "leads inbox (manager)",
+            "client search, a surname",
+            "KYC queue",
+        }
+        assert all(q["warm_max_ms"] > 0 for q in figures["queries"].values())
+        assert figures["copy"]["new_events"] == 1000
+        assert figures["copy"]["all_events"] >= 590
+
+
+@pytest.mark.slow
+def test_crm_reliability_benchmark_loses_and_duplicates_nothing():
+    summary = run(
+        "crm_reliability.py",
+        *("--writers", "2", "--commands", "4", "--kill-rounds", "1", "--kill-commands", "6"),
+    )
+    assert {r["round"] for r in summary} == {"throughput", "kill 1"}
+    for result in summary:
+        assert (result["lost"], result["duplicated"]) == (0, 0), result
+        assert result["commands"] == result["expected"] and result["chain_intact"]
+        assert result["p99_ms"] >= result["p50_ms"] > 0

@@ -171,3 +171,203 @@ def test_audit_verify_command_exits_non_zero_on_a_broken_chain(tmp_path):
     broken = verify()
     assert broken.returncode == 1
     assert "event 2" in broken.stderr and "altered" in broken.stderr
+
+
+# -- lists at a broker's size: the projection's indexed columns and paging in SQL --------------
+
+
+def people(store: Store) -> None:
+    """Six leads across statuses and owners, created in name order."""
+    for i, (name, status, owner) in enumerate(
+        [
+            ("Ann Lee", "new", "U-1"),
+            ("Bob_Stone", "new", None),
+            ("Cid 100% Real", "contacted", "U-2"),
+            ("Dora Lee", "qualified", "U-1"),
+            ("Eve Park", "lost", "U-1"),
+            ("Finn Ode", "new", "U-2"),
+        ]
+    ):
+        store.append(
+            AGENT,
+            [
+                lead(
+                    f"L-{i}",
+                    0,
+                    name=name,
+                    status=status,
+                    owner_id=owner,
+                    email=f"p{i}@example.com",
+                    phone=f"+3859100{i}",
+                    country="HR" if i % 2 else "DE",
+                )
+            ],
+        )
+
+
+def names(page) -> list[str]:
+    return [r["name"] for r in page.records]
+
+
+def test_a_page_filters_orders_and_counts_in_sql(crm_store: Store):
+    people(crm_store)
+    open_leads = crm_store.page("lead", where={"status": ("new", "contacted")}, limit=2)
+    assert open_leads.total == 4
+    assert names(open_leads) == ["Ann Lee", "Bob_Stone"]
+    second = crm_store.page("lead", where={"status": ("new", "contacted")}, limit=2, offset=2)
+    assert names(second) == ["Cid 100% Real", "Finn Ode"]
+    newest = crm_store.page("lead", order_by="created_at", descending=True, limit=1)
+    assert (names(newest), newest.total) == (["Finn Ode"], 6)
+
+    mine = crm_store.page("lead", where={"owner_id": "U-1", "country": "DE"})
+    assert names(mine) == ["Ann Lee", "Eve Park"]
+    nobody = crm_store.page("lead", where={"owner_id": None})
+    assert names(nobody) == ["Bob_Stone"]
+    mine_or_nobody = crm_store.page("lead", where={"owner_id": ["U-2", None]})
+    assert names(mine_or_nobody) == ["Bob_Stone", "Cid 100% Real", "Finn Ode"]
+    assert crm_store.page("lead", where={"status": []}).total == 0
+    assert crm_store.page("client").total == 0
+
+
+def test_search_matches_name_email_or_phone_literally(crm_store: Store):
+    people(crm_store)
+    assert names(crm_store.page("lead", search=" LEE ")) == ["Ann Lee", "Dora Lee"]
+    assert names(crm_store.page("lead", search="p4@example")) == ["Eve Park"]
+    assert names(crm_store.page("lead", search="+38591005")) == ["Finn Ode"]
+    # % and _ are letters in a search, not wildcards
+    assert names(crm_store.page("lead", search="100%")) == ["Cid 100% Real"]
+    assert names(crm_store.page("lead", search="b_s")) == ["Bob_Stone"]
+    assert crm_store.page("lead", search="n_e").total == 0
+
+
+def test_the_projection_follows_every_change(crm_store: Store):
+    people(crm_store)
+    crm_store.append(OTHER, [lead("L-0", 1, status="contacted", owner_id="U-2")])
+    assert "Ann Lee" in names(crm_store.page("lead", where={"owner_id": "U-2"}))
+    assert "Ann Lee" not in names(crm_store.page("lead", where={"status": "new"}))
+    crm_store.append(OTHER, [lead("L-0", 2, owner_id=None)])
+    assert names(crm_store.page("lead", where={"owner_id": None})) == ["Ann Lee", "Bob_Stone"]
+
+
+def test_records_match_projected_fields_in_sql_and_the_rest_on_the_state(crm_store: Store):
+    people(crm_store)
+    assert [r["name"] for r in crm_store.records("lead", owner_id="U-1", status="new")] == [
+        "Ann Lee"
+    ]
+    assert [r["name"] for r in crm_store.records("lead", name="Dora Lee", country="HR")] == [
+        "Dora Lee"
+    ]
+    assert crm_store.records("lead", owner_id=None)[0]["name"] == "Bob_Stone"
+
+
+def test_a_page_refuses_what_it_cannot_filter_or_order_by(crm_store: Store):
+    with pytest.raises(ValueError, match="cannot filter records by name"):
+        crm_store.page("lead", where={"name": "Ann"})
+    with pytest.raises(ValueError, match="cannot order records by state; drop"):
+        crm_store.page("lead", order_by="state; drop table records")
+
+
+# -- setup once, with a schema version ----------------------------------------------------------
+
+
+OLD_LEAD = '{"email":"ann@example.com","name":"Ann Lee","owner_id":"U-1","status":"new"}'
+OLD_CLIENT = (
+    '{"country":"HR","email":"bo@example.com","kyc_status":"documents_pending","name":"Bo",'
+    '"partner_id":"P-1"}'
+)
+OLD_ACCOUNT = '{"client_id":"C-1","login":5001234,"status":"open"}'
+
+
+def old_store(request: pytest.FixtureRequest, tmp_path: Path, kind: str) -> str:
+    """A store as fxcrm wrote it before schema versions: the first schema, three records."""
+    from ingest.crm.store import GENESIS, SCHEMA_V1
+
+    if kind == "sqlite":
+        import sqlite3
+
+        url = str(tmp_path / "old.sqlite")
+        con = sqlite3.connect(url)
+        mark = "?"
+    else:
+        import psycopg
+        from pg_server import fresh_database
+
+        url = fresh_database(request.getfixturevalue("postgres_url"), f"old_{tmp_path.name}"[:60])
+        con = psycopg.connect(url)
+        mark = "%s"
+    for statement in SCHEMA_V1.split(";"):
+        con.execute(statement)
+    con.execute(f"INSERT INTO chain_head VALUES (1, 0, {mark})", [GENESIS])
+    for record_type, record_id, state in (
+        ("lead", "L-1", OLD_LEAD),
+        ("client", "C-1", OLD_CLIENT),
+        ("trading_account", "T-1", OLD_ACCOUNT),
+    ):
+        con.execute(
+            f"INSERT INTO records VALUES ({', '.join([mark] * 7)})",
+            [record_type, record_id, 1, state, "2026-01-01T00:00:00", "2026-01-01", "ann"],
+        )
+    con.commit()
+    con.close()
+    return url
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_store_from_before_versions_is_migrated_and_back_filled(request, tmp_path, kind):
+    from ingest.crm.store import SCHEMA_VERSION
+
+    url = old_store(request, tmp_path, kind)
+    store = Store(url)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert [r.record_id for r in store.page("lead", where={"owner_id": "U-1"}).records] == ["L-1"]
+    assert store.page("lead", where={"status": "new"}, search="ann@").total == 1
+    clients = store.page(
+        "client", where={"kyc_status": ["documents_pending"], "country": "HR", "partner_id": "P-1"}
+    )
+    assert [r.record_id for r in clients.records] == ["C-1"]
+    assert store.records("trading_account", login=5001234, client_id="C-1")[0].record_id == "T-1"
+    assert store.migrate() == SCHEMA_VERSION, "a second migration finds nothing to do"
+    store.append(AGENT, [lead("L-1", 1, status="contacted")])
+    assert store.page("lead", where={"status": "contacted"}).total == 1
+    assert store.verify().intact
+
+
+def test_a_store_newer_than_the_code_is_refused(tmp_path):
+    store = Store(tmp_path / "crm.sqlite")
+    store.execute("UPDATE schema_version SET version = version + 1")
+    with pytest.raises(RuntimeError, match="newer than this fxcrm's"):
+        store.migrate()
+
+
+def test_opening_a_store_again_runs_no_ddl(tmp_path, monkeypatch):
+    store = Store(tmp_path / "crm.sqlite")
+    monkeypatch.setattr(Store, "migrate", lambda self: pytest.fail("DDL ran again"))
+    for _ in range(3):
+        assert Store(store.url).last_seq() == 0
+
+
+def test_postgres_commands_reuse_pooled_connections(crm_store: Store):
+    if not crm_store.postgres:
+        pytest.skip("SQLite opens a file, not a server connection")
+    from ingest.crm.store import POOL_SIZE
+
+    backends = set()
+    for i in range(20):
+        crm_store.append(AGENT, [lead(f"L-{i}", 0)])
+        crm_store.find("lead", f"L-{i}")
+        backends.add(crm_store.query("SELECT pg_backend_pid()")[0][0])
+    assert len(backends) <= POOL_SIZE, "a new connection per query"
+    [[connected]] = crm_store.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    )
+    assert connected <= POOL_SIZE
+    crm_store.close()
+    assert crm_store.last_seq() == 20, "a closed pool is opened again on the next use"
+
+
+def test_a_removed_sqlite_file_is_set_up_again(tmp_path):
+    store = Store(tmp_path / "crm.sqlite")
+    store.append(AGENT, [lead("L-1", 0)])
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.url}{suffix}").unlink(missing_ok=True)
+    assert Store(store.url).last_seq() == 0

@@ -3,9 +3,20 @@ partner."""
 
 import streamlit as st
 
-from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
+from dashboards.crm import (
+    PAGE_SIZE,
+    attempt,
+    crm_store,
+    form_key,
+    page_caption,
+    page_offset,
+    pick,
+    show_flash,
+    signed_in,
+    table,
+)
 from dashboards.document_view import show_document
-from ingest.crm.access import can, visible
+from ingest.crm.access import can, visibility
 from ingest.crm.commands import accounts, clients, payments
 
 actor = signed_in()
@@ -13,14 +24,22 @@ store = crm_store()
 st.title("Clients")
 show_flash()
 
-everyone = visible(store, actor, "client")
-search = st.text_input("Search name or e-mail")
-shown = [c for c in everyone if search.lower() in f"{c['name']} {c.get('email') or ''}".lower()]
+search = st.text_input("Search name, e-mail or phone")
+listed = store.page(
+    "client",
+    where=visibility(store, actor),
+    search=search,
+    limit=PAGE_SIZE,
+    offset=page_offset("clients_page"),
+)
+shown = listed.records
 st.dataframe(
     table(shown, ["name", "email", "country", "kyc_status", "status", "owner", "partner_id"]),
     hide_index=True,
     width="stretch",
 )
+everyone = store.page("client", where=visibility(store, actor), limit=0).total
+st.caption(page_caption(listed, everyone, "clients"))
 
 if can(actor, "client.register"):
     with st.expander("Register a client", icon=":material/person_add:"), st.form("register"):

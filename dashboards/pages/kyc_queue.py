@@ -2,7 +2,16 @@
 
 import streamlit as st
 
-from dashboards.crm import attempt, crm_store, pick, show_flash, signed_in, table
+from dashboards.crm import (
+    PAGE_SIZE,
+    attempt,
+    crm_store,
+    page_offset,
+    pick,
+    show_flash,
+    signed_in,
+    table,
+)
 from dashboards.document_view import show_document
 from ingest.crm.access import can
 from ingest.crm.commands import clients
@@ -11,15 +20,21 @@ actor = signed_in()
 store = crm_store()
 st.title("KYC review")
 show_flash()
-names = {c.record_id: c["name"] for c in store.records("client")}
 
-waiting = store.records("kyc_document", status="uploaded")
-st.subheader(f"Documents to review ({len(waiting)})")
+waiting_page = store.page(
+    "kyc_document",
+    where={"status": "uploaded"},
+    limit=PAGE_SIZE,
+    offset=page_offset("documents_page", "Page of documents"),
+)
+waiting = waiting_page.records
+st.subheader(f"Documents to review ({waiting_page.total})")
 frame = table(waiting, ["client_id", "doc_type", "file_name", "mime_type", "expires_on"])
 st.dataframe(frame, hide_index=True, width="stretch")
 document = pick("Document", waiting, "doc_type", "file_name", key="document_id")
 if document is not None:
-    st.caption(f"Client {document['client_id']} · {names.get(document['client_id'], '')}")
+    owner = store.find("client", document["client_id"])
+    st.caption(f"Client {document['client_id']} · {owner['name'] if owner else ''}")
     show_document(store, actor, document, width=480)
     if can(actor, "client.review_document"):
         with st.form("review"):
@@ -44,12 +59,14 @@ if document is not None:
                 )
 
 st.divider()
-pending = [
-    c
-    for c in store.records("client")
-    if c["kyc_status"] in ("documents_pending", "under_review", "more_info_required")
-]
-st.subheader(f"Clients awaiting a KYC decision ({len(pending)})")
+pending_page = store.page(
+    "client",
+    where={"kyc_status": ("documents_pending", "under_review", "more_info_required")},
+    limit=PAGE_SIZE,
+    offset=page_offset("pending_clients_page", "Page of clients"),
+)
+pending = pending_page.records
+st.subheader(f"Clients awaiting a KYC decision ({pending_page.total})")
 st.dataframe(
     table(pending, ["name", "country", "kyc_status", "owner"]), hide_index=True, width="stretch"
 )

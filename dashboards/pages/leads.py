@@ -5,8 +5,19 @@ from datetime import UTC, datetime, time, timedelta
 import polars as pl
 import streamlit as st
 
-from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
-from ingest.crm.access import can, visible
+from dashboards.crm import (
+    PAGE_SIZE,
+    attempt,
+    crm_store,
+    form_key,
+    page_caption,
+    page_offset,
+    pick,
+    show_flash,
+    signed_in,
+    table,
+)
+from ingest.crm.access import SALES, can, visibility
 from ingest.crm.commands import leads
 
 actor = signed_in()
@@ -14,23 +25,28 @@ store = crm_store()
 st.title("Leads")
 show_flash()
 
-all_leads = visible(store, actor, "lead")
+visible_leads = visibility(store, actor)
 left, middle, right = st.columns([2, 2, 3])
 statuses = left.multiselect("Status", leads.STATUSES, default=["new", "contacted", "qualified"])
-owners = sorted({lead.get("owner") or "(unassigned)" for lead in all_leads})
-chosen_owners = middle.multiselect("Owner", owners, default=owners)
+if visible_leads:
+    owners = {actor.user_id: actor.username}
+else:
+    owners = {u.record_id: u["username"] for u in store.records("user") if u["role"] in SALES}
+    owners[""] = "(unassigned)"
+chosen_owners = middle.multiselect(
+    "Owner", list(owners), default=list(owners), format_func=owners.get
+)
 search = right.text_input("Search name, e-mail or phone")
-shown = [
-    lead
-    for lead in all_leads
-    if lead["status"] in statuses
-    and (lead.get("owner") or "(unassigned)") in chosen_owners
-    and search.lower()
-    in " ".join(str(lead.get(f) or "") for f in ("name", "email", "phone")).lower()
-]
+where = visible_leads | {"status": statuses}
+if set(chosen_owners) != set(owners):
+    where["owner_id"] = [owner or None for owner in chosen_owners]
+listed = store.page(
+    "lead", where=where, search=search, limit=PAGE_SIZE, offset=page_offset("leads_page")
+)
+shown = listed.records
 columns = ["name", "email", "phone", "country", "source", "status", "owner", "first_contacted_at"]
 st.dataframe(table(shown, columns), hide_index=True, width="stretch")
-st.caption(f"{len(shown)} of {len(all_leads)} leads")
+st.caption(page_caption(listed, store.page("lead", where=visible_leads, limit=0).total, "leads"))
 
 if can(actor, "lead.create"):
     with st.expander("New lead", icon=":material/person_add:"), st.form("new_lead"):
@@ -115,7 +131,7 @@ timeline = [
         "who": e["actor"],
         "detail": e["reason"] or e["payload"],
     }
-    for e in store.events(record_id=lead.record_id)
+    for e in store.events(record_type="lead", record_id=lead.record_id)
 ]
 activities = store.records("activity", lead_id=lead.record_id)
 timeline += [

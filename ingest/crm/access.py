@@ -122,15 +122,18 @@ def owned_record(
 
 
 def visible(store: Store, actor: Actor, record_type: str) -> list[Record]:
-    """The records of a type the actor may see: an agent their own, everyone else all; the role
-    is the one the store has for the user now, not the one the actor claims."""
+    """The records of a type the actor may see: an agent their own, everyone else all."""
+    return store.records(record_type, **visibility(store, actor))
+
+
+def visibility(store: Store, actor: Actor) -> dict[str, str]:
+    """What a list shows the actor, as a filter on the store's projection (see Store.page); the
+    role is the one the store has for the user now, not the one the actor claims, and a user
+    unknown or deactivated sees nothing."""
     user = store.find("user", actor.user_id)
     if user is None or not user.get("active"):
-        return []
-    records = store.records(record_type)
-    if user["role"] == SALES_AGENT:
-        return [r for r in records if r.get("owner_id") == actor.user_id]
-    return records
+        return {"owner_id": ""}
+    return {"owner_id": actor.user_id} if user["role"] == SALES_AGENT else {}
 
 
 def taken(

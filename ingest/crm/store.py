@@ -17,12 +17,15 @@ locked, nothing else.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import os
 import sqlite3
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -52,7 +55,7 @@ EVENT_COLUMNS = (
     "hash",
 )
 
-SCHEMA = """
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS events (
     seq BIGINT PRIMARY KEY,
     event_id VARCHAR(36) NOT NULL UNIQUE,
@@ -114,6 +117,57 @@ CREATE TABLE IF NOT EXISTS sign_in_throttle (
     locked_until VARCHAR(32)
 )
 """
+
+# The columns of `records` the list pages filter and sort on, copied from the record's state on
+# every append so a page is one indexed query, not a scan of every record's JSON. `search_text`
+# is the lower-cased name, e-mail and phone a search box matches. The list order's index also
+# holds the filters and the search text, so a page walks the index in order and reads only the
+# rows it shows, and a count never reads a row. The other indexes end in the list order too, so
+# a lookup by one of them (a lead's activities) never walks the whole type in order instead.
+PROJECTED = (
+    "owner_id",
+    "status",
+    "kyc_status",
+    "country",
+    "email",
+    "login",
+    "partner_id",
+    "client_id",
+    "lead_id",
+)
+SEARCHED = ("name", "email", "phone")
+ORDERS = ("created_at", "updated_at", "record_id", *PROJECTED)
+SCHEMA_V2 = """
+ALTER TABLE records ADD COLUMN owner_id VARCHAR(40);
+ALTER TABLE records ADD COLUMN status VARCHAR(40);
+ALTER TABLE records ADD COLUMN kyc_status VARCHAR(40);
+ALTER TABLE records ADD COLUMN country VARCHAR(8);
+ALTER TABLE records ADD COLUMN email VARCHAR(200);
+ALTER TABLE records ADD COLUMN login BIGINT;
+ALTER TABLE records ADD COLUMN partner_id VARCHAR(40);
+ALTER TABLE records ADD COLUMN client_id VARCHAR(40);
+ALTER TABLE records ADD COLUMN lead_id VARCHAR(40);
+ALTER TABLE records ADD COLUMN search_text TEXT;
+CREATE INDEX records_by_created ON records (
+    record_type, created_at, record_id, status, owner_id, kyc_status, search_text
+);
+CREATE INDEX records_by_owner ON records (record_type, owner_id, status, created_at, record_id);
+CREATE INDEX records_by_status ON records (record_type, status, created_at, record_id);
+CREATE INDEX records_by_kyc_status ON records (record_type, kyc_status, created_at, record_id);
+CREATE INDEX records_by_country ON records (record_type, country, created_at, record_id);
+CREATE INDEX records_by_email ON records (record_type, email);
+CREATE INDEX records_by_login ON records (record_type, login);
+CREATE INDEX records_by_partner ON records (record_type, partner_id, created_at, record_id);
+CREATE INDEX records_by_client ON records (record_type, client_id, created_at, record_id);
+CREATE INDEX records_by_lead ON records (record_type, lead_id, created_at, record_id)
+"""
+SCHEMA_VERSION = 2
+RECORD_READ = "record_type, record_id, version, state, created_at, updated_at, updated_by"
+RECORD_COLUMNS = (*RECORD_READ.split(", "), *PROJECTED, "search_text")
+INSERT_RECORD = (
+    f"INSERT INTO records ({', '.join(RECORD_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in RECORD_COLUMNS)})"
+)
 
 
 def _json_default(value: Any) -> str:
@@ -189,72 +243,164 @@ class Record:
 class Store:
     """The CRM entry store at `url`: a SQLite file path (or `sqlite:///path`) or a
     `postgresql://` URL, with identity documents as files under `documents_dir`. A connection
-    per call, so a Store may be shared across threads and Streamlit sessions."""
+    per call (from a pool shared by every Store of the URL on PostgreSQL), so a Store may be
+    shared across threads and Streamlit sessions, and constructing one is cheap: the schema is
+    set up or migrated once per URL and process."""
 
     def __init__(self, url: str | Path, documents_dir: Path | None = None) -> None:
         text = str(url)
         self.documents_dir = documents_dir
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
-        if not self.postgres:
-            Path(self.url).parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            cur = con.cursor()
-            for statement in SCHEMA.split(";"):
-                cur.execute(statement)
-            cur.execute("SELECT 1 FROM chain_head WHERE id = 1")
-            if cur.fetchone() is None:
-                cur.execute(self._sql("INSERT INTO chain_head VALUES (1, 0, ?)"), [GENESIS])
-            con.commit()
+        if self.url not in _READY or not (self.postgres or Path(self.url).exists()):
+            self.migrate()  # once per URL and process, or again for a SQLite file removed since
+            _READY.add(self.url)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
         return cls(settings.crm_url or settings.crm_store, settings.documents_dir)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close this URL's connection pool (PostgreSQL); the next use opens a new one."""
+        with _POOLS_LOCK:
+            pool = _POOLS.pop(self.url, None)
+        if pool is not None:
+            pool.close()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The schema version the store is at: 0 for a store from before versions were kept
+        (or no store yet)."""
+        missing: type[Exception] = sqlite3.OperationalError
+        if self.postgres:
+            import psycopg
+
+            missing = psycopg.errors.UndefinedTable
+        try:
+            rows = self.query("SELECT version FROM schema_version")
+        except missing:
+            return 0
+        return rows[0][0] if rows else 0
+
+    def migrate(self) -> int:
+        """Bring the store to SCHEMA_VERSION, one numbered step at a time, under the write lock
+        so two processes opening an old store migrate it once. Returns the version it was at."""
+        if not self.postgres:
+            Path(self.url).parent.mkdir(parents=True, exist_ok=True)
+        found = self.schema_version()
+        if found == SCHEMA_VERSION:
+            return found
+        if found > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the CRM store at {self.url} is at schema version {found}, newer than this "
+                f"fxcrm's {SCHEMA_VERSION}: upgrade fxcrm"
+            )
+        if not self.postgres:
+            with closing(sqlite3.connect(self.url, timeout=60)) as con:
+                con.execute("PRAGMA journal_mode = WAL")  # kept by the file
+        with self._writing(lock_chain=False) as cur:
+            if self.postgres:
+                cur.execute("SELECT pg_advisory_xact_lock(7306)")  # 'fx': one migrator
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            cur.execute("SELECT version FROM schema_version")
+            row = cur.fetchone()
+            found = row[0] if row else 0
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](self, cur)
+            if row is None:
+                cur.execute(self._sql("INSERT INTO schema_version VALUES (?)"), [SCHEMA_VERSION])
+            else:
+                cur.execute(self._sql("UPDATE schema_version SET version = ?"), [SCHEMA_VERSION])
+        return found
+
+    def _create_v1(self, cur: Any) -> None:
+        """The first schema: event log, chain head, projection, unique keys, sign-in. Written
+        with IF NOT EXISTS, since stores from before versions were kept already have it."""
+        for statement in SCHEMA_V1.split(";"):
+            cur.execute(statement)
+        cur.execute("SELECT 1 FROM chain_head WHERE id = 1")
+        if cur.fetchone() is None:
+            cur.execute(self._sql("INSERT INTO chain_head VALUES (1, 0, ?)"), [GENESIS])
+
+    def _add_projection_columns(self, cur: Any) -> None:
+        """The indexed columns pages filter on, back-filled from every record's state."""
+        for statement in SCHEMA_V2.split(";"):
+            cur.execute(statement)
+        cur.execute("SELECT record_type, record_id, state FROM records")
+        rows = cur.fetchall()
+        update = self._sql(
+            f"UPDATE records SET {', '.join(f'{c} = ?' for c in (*PROJECTED, 'search_text'))} "
+            "WHERE record_type = ? AND record_id = ?"
+        )
+        for start in range(0, len(rows), 10_000):
+            cur.executemany(
+                update,
+                [
+                    [*projection(json.loads(state)), record_type, record_id]
+                    for record_type, record_id, state in rows[start : start + 10_000]
+                ],
+            )
 
     # -- connections -------------------------------------------------------------------------
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
 
-    def _connect(self) -> Any:
+    def _connect(self, transaction: bool = True) -> Any:
+        """A connection in a transaction, or (PostgreSQL) for a single statement without one,
+        which saves the BEGIN and ROLLBACK round trips of a one-query read."""
         if self.postgres:
-            import psycopg
-
-            return psycopg.connect(self.url)
+            return _PooledConnection(_pool(self.url), transaction)
         con = sqlite3.connect(self.url, timeout=60, isolation_level=None)
-        con.execute("PRAGMA journal_mode = WAL")
         con.execute("PRAGMA synchronous = NORMAL")
         con.execute("PRAGMA busy_timeout = 60000")
         con.execute("BEGIN")  # commit() ends it; plain reads then see one snapshot
         return _SqliteConnection(con)
 
     @contextmanager
-    def _writing(self) -> Iterator[Any]:
-        """A transaction that holds the chain's write lock from its first statement."""
+    def _writing(self, lock_chain: bool = True) -> Iterator[Any]:
+        """A transaction that holds the chain's write lock from its first statement. On
+        PostgreSQL its statements are pipelined: those whose results are not read (the lock,
+        the inserts) travel with the next that is, so an append waits on a few round trips,
+        not one per statement."""
         con = self._connect()
         try:
-            cur = con.cursor()
-            if self.postgres:
-                cur.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
-            else:
-                con.begin_immediate()
-            yield cur
-            con.commit()
+            with con.pipeline():
+                cur = con.cursor()
+                if not self.postgres:
+                    con.begin_immediate()
+                elif lock_chain:
+                    cur.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
+                yield cur
+                con.commit()
         except BaseException:
             con.rollback()
             raise
         finally:
             con.close()
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A cursor whose reads see one snapshot (SQLite) or one transaction (PostgreSQL)."""
         con = self._connect()
         try:
-            cur = con.cursor()
-            cur.execute(self._sql(sql), list(params))
-            return cur.fetchall()
+            yield con.cursor()
         finally:
             con.rollback()
             con.close()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._connect(transaction=False) as con:
+            cur = con.cursor()
+            cur.execute(self._sql(sql), list(params))
+            return cur.fetchall()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """A write outside the event log (credentials, sessions): never a CRM record."""
@@ -399,7 +545,7 @@ class Store:
         )
         if changes_state and current is None:
             cur.execute(
-                sql("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                sql(INSERT_RECORD),
                 [
                     change.record_type,
                     change.record_id,
@@ -408,15 +554,25 @@ class Store:
                     at,
                     at,
                     actor.username,
+                    *projection(state),
                 ],
             )
         elif changes_state:
             cur.execute(
                 sql(
-                    "UPDATE records SET version = ?, state = ?, updated_at = ?, updated_by = ? "
+                    "UPDATE records SET version = ?, state = ?, updated_at = ?, updated_by = ?, "
+                    f"{', '.join(f'{c} = ?' for c in (*PROJECTED, 'search_text'))} "
                     "WHERE record_type = ? AND record_id = ?"
                 ),
-                [version, event["state"], at, actor.username, change.record_type, change.record_id],
+                [
+                    version,
+                    event["state"],
+                    at,
+                    actor.username,
+                    *projection(state),
+                    change.record_type,
+                    change.record_id,
+                ],
             )
         return event
 
@@ -429,12 +585,8 @@ class Store:
         return found
 
     def find(self, record_type: str, record_id: str) -> Record | None:
-        con = self._connect()
-        try:
+        with self._connect(transaction=False) as con:
             return self._checked(con.cursor(), record_type, record_id)
-        finally:
-            con.rollback()
-            con.close()
 
     def _checked(self, cur: Any, record_type: str, record_id: str) -> Record | None:
         """The record as its last event left it, refused if the projection row says otherwise:
@@ -478,14 +630,55 @@ class Store:
         return expected if expected.version else None
 
     def records(self, record_type: str, /, **equal: Any) -> list[Record]:
-        """Every record of a type whose state has each of `equal`'s values, oldest first."""
+        """Every record of a type whose state has each of `equal`'s values, oldest first. The
+        projected fields are matched in SQL by their indexes, the others on what that leaves."""
+        indexed = {k: v for k, v in equal.items() if k in PROJECTED}
+        where, params = _where(record_type, indexed)
         rows = self.query(
-            "SELECT record_type, record_id, version, state, created_at, updated_at, updated_by "
-            "FROM records WHERE record_type = ? ORDER BY created_at, record_id",
-            [record_type],
+            f"SELECT {RECORD_READ} FROM records WHERE {where} ORDER BY created_at, record_id",
+            params,
         )
+        rest = {k: v for k, v in equal.items() if k not in indexed}
         found = [_record(r) for r in rows]
-        return [r for r in found if all(r.state.get(k) == v for k, v in equal.items())]
+        return [r for r in found if all(r.state.get(k) == v for k, v in rest.items())]
+
+    def page(
+        self,
+        record_type: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        search: str | None = None,
+        order_by: str = "created_at",
+        descending: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
+        """One page of a list: the records of a type matching `where` (a projected field to a
+        value, None for none, or a collection of allowed values) and containing `search` in
+        their name, e-mail or phone, in `order_by` order, with how many match in all. Counted
+        and read in one transaction, so the total and the rows agree."""
+        if order_by not in ORDERS:
+            raise ValueError(f"cannot order records by {order_by}: one of {', '.join(ORDERS)}")
+        unknown = set(where or {}) - set(PROJECTED)
+        if unknown:
+            raise ValueError(f"cannot filter records by {', '.join(sorted(unknown))} in SQL")
+        clause, params = _where(record_type, where or {})
+        if search and search.strip():
+            clause += " AND search_text LIKE ? ESCAPE '\\'"
+            params.append(f"%{_escape_like(search.strip().lower())}%")
+        direction = "DESC" if descending else "ASC"
+        with self._reading() as cur:
+            cur.execute(self._sql(f"SELECT count(*) FROM records WHERE {clause}"), params)
+            total = cur.fetchone()[0]
+            cur.execute(
+                self._sql(
+                    f"SELECT {RECORD_READ} FROM records WHERE {clause} "
+                    f"ORDER BY {order_by} {direction}, record_id {direction} LIMIT ? OFFSET ?"
+                ),
+                [*params, int(limit), int(offset)],
+            )
+            rows = cur.fetchall()
+        return Page([_record(r) for r in rows], total, offset)
 
     def last_seq(self) -> int:
         """The sequence number of the latest event (0 for an empty log)."""
@@ -711,6 +904,132 @@ def _difference(found: Record, expected: Record) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and how many records match in all (for "51 to 100 of 2,340")."""
+
+    records: list[Record]
+    total: int
+    offset: int
+
+
+def projection(state: dict[str, Any]) -> list[Any]:
+    """The projected columns' values for a record in `state`, in PROJECTED order, then the
+    search text."""
+    values = [None if state.get(c) is None else str(state[c]) for c in PROJECTED]
+    login = values[PROJECTED.index("login")]
+    values[PROJECTED.index("login")] = int(login) if login and login.isdigit() else None
+    words = " ".join(str(state[f]) for f in SEARCHED if state.get(f))
+    return [*values, words.lower()]
+
+
+def _where(record_type: str, equal: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """A WHERE clause over projected columns: a value, None (no value), or a collection of
+    values (None among them allowing no value)."""
+    clauses, params = ["record_type = ?"], [record_type]
+    for column, value in equal.items():
+        if value is None:
+            clauses.append(f"{column} IS NULL")
+        elif isinstance(value, list | tuple | set | frozenset):
+            values = [v for v in value if v is not None]
+            options = [f"{column} IN ({_marks(values)})"] if values else []
+            options += [f"{column} IS NULL"] if None in value else []
+            clauses.append(f"({' OR '.join(options)})" if options else "1 = 0")
+            params += values
+        else:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- PostgreSQL connection pools: one per URL and process ---------------------------------------
+
+POOL_SIZE = 8
+_READY: set[str] = set()  # URLs whose schema this process has set up
+_POOLS: dict[str, Any] = {}
+_POOLS_LOCK = threading.Lock()
+_INHERITED: list[Any] = []  # a forked child's copy of its parent's pools, never used or closed
+
+
+def _pool(url: str) -> Any:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(url)
+        if pool is None:
+            from psycopg_pool import ConnectionPool
+
+            pool = ConnectionPool(
+                url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True}, open=True
+            )
+            _POOLS[url] = pool
+        return pool
+
+
+def close_pools() -> None:
+    """Close every pool (at exit, so PostgreSQL sees connections end rather than drop)."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.close()
+
+
+def _forget_pools_in_child() -> None:
+    """A forked child must not use or close its parent's connections: it opens its own."""
+    _INHERITED.extend(_POOLS.values())
+    _POOLS.clear()
+
+
+atexit.register(close_pools)
+os.register_at_fork(after_in_child=_forget_pools_in_child)
+
+
+class _PooledConnection:
+    """A connection borrowed from a pool (where it idles in autocommit); in a transaction
+    unless asked otherwise; close() gives it back."""
+
+    def __init__(self, pool: Any, transaction: bool) -> None:
+        self.pool = pool
+        self.con = pool.getconn()
+        self.con.autocommit = not transaction
+
+    def __enter__(self) -> _PooledConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return self.con.cursor(*args, **kwargs)
+
+    def pipeline(self) -> Any:
+        return self.con.pipeline()
+
+    def commit(self) -> None:
+        self.con.commit()
+
+    def rollback(self) -> None:
+        self.con.rollback()
+
+    def close(self) -> None:
+        import psycopg
+
+        try:
+            self.con.rollback()  # nothing to undo after commit(); what a failure left, undone
+            self.con.autocommit = True
+        except psycopg.Error:
+            pass  # a broken connection: the pool discards it
+        finally:
+            self.pool.putconn(self.con)
+
+
 class _SqliteConnection:
     """sqlite3 behind the same commit/rollback/cursor calls as psycopg."""
 
@@ -725,6 +1044,9 @@ class _SqliteConnection:
 
     def cursor(self) -> sqlite3.Cursor:
         return self.con.cursor()
+
+    def pipeline(self) -> nullcontext:
+        return nullcontext()  # in process: no round trips to save
 
     def begin_immediate(self) -> None:
         """Take the write lock now, not at the first write, so two appenders never both read
@@ -742,3 +1064,6 @@ class _SqliteConnection:
 
     def close(self) -> None:
         self.con.close()
+
+
+MIGRATIONS = {1: Store._create_v1, 2: Store._add_projection_columns}
