@@ -10,6 +10,7 @@ first imports the dbt assets, and only if the dbt project changed since the last
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -119,12 +120,17 @@ def crm_store(request: pytest.FixtureRequest, tmp_path: Path):
     from ingest.crm.store import Store
 
     if request.param == "sqlite":
-        return Store(tmp_path / "crm.sqlite", tmp_path / "documents")
+        yield Store(tmp_path / "crm.sqlite", tmp_path / "documents")
+        return
     from pg_server import fresh_database
 
     server = request.getfixturevalue("postgres_url")
-    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
-    return Store(fresh_database(server, name), tmp_path / "documents")
+    # a database per test: its readable start, and a digest of the whole name, since the
+    # parametrisations of one test share their first 50 characters
+    digest = hashlib.sha1(request.node.name.encode()).hexdigest()[:8]
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:40]
+    with Store(fresh_database(server, f"{name}_{digest}"), tmp_path / "documents") as store:
+        yield store
 
 
 @pytest.fixture

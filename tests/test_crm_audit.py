@@ -97,7 +97,8 @@ def test_verify_names_a_record_whose_state_differs(crm_store: Store, staff, tamp
 def test_a_current_state_no_event_created_is_named(crm_store: Store, staff):
     leads.create_lead(crm_store, staff["alice.agent"], name="Ann", email="a@example.com")
     crm_store.execute(
-        "INSERT INTO records VALUES ('client', 'C-FORGED', 1, '{\"kyc_status\":\"approved\"}', "
+        "INSERT INTO records (record_type, record_id, version, state, created_at, updated_at, "
+        "updated_by) VALUES ('client', 'C-FORGED', 1, '{\"kyc_status\":\"approved\"}', "
         "'2026-01-01', '2026-01-01', 'admin')"
     )
     with pytest.raises(TamperedRecord, match=r"client C-FORGED .*no event created"):

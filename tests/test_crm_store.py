@@ -279,8 +279,9 @@ OLD_ACCOUNT = '{"client_id":"C-1","login":5001234,"status":"open"}'
 
 
 def old_store(request: pytest.FixtureRequest, tmp_path: Path, kind: str) -> str:
-    """A store as fxcrm wrote it before schema versions: the first schema, three records."""
-    from ingest.crm.store import GENESIS, SCHEMA_V1
+    """A store as fxcrm wrote it before schema versions: the first schema, three records, each
+    created by its event."""
+    from ingest.crm.store import EVENT_COLUMNS, GENESIS, SCHEMA_V1, event_hash
 
     if kind == "sqlite":
         import sqlite3
@@ -297,16 +298,42 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path, kind: str) -> str:
         mark = "%s"
     for statement in SCHEMA_V1.split(";"):
         con.execute(statement)
-    con.execute(f"INSERT INTO chain_head VALUES (1, 0, {mark})", [GENESIS])
-    for record_type, record_id, state in (
-        ("lead", "L-1", OLD_LEAD),
-        ("client", "C-1", OLD_CLIENT),
-        ("trading_account", "T-1", OLD_ACCOUNT),
+    prev_hash, at = GENESIS, "2026-01-01T00:00:00.000000+00:00"
+    for seq, (record_type, record_id, state) in enumerate(
+        (
+            ("lead", "L-1", OLD_LEAD),
+            ("client", "C-1", OLD_CLIENT),
+            ("trading_account", "T-1", OLD_ACCOUNT),
+        ),
+        start=1,
     ):
+        event = {
+            "seq": seq,
+            "event_id": f"00000000-0000-0000-0000-00000000000{seq}",
+            "record_type": record_type,
+            "record_id": record_id,
+            "record_version": 1,
+            "event_type": f"{record_type}.created",
+            "payload": state,
+            "state": state,
+            "actor": "ann",
+            "actor_role": "sales_agent",
+            "occurred_at": at,
+            "reason": None,
+            "idempotency_key": None,
+            "prev_hash": prev_hash,
+        }
+        event["hash"] = prev_hash = event_hash(event)
+        con.execute(
+            f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(EVENT_COLUMNS))})",
+            [event[c] for c in EVENT_COLUMNS],
+        )
         con.execute(
             f"INSERT INTO records VALUES ({', '.join([mark] * 7)})",
-            [record_type, record_id, 1, state, "2026-01-01T00:00:00", "2026-01-01", "ann"],
+            [record_type, record_id, 1, state, at, at, "ann"],
         )
+    con.execute(f"INSERT INTO chain_head VALUES (1, 3, {mark})", [prev_hash])
     con.commit()
     con.close()
     return url
