@@ -5,6 +5,8 @@ fxcrm materialize   load everything landed and build the warehouse and serving s
 fxcrm serve         start the Dagster UI (3000) and the Streamlit app (8501)
 fxcrm demo          all three, on the demo brokerage: what `make run` does
 fxcrm users create-admin   the first admin of the CRM entry store
+fxcrm users set-password   set a CRM user's password (users imported without one)
+fxcrm crm import DIR --as USER   import a CRM history (users, leads, clients, accounts, …)
 fxcrm audit verify  check the CRM event log's hash chain; exit 1 naming the first bad event
 """
 
@@ -20,6 +22,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from ingest.settings import PROJECT_ROOT, Settings
 
@@ -185,6 +188,72 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def acting_user(store: Any, username: str) -> Any:
+    """The CRM user `--as` names, with the role the store gives them: whoever runs the CLI on
+    the server is trusted to say who they act as, and the command checks that user's role."""
+    from ingest.crm.store import Actor
+
+    user_id = store.holder("user", "username", username.strip().lower())
+    user = store.find("user", user_id) if user_id else None
+    if user is None:
+        raise SystemExit(f"fxcrm: no CRM user '{username}'")
+    return Actor(user.record_id, user["username"], user["role"])
+
+
+def import_crm(args: argparse.Namespace) -> int:
+    """Import a CRM history folder (import-formats.md) as the `--as` user; exit 1 if a row
+    failed, naming each."""
+    from ingest.crm.errors import CommandError
+    from ingest.crm.imports import import_directory
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(_settings())
+    started = time.perf_counter()
+    try:
+        report = import_directory(store, acting_user(store, args.as_user), Path(args.directory))
+    except CommandError as err:
+        print(f"fxcrm crm import: {err}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    rows = sum(c.rows for c in report.files.values())
+    for failure in report.failures:
+        print(failure, file=sys.stderr)
+    print(report.summary())
+    print(
+        f"{rows:,} rows in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s), "
+        f"{len(report.failures):,} failed"
+    )
+    return 0 if report.ok else 1
+
+
+def set_password(args: argparse.Namespace) -> int:
+    """An admin-side password set: read from stdin, for a user imported without one."""
+    import getpass
+
+    from ingest.crm.access import SYSTEM
+    from ingest.crm.commands.users import reset_password
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(_settings())
+    actor = acting_user(store, args.as_user) if args.as_user else SYSTEM
+    user_id = store.holder("user", "username", args.username.strip().lower())
+    if user_id is None:
+        print(f"fxcrm users set-password: no CRM user '{args.username}'", file=sys.stderr)
+        return 2
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"New password for {args.username}: ")
+    try:
+        reset_password(store, actor, user_id, password)
+    except CommandError as err:
+        print(f"fxcrm users set-password: {err}", file=sys.stderr)
+        return 2
+    print(f"password set for {args.username}")
+    return 0
+
+
 def verify_audit(_args: argparse.Namespace) -> int:
     from ingest.crm.store import Store
 
@@ -274,6 +343,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--full-name", required=True)
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.set_defaults(func=create_admin)
+    p = users.add_parser("set-password", help="set a user's password (one imported without)")
+    p.add_argument("--username", required=True)
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--as", dest="as_user", help="the admin acting (default: the server itself)")
+    p.set_defaults(func=set_password)
+    crm = sub.add_parser("crm", help="CRM records").add_subparsers(
+        dest="crm_command", required=True
+    )
+    p = crm.add_parser("import", help="import a CRM history folder (see import-formats)")
+    p.add_argument("directory")
+    p.add_argument("--as", dest="as_user", required=True, help="the admin importing")
+    p.set_defaults(func=import_crm)
     audit = sub.add_parser("audit", help="the CRM audit trail").add_subparsers(
         dest="audit_command", required=True
     )

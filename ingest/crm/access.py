@@ -65,6 +65,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "user.set_role": frozenset({ADMIN}),
     "user.deactivate": frozenset({ADMIN}),
     "user.reset_password": frozenset({ADMIN}),
+    "crm.import": frozenset({ADMIN}),
+    "server.register": frozenset({ADMIN}),
 }
 
 

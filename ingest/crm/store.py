@@ -14,6 +14,7 @@ locked, nothing else.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import sqlite3
@@ -147,7 +148,8 @@ class Change:
     """One event to append. `expected_version` is the version the change was made against:
     0 creates the record, None appends without a version check (notes of fact such as a refusal,
     which change nothing). `claims` are unique keys the record takes (an e-mail, a login);
-    `releases` are keys it gives up."""
+    `releases` are keys it gives up. `occurred_at` is when it happened, if not now: an imported
+    record's history states its own times (UTC ISO 8601)."""
 
     record_type: str
     record_id: str
@@ -156,6 +158,7 @@ class Change:
     expected_version: int | None
     claims: dict[str, str] = field(default_factory=dict)
     releases: dict[str, str] = field(default_factory=dict)
+    occurred_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ class Store:
     def __init__(self, url: str | Path, documents_dir: Path | None = None) -> None:
         text = str(url)
         self.documents_dir = documents_dir
+        self._held: Any = None  # the open transaction of a batch, see `batch`
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
         if not self.postgres:
@@ -206,6 +210,8 @@ class Store:
         return sql.replace("?", "%s") if self.postgres else sql
 
     def _connect(self) -> Any:
+        if self._held is not None:
+            return _HeldConnection(self._held)
         if self.postgres:
             import psycopg
 
@@ -218,8 +224,51 @@ class Store:
         return _SqliteConnection(con)
 
     @contextmanager
+    def batch(self) -> Iterator[Store]:
+        """This store inside one transaction that holds the chain's write lock: what a bulk
+        import appends through the store it yields costs one commit per `checkpoint`, not one per
+        row. Each `append` in it is still all or none (a savepoint), so a failing row leaves
+        nothing behind while the rows around it stay; its reads see its own writes."""
+        con = self._connect()
+        try:
+            held = copy.copy(self)
+            held._held = con
+            held._lock()
+            yield held
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.close()
+
+    def checkpoint(self) -> None:
+        """Inside a batch: commit what it appended so far and go on in a new transaction."""
+        if self._held is not None:
+            self._held.commit()
+            self._lock()
+
+    def _lock(self) -> None:
+        if self.postgres:
+            self._held.cursor().execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
+        else:
+            self._held.begin_immediate()
+
+    @contextmanager
     def _writing(self) -> Iterator[Any]:
-        """A transaction that holds the chain's write lock from its first statement."""
+        """A transaction that holds the chain's write lock from its first statement (in a
+        batch, a savepoint of the batch's transaction)."""
+        if self._held is not None:
+            cur = self._held.cursor()
+            cur.execute("SAVEPOINT append")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK TO SAVEPOINT append")
+                cur.execute("RELEASE SAVEPOINT append")
+                raise
+            cur.execute("RELEASE SAVEPOINT append")
+            return
         con = self._connect()
         try:
             cur = con.cursor()
@@ -335,7 +384,7 @@ class Store:
         if changes_state:
             state |= payload
             version += 1
-        at = now_utc()
+        at = change.occurred_at or now_utc()
         for name, value in change.releases.items():
             cur.execute(
                 sql(
@@ -551,6 +600,25 @@ def _record(row: tuple) -> Record:
     return Record(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
 
 
+class _HeldConnection:
+    """A batch's open connection lent to one call: ending the call ends nothing."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def cursor(self) -> Any:
+        return self.con.cursor()
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class _SqliteConnection:
     """sqlite3 behind the same commit/rollback/cursor calls as psycopg."""
 
@@ -569,7 +637,8 @@ class _SqliteConnection:
     def begin_immediate(self) -> None:
         """Take the write lock now, not at the first write, so two appenders never both read
         the same chain head."""
-        self.con.execute("ROLLBACK")
+        if self.con.in_transaction:
+            self.con.execute("ROLLBACK")
         self.con.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
