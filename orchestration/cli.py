@@ -105,7 +105,22 @@ def materialize(_args: argparse.Namespace | None = None) -> int:
         print("materialize failed: see the run in the Dagster UI or the log above", file=sys.stderr)
         return 1
     print(f"materialized every asset into {settings.warehouse_path} and {settings.serving_path}")
+    _warn_unregistered_servers(settings)
     return 0
+
+
+def _warn_unregistered_servers(settings: Settings) -> None:
+    """A line per trading server whose files landed but which nobody registered."""
+    import duckdb
+
+    from orchestration.defs.warehouse.assets import unregistered_servers
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        for server, _platform, deals, how in unregistered_servers(con):
+            print(
+                f"warning: {deals:,} deals from unregistered trading server {server} wait "
+                f"without a UTC time: {how}"
+            )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -274,9 +289,25 @@ def seed_staff(_args: argparse.Namespace | None = None) -> int:
     return 0
 
 
+def import_simulated_crm(_args: argparse.Namespace | None = None) -> int:
+    """The simulated brokerage's CRM history (landing/crm), imported by the demo's admin."""
+    from ingest.crm.imports import import_directory
+    from ingest.crm.store import Store
+
+    settings = _settings()
+    store = Store.from_settings(settings)
+    started = time.perf_counter()
+    report = import_directory(store, acting_user(store, "admin"), settings.landing_dir / "crm")
+    rows = sum(c.rows for c in report.files.values())
+    print(f"  CRM history: {rows:,} rows imported in {time.perf_counter() - started:.0f} s")
+    for failure in report.failures:
+        print(f"  {failure}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def demo(args: argparse.Namespace) -> int:
     args.faults = "all"
-    for step in (simulate, seed_staff, materialize):
+    for step in (simulate, seed_staff, import_simulated_crm, materialize):
         code = step(args)
         if code:
             return code

@@ -46,12 +46,29 @@ def built_platform(tmp_path_factory: pytest.TempPathFactory, small_world) -> Ite
     data_dir = tmp_path_factory.mktemp("platform")
     settings = settings_for(data_dir)
     shutil.copytree(small_world[0], settings.landing_dir)
+    register_servers(settings, settings.landing_dir / "crm" / "platform_servers.csv")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in settings.as_env().items():
             mp.setenv(key, value)
         with dg.DagsterInstance.ephemeral() as instance:
             assert materialize_all(instance, settings)
         yield settings
+
+
+def register_servers(settings: Settings, servers_csv: Path) -> None:
+    """Register the trading servers a platform_servers.csv names in the CRM store, as its
+    admin would: the warehouse converts their deal times with the zones registered there."""
+    import csv
+
+    from ingest.crm.access import SYSTEM
+    from ingest.crm.commands.accounts import register_server
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(settings)
+    for row in csv.DictReader(servers_csv.read_text().splitlines()):
+        register_server(
+            store, SYSTEM, name=row["server"], platform=row["platform"], time_zone=row["time_zone"]
+        )
 
 
 def manifest_faults(manifest: dict, name: str) -> list[dict]:

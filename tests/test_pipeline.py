@@ -11,7 +11,7 @@ from decimal import Decimal
 import dagster as dg
 import duckdb
 import yaml
-from conftest import env_for, manifest_faults, read_web_api
+from conftest import env_for, manifest_faults, read_web_api, register_servers
 
 from ingest.settings import PROJECT_ROOT
 
@@ -344,6 +344,9 @@ def test_corrections_supersede_dropped_deals_are_reported_and_unknown_symbols_wa
     from orchestration.definitions import build_definitions, materialize_all
 
     settings = _landing_settings(tmp_path, monkeypatch)
+    servers = tmp_path / "platform_servers.csv"
+    servers.write_text("server,platform,time_zone\nFXCRM-MT5-Live2,MT5,Etc/GMT-2\n")
+    register_servers(settings, servers)
     deals = settings.landing_dir / "mt5" / "FXCRM-MT5-Live2" / "deals" / "deals_20260901_p000.json"
     deals.parent.mkdir(parents=True)
     (settings.landing_dir / "market").mkdir()

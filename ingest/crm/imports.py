@@ -194,6 +194,8 @@ def _plan(store: Store, row: SourceRow, change: Change) -> Change | None:
 
 def _released(store: Store, change: Change) -> dict[str, str]:
     """The unique keys the record holds that the change gives up for new values."""
+    if not change.claims:
+        return {}
     held = store.query(
         "SELECT key_name, key_value FROM unique_keys WHERE record_type = ? AND record_id = ?",
         [change.record_type, change.record_id],

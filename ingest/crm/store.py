@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS unique_keys (
     record_id VARCHAR(40) NOT NULL,
     PRIMARY KEY (record_type, key_name, key_value)
 );
+CREATE INDEX IF NOT EXISTS unique_keys_by_record ON unique_keys (record_type, record_id);
 CREATE TABLE IF NOT EXISTS credentials (
     user_id VARCHAR(40) PRIMARY KEY,
     password_hash TEXT NOT NULL,
@@ -230,6 +231,8 @@ class Store:
         row. Each `append` in it is still all or none (a savepoint), so a failing row leaves
         nothing behind while the rows around it stay; its reads see its own writes."""
         con = self._connect()
+        if not self.postgres:  # room for a batch's pages, so they are not spilled mid-way
+            con.cursor().execute("PRAGMA cache_size = -262144")
         try:
             held = copy.copy(self)
             held._held = con
