@@ -130,6 +130,7 @@ def import_directory(store: Store, actor: Actor, directory: Path) -> ImportRepor
     """Import every file of the formats that `directory` holds, as `actor` (an admin)."""
     authorize(store, actor, "crm.import", "import", str(directory)[:40])
     report = ImportReport()
+    lookups: dict = {}  # reference data looked up once (rows.py)
     with store.batch() as held:
         done = 0
         for spec in FILES:
@@ -137,7 +138,7 @@ def import_directory(store: Store, actor: Actor, directory: Path) -> ImportRepor
             if not path.exists():
                 continue
             counts = report.files[spec.name] = FileCounts()
-            for row in _rows(spec, path, actor, report):
+            for row in _rows(spec, path, actor, report, lookups):
                 counts.rows += 1
                 try:
                     outcome = _import_row(held, actor, spec, row)
@@ -166,8 +167,9 @@ def _plan(store: Store, row: SourceRow, change: Change) -> Change | None:
     """The change as an event to append: the whole record if new; else only the fields that
     differ, unless this file's row was imported before with the same content (then nothing,
     whatever was edited since)."""
-    fields = json.loads(to_json(change.payload))
-    digest = hashlib.sha256(to_json(fields).encode()).hexdigest()[:24]
+    text = to_json(change.payload)
+    fields = json.loads(text)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     current = store.find(change.record_type, change.record_id)
     sources = dict(current.get("imported_from") or {}) if current else {}
     if sources.get(row.file, {}).get("digest") == digest:
@@ -212,10 +214,12 @@ def _failure(spec: ImportFile, row: SourceRow, err: CommandError) -> RowFailure:
     return RowFailure(spec.name, row.number, "", str(err))
 
 
-def _rows(spec: ImportFile, path: Path, actor: Actor, report: ImportReport) -> Iterator[SourceRow]:
+def _rows(
+    spec: ImportFile, path: Path, actor: Actor, report: ImportReport, lookups: dict
+) -> Iterator[SourceRow]:
     """The file's rows in the order they import; a file that cannot be read at all is one
     failure (row 1, the header)."""
-    context = {"actor": actor.username}
+    context = {"actor": actor.username, "lookups": lookups}
     try:
         text = path.read_text(encoding="utf-8-sig")
         if spec.name.endswith(".yaml"):
@@ -241,7 +245,7 @@ def _rows(spec: ImportFile, path: Path, actor: Actor, report: ImportReport) -> I
             spec.name,
             n,
             {(k or "").strip(): (val or "").strip() for k, val in raw.items()},
-            context=dict(context),
+            context=dict(context),  # its own, sharing the lookups
         )
         for n, raw in enumerate(reader, start=2)  # line 1 is the header
     ]

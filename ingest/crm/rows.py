@@ -16,6 +16,9 @@ from ingest.crm.errors import InvalidInput
 from ingest.crm.store import Change, Record, Store
 
 T = TypeVar("T")
+# Record types a file only refers to, imported before the files that do: an import looks each
+# one up once (`context['lookups']`), not once per row.
+REFERENCE_DATA = frozenset({"team", "agent", "campaign", "commission_plan", "trading_server"})
 
 
 class RowError(InvalidInput):
@@ -104,12 +107,21 @@ class SourceRow:
             raise RowError(column, f"'{value}' is not true or false")
         return value == "true"
 
-    def reference(self, store: Store, column: str, record_type: str, required: bool = True):
+    def reference(
+        self, store: Store, column: str, record_type: str, required: bool = True
+    ) -> Record | None:
         """The record the cell names, which must exist (imported earlier in dependency order)."""
         value = self.text(column, required)
         if value is None:
             return None
-        found = store.find(record_type, value)
+        lookups = self.context.get("lookups")
+        if lookups is not None and record_type in REFERENCE_DATA:
+            key = (record_type, value)
+            if key not in lookups:
+                lookups[key] = store.find(record_type, value)
+            found = lookups[key]
+        else:
+            found = store.find(record_type, value)
         if found is None:
             raise RowError(column, f"no {record_type.replace('_', ' ')} '{value}'")
         return found
@@ -121,9 +133,12 @@ def imported(record_type: str, record_id: str, fields: dict[str, Any], **claims:
     return Change(record_type, record_id, f"{record_type}.imported", fields, 0, claims=claims)
 
 
-def user_working_as(store: Store, agent_id: str | None) -> Record | None:
+def user_working_as(row: SourceRow, store: Store, agent_id: str | None) -> Record | None:
     """The staff user who works as an agent of the files (users.csv's agent_id), if any."""
     if not agent_id:
         return None
-    user_id = store.holder("user", "agent_id", agent_id)
-    return store.find("user", user_id) if user_id else None
+    lookups = row.context.setdefault("lookups", {})
+    if ("user_as", agent_id) not in lookups:
+        user_id = store.holder("user", "agent_id", agent_id)
+        lookups["user_as", agent_id] = store.find("user", user_id) if user_id else None
+    return lookups["user_as", agent_id]

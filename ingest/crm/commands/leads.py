@@ -540,7 +540,7 @@ def lead_from_row(store: Store, row: SourceRow) -> list[Change]:
     campaign = row.reference(store, "campaign_id", "campaign", required=False)
     partner = row.reference(store, "partner_id", "partner", required=False)
     agent = row.reference(store, "owner_agent_id", "agent", required=False)
-    owner = user_working_as(store, agent.record_id if agent else None)
+    owner = user_working_as(row, store, agent.record_id if agent else None)
     status = row.one_of("status", STATUSES)
     converted_at = row.moment("converted_at", required=status == "converted")
     first, last = row.text("first_name"), row.text("last_name")
@@ -578,7 +578,7 @@ def activity_from_row(store: Store, row: SourceRow) -> list[Change]:
     at = row.moment("occurred_at")
     if at > datetime.now(UTC):
         raise RowError("occurred_at", "an activity cannot be in the future")
-    user = user_working_as(store, agent.record_id)
+    user = user_working_as(row, store, agent.record_id)
     outcome = row.text("outcome")
     changes = [
         imported(
