@@ -434,3 +434,61 @@ def test_the_cli_imports_as_the_named_user_and_sets_a_password(tmp_path, monkeyp
     store = Store(tmp_path / "data" / "crm.sqlite")
     assert sign_in(store, "alice.agent", "alice-pass-1")[1].username == "alice.agent"
     assert store.events(event_type="user.password_reset")[-1]["actor"] == SYSTEM.username
+
+
+@pytest.fixture
+def demo_crm(small_world, tmp_path, monkeypatch):
+    """The demo's staff and the small simulated brokerage's CRM history, imported as fxcrm demo
+    does."""
+    from ingest.crm.staff import create_demo_staff
+
+    monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
+    for name in ("FXCRM_CRM_STORE", "FXCRM_CRM_URL", "FXCRM_DOCUMENTS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    store = Store(tmp_path / "crm.sqlite", tmp_path / "documents")
+    staff = create_demo_staff(store)
+    report = import_directory(store, staff["admin"].actor, small_world[0] / "crm")
+    assert report.ok, [str(f) for f in report.failures[:5]]
+    return store
+
+
+def test_the_simulated_history_imports_whole_and_every_role_sees_its_data(demo_crm):
+    from streamlit.testing.v1 import AppTest
+
+    from ingest.crm.staff import demo_password
+    from ingest.settings import PROJECT_ROOT
+
+    store = demo_crm
+    leads = store.records("lead")
+    assert {lead["status"] for lead in leads} == {
+        "new",
+        "contacted",
+        "qualified",
+        "converted",
+        "lost",
+        "unqualified",
+    }
+    assert {p["status"] for p in store.records("payment")} >= {"executed", "rejected", "cancelled"}
+    alice = store.holder("user", "username", "alice.agent")
+    own = [lead for lead in leads if lead["owner_id"] == alice]
+    assert 0 < len(own) < len(leads), "alice.agent owns some simulated leads, not all"
+
+    for name, username in (
+        ("leads", "sam.manager"),
+        ("leads", "alice.agent"),
+        ("clients", "sam.manager"),
+        ("kyc_queue", "carol.compliance"),
+        ("payments_queue", "frank.finance"),
+        ("partners", "paul.partners"),
+        ("users", "admin"),
+    ):
+        token, _ = sign_in(store, username, demo_password(username))
+        at = AppTest.from_file(
+            str(PROJECT_ROOT / "dashboards" / "pages" / f"{name}.py"), default_timeout=60
+        )
+        at.session_state["token"] = token
+        at.run()
+        assert not at.exception, (name, username, at.exception)
+        assert at.dataframe and len(at.dataframe[0].value) > 0, (name, username)
+        if username == "alice.agent":
+            assert len(at.dataframe[0].value) <= len(own)

@@ -20,12 +20,18 @@ st.dataframe(frame, hide_index=True, width="stretch")
 document = pick("Document", waiting, "doc_type", "file_name", key="document_id")
 if document is not None:
     st.caption(f"Client {document['client_id']} · {names.get(document['client_id'], '')}")
-    content = read_document(store.documents_dir, document["sha256"])
-    if document["mime_type"].startswith("image/"):
-        st.image(content, width=480)
-    st.download_button(
-        f"Open {document['file_name']}", content, document["file_name"], mime=document["mime_type"]
-    )
+    if not document.get("sha256"):
+        st.caption("Imported with its metadata only: the file stays in the broker's archive.")
+    else:
+        content = read_document(store.documents_dir, document["sha256"])
+        if document["mime_type"].startswith("image/"):
+            st.image(content, width=480)
+        st.download_button(
+            f"Open {document['file_name']}",
+            content,
+            document["file_name"],
+            mime=document["mime_type"],
+        )
     if can(actor, "client.review_document"):
         with st.form("review"):
             decision = st.radio(

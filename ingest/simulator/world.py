@@ -477,6 +477,8 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                     if p
                     else "executed"
                 )
+                if p and t >= end - timedelta(days=2):  # the last days' requests still wait
+                    status = "approved" if len(payment_rows) % 3 == 0 else "requested"
                 # Most requests come from the client portal; the back office enters the rest.
                 # Four eyes: the approver is a finance user other than the requester.
                 requester = "client" if rng.random() < 0.7 else FINANCE_USERS[int(rng.integers(3))]
@@ -497,11 +499,13 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                         "fee_cents": 0,
                         "requested_at": t,
                         "status": status,
-                        "approved_at": t + timedelta(minutes=20) if status == "executed" else None,
+                        "approved_at": t + timedelta(minutes=20)
+                        if status in ("executed", "approved")
+                        else None,
                         "executed_at": t + timedelta(minutes=35) if status == "executed" else None,
                         "requested_by": requester,
                         "approved_by": approvers[int(rng.integers(len(approvers)))]
-                        if status == "executed"
+                        if status in ("executed", "approved")
                         else None,
                         "provider_reference": f"PSP-{seed}-{len(payment_rows) + 1:08d}",
                     }
