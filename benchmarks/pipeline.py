@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,7 +54,16 @@ def run_stage(stage: str, deals: int, data_dir: Path) -> dict:
             job = build_definitions(settings).resolve_job_def("ingest_platform_feeds")
             tags = backfill_tags(days[0].isoformat(), days[-1].isoformat())
             assert job.execute_in_process(tags=tags).success, "platform load failed"
-            # The CRM store is empty here, but dbt's CRM models read its copy in the warehouse.
+            # The CRM store holds only the trading servers (their zones convert deal times);
+            # dbt's CRM models read its copy in the warehouse.
+            from ingest.crm.access import SYSTEM
+            from ingest.crm.imports import import_directory
+            from ingest.crm.store import Store
+
+            servers = settings.data_dir / "servers"
+            servers.mkdir(exist_ok=True)
+            shutil.copy(settings.landing_dir / "crm" / "platform_servers.csv", servers)
+            assert import_directory(Store.from_settings(settings), SYSTEM, servers).ok
             rest = [fx_rates, crm_events]
             assert dg.materialize(rest, resources=resources).success, "fx rates or CRM failed"
         else:

@@ -10,6 +10,8 @@ fxcrm audit verify  check the CRM event log's hash chain, the current state agai
                     signed checkpoints (--warehouse: the warehouse's copy too); exit 1 naming
                     the first difference
 fxcrm audit anchor  sign the chain head (sequence, hash, time) into the checkpoints file
+fxcrm users set-password   set a CRM user's password (users imported without one)
+fxcrm crm import DIR --as USER   import a CRM history (users, leads, clients, accounts, …)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ingest.settings import PROJECT_ROOT, Settings
 
@@ -251,7 +253,22 @@ def materialize(_args: argparse.Namespace | None = None) -> int:
     if not success:
         print(f"materialize failed: the log says why ({log})", file=sys.stderr)
         return 1
+    _warn_unregistered_servers(settings)
     return 0
+
+
+def _warn_unregistered_servers(settings: Settings) -> None:
+    """A line per trading server whose files landed but which nobody registered."""
+    import duckdb
+
+    from orchestration.defs.warehouse.assets import unregistered_servers
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        for server, _platform, deals, how in unregistered_servers(con):
+            print(
+                f"warning: {deals:,} deals from unregistered trading server {server} wait "
+                f"without a UTC time: {how}"
+            )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -334,20 +351,82 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def acting_user(store: Any, username: str) -> Any:
+    """The CRM user `--as` names, with the role the store gives them: whoever runs the CLI on
+    the server is trusted to say who they act as, and the command checks that user's role."""
+    from ingest.crm.store import Actor
+
+    user_id = store.holder("user", "username", username.strip().lower())
+    user = store.find("user", user_id) if user_id else None
+    if user is None:
+        raise SystemExit(f"fxcrm: no CRM user '{username}'")
+    return Actor(user.record_id, user["username"], user["role"])
+
+
+def import_crm(args: argparse.Namespace) -> int:
+    """Import a CRM history folder (import-formats.md) as the `--as` user; exit 1 if a row
+    failed, naming each."""
+    from ingest.crm.errors import CommandError
+    from ingest.crm.imports import import_directory
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(_settings())
+    started = time.perf_counter()
+    try:
+        report = import_directory(store, acting_user(store, args.as_user), Path(args.directory))
+    except CommandError as err:
+        print(f"fxcrm crm import: {err}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    rows = sum(c.rows for c in report.files.values())
+    for failure in report.failures:
+        print(failure, file=sys.stderr)
+    print(report.summary())
+    print(
+        f"{rows:,} rows in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s), "
+        f"{len(report.failures):,} failed"
+    )
+    return 0 if report.ok else 1
+
+
+def set_password(args: argparse.Namespace) -> int:
+    """An admin-side password set: read from stdin, for a user imported without one."""
+    import getpass
+
+    from ingest.crm.access import SYSTEM
+    from ingest.crm.commands.users import reset_password
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(_settings())
+    actor = acting_user(store, args.as_user) if args.as_user else SYSTEM
+    user_id = store.holder("user", "username", args.username.strip().lower())
+    if user_id is None:
+        print(f"fxcrm users set-password: no CRM user '{args.username}'", file=sys.stderr)
+        return 2
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"New password for {args.username}: ")
+    try:
+        reset_password(store, actor, user_id, password)
+    except CommandError as err:
+        print(f"fxcrm users set-password: {err}", file=sys.stderr)
+        return 2
+    print(f"password set for {args.username}")
+    return 0
+
+
 def unlock_sign_in(args: argparse.Namespace) -> int:
     """Lift a sign-in lock from the command line: the way back in for an admin locked out."""
     from ingest.crm.commands.users import unlock_sign_in as unlock
     from ingest.crm.errors import CommandError
-    from ingest.crm.store import Actor, Store
+    from ingest.crm.store import Store
 
     store = Store.from_settings(_settings())
-    user_id = store.holder("user", "username", args.as_user.strip().lower())
-    user = store.find("user", user_id) if user_id else None
     kind, value = ("user", args.username) if args.username else ("address", args.address)
     try:
-        if user is None:
-            raise CommandError(f"--as {args.as_user}: no such user")
-        unlock(store, Actor(user.record_id, user["username"], user["role"]), kind, value)
+        unlock(store, acting_user(store, args.as_user), kind, value)
     except CommandError as err:
         print(f"fxcrm users unlock: {err}", file=sys.stderr)
         return 2
@@ -399,6 +478,21 @@ def anchor_audit(_args: argparse.Namespace) -> int:
     return 0
 
 
+def import_simulated_crm(settings: Settings) -> tuple[bool, str]:
+    """The simulated brokerage's CRM history (landing/crm), imported by the demo's admin: whether
+    every row imported, and the stage's figures (a failing row is named in the log)."""
+    from ingest.crm.imports import import_directory
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(settings)
+    report = import_directory(store, acting_user(store, "admin"), settings.landing_dir / "crm")
+    for failure in report.failures:
+        print(failure)
+    rows = sum(c.rows for c in report.files.values())
+    failed = f", {len(report.failures):,} failed (named in the log)" if report.failures else ""
+    return report.ok, f"{rows:,} rows of CRM history imported{failed}"
+
+
 def demo(args: argparse.Namespace) -> int:
     """Simulate, create the demo's users, load, build and publish, one line each, then serve."""
     from ingest.crm.staff import DEMO_STAFF, create_demo_staff
@@ -415,7 +509,10 @@ def demo(args: argparse.Namespace) -> int:
         stages.start("users")
         members = create_demo_staff(Store.from_settings(settings))
         stages.end(f"{len(members)} demo CRM users, listed below")
-        success = build_materialize(settings, stages)
+        stages.start("import")
+        imported, figures = import_simulated_crm(settings)
+        stages.end(figures)
+        success = imported and build_materialize(settings, stages)
     if not success:
         print(f"demo failed: the log says why ({log})", file=sys.stderr)
         return 1
@@ -491,6 +588,18 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--username", help="the user name that is locked")
     which.add_argument("--address", help="the address that is locked")
     p.set_defaults(func=unlock_sign_in)
+    p = users.add_parser("set-password", help="set a user's password (one imported without)")
+    p.add_argument("--username", required=True)
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--as", dest="as_user", help="the admin acting (default: the server itself)")
+    p.set_defaults(func=set_password)
+    crm = sub.add_parser("crm", help="CRM records").add_subparsers(
+        dest="crm_command", required=True
+    )
+    p = crm.add_parser("import", help="import a CRM history folder (see import-formats)")
+    p.add_argument("directory")
+    p.add_argument("--as", dest="as_user", required=True, help="the admin importing")
+    p.set_defaults(func=import_crm)
     audit = sub.add_parser("audit", help="the CRM audit trail").add_subparsers(
         dest="audit_command", required=True
     )

@@ -17,7 +17,10 @@ from orchestration.defs.platform.sensors import (
     landing_sensor,
 )
 from orchestration.defs.serving.assets import serving_snapshot
-from orchestration.defs.warehouse.assets import warehouse_models
+from orchestration.defs.warehouse.assets import (
+    every_trading_server_is_registered,
+    warehouse_models,
+)
 from orchestration.resources import build_resources
 
 ALL_ASSETS = [platform_feeds, fx_rates, crm_events, warehouse_models, serving_snapshot]
@@ -26,6 +29,7 @@ ALL_ASSETS = [platform_feeds, fx_rates, crm_events, warehouse_models, serving_sn
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ALL_ASSETS, load_batches_table],
+        asset_checks=[every_trading_server_is_registered],
         jobs=[ingest_platform_feeds, build_and_publish],
         sensors=[landing_sensor, build_after_loads, crm_events_sensor],
         resources=build_resources(settings or Settings.from_env()),

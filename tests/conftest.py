@@ -78,6 +78,7 @@ def platform_build(tmp_path_factory: pytest.TempPathFactory, small_world) -> Ite
     settings = settings_for(data_dir)
     shutil.copytree(small_world[0], settings.landing_dir)
     runs: list[dg.ExecuteInProcessResult] = []
+    register_servers(settings, settings.landing_dir / "crm" / "platform_servers.csv")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in settings.as_env().items():
             mp.setenv(key, value)
@@ -89,6 +90,22 @@ def platform_build(tmp_path_factory: pytest.TempPathFactory, small_world) -> Ite
 @pytest.fixture(scope="session")
 def built_platform(platform_build) -> Settings:
     return platform_build[0]
+
+
+def register_servers(settings: Settings, servers_csv: Path) -> None:
+    """Register the trading servers a platform_servers.csv names in the CRM store, as its
+    admin would: the warehouse converts their deal times with the zones registered there."""
+    import csv
+
+    from ingest.crm.access import SYSTEM
+    from ingest.crm.commands.accounts import register_server
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(settings)
+    for row in csv.DictReader(servers_csv.read_text().splitlines()):
+        register_server(
+            store, SYSTEM, name=row["server"], platform=row["platform"], time_zone=row["time_zone"]
+        )
 
 
 def manifest_faults(manifest: dict, name: str) -> list[dict]:

@@ -201,6 +201,24 @@ def test_users_page_creates_a_user(crm):
     assert store.holder("user", "username", "nora.agent")
 
 
+def test_an_admin_registers_a_trading_server_with_its_time_zone(crm):
+    store, _, _ = crm
+    at = page("users", store, "admin")
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Server (as the platform names it)"].input("Broker-Real7")
+    inputs["IANA time zone"].input("Mars/Olympus")
+    next(b for b in at.button if b.label == "Register server").click().run()
+    assert "not an IANA time zone" in shown_text(at)
+    assert store.find("trading_server", "Broker-Real7") is None
+    inputs = {t.label: t for t in at.text_input}
+    inputs["IANA time zone"].input("Asia/Nicosia")
+    next(b for b in at.button if b.label == "Register server").click().run()
+    assert not at.exception
+    assert "Server Broker-Real7 registered." in shown_text(at)
+    server = store.get("trading_server", "Broker-Real7")
+    assert (server["platform"], server["time_zone"]) == ("MT4", "Asia/Nicosia")
+
+
 def test_audit_page_lists_events_and_verifies_the_chain(crm):
     store, _, client_id = crm
     at = page("audit", store, "carol.compliance")

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 import yaml
-from conftest import manifest_faults, read_web_api
+from conftest import manifest_faults, read_web_api, register_servers
 
 from ingest.settings import PROJECT_ROOT
 
@@ -327,6 +327,9 @@ def test_corrections_supersede_dropped_deals_are_reported_and_unknown_symbols_wa
     from orchestration.definitions import build_definitions, materialize_all
 
     settings = _landing_settings(tmp_path, monkeypatch)
+    servers = tmp_path / "platform_servers.csv"
+    servers.write_text("server,platform,time_zone\nFXCRM-MT5-Live2,MT5,Etc/GMT-2\n")
+    register_servers(settings, servers)
     deals = settings.landing_dir / "mt5" / "FXCRM-MT5-Live2" / "deals" / "deals_20260901_p000.json"
     deals.parent.mkdir(parents=True)
     (settings.landing_dir / "market").mkdir()
@@ -383,3 +386,69 @@ def test_corrections_supersede_dropped_deals_are_reported_and_unknown_symbols_wa
     }
     for evaluation in warnings.values():
         assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_an_unregistered_servers_file_loads_warns_by_name_and_converts_once_registered(
+    tmp_path, monkeypatch, capsys
+):
+    from streamlit.testing.v1 import AppTest
+
+    from ingest.crm.access import SYSTEM
+    from ingest.crm.commands.accounts import register_server
+    from ingest.crm.store import Store
+    from ingest.settings import PROJECT_ROOT
+    from orchestration.cli import main
+    from orchestration.definitions import build_definitions
+
+    settings = _landing_settings(tmp_path, monkeypatch)
+    deals = settings.landing_dir / "mt5" / "Broker-Real7" / "deals" / "deals_20260901_p000.json"
+    deals.parent.mkdir(parents=True)
+    deals.write_text(
+        json.dumps(
+            {"retcode": "0 Done", "answer": [_deal(1, "EURUSD", "1.1"), _deal(2, "XAUUSD", "2400")]}
+        )
+    )
+    (settings.landing_dir / "market").mkdir()
+    (settings.landing_dir / "market" / "fx_rates.csv").write_text(
+        "rate_date,currency,usd_per_unit\n2026-09-01,USD,1\n"
+    )
+
+    def query(sql: str) -> list[tuple]:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    assert main(["materialize"]) == 0, "an unregistered server never fails the build"
+    warning = capsys.readouterr().out
+    assert "unregistered trading server Broker-Real7" in warning and "fxcrm crm import" in warning
+    assert query("select count(*) from raw.deals") == [(2,)], "its file is loaded and kept"
+    assert query("select count(*) from marts.fct_deals") == [(0,)]
+    assert query("select server, deals from reporting.rpt_unregistered_servers") == [
+        ("Broker-Real7", 2)
+    ]
+    with dg.DagsterInstance.ephemeral() as instance:
+        build = build_definitions(settings).resolve_job_def("build_and_publish")
+        result = build.execute_in_process(instance=instance)
+    [check] = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "every_trading_server_is_registered"
+    ]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert "Broker-Real7" in check.description
+    page = AppTest.from_file(
+        str(PROJECT_ROOT / "dashboards" / "pages" / "trading_volume.py"), default_timeout=60
+    ).run()
+    assert any("Broker-Real7" in w.value for w in page.warning), "the dashboard's banner names it"
+
+    register_server(
+        Store.from_settings(settings),
+        SYSTEM,
+        name="Broker-Real7",
+        platform="MT5",
+        time_zone="Asia/Nicosia",
+    )
+    assert main(["materialize"]) == 0
+    assert "unregistered trading server" not in capsys.readouterr().out
+    server_time, utc = query("select deal_time_server, deal_time_utc from marts.fct_deals")[0]
+    assert (server_time - utc).total_seconds() == 3 * 3600, "Nicosia keeps UTC+3 in September"
+    assert query("select count(*) from reporting.rpt_unregistered_servers") == [(0,)]

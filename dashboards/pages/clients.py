@@ -98,20 +98,26 @@ with kyc_tab:
         width="stretch",
     )
     document = pick("Document", documents, "doc_type", "status", key="client_document_id")
-    if document is not None:
+    if document is not None and not document.get("sha256"):
+        st.caption("Imported with its metadata only: the file stays in the broker's archive.")
+    elif document is not None:
         show_document(store, actor, document, width=360)
-        if document["status"] == "uploaded" and can(actor, "client.review_document"):
-            with st.form("client_review"):
-                decision = st.radio("Decision", list(clients.REVIEW_DECISIONS), horizontal=True)
-                reason = st.text_input("Reason", key="review_reason")
-                if st.form_submit_button("Record decision"):
-                    attempt(
-                        "client_review",
-                        lambda: clients.review_document(
-                            store, actor, document.record_id, decision, document.version, reason
-                        ),
-                        f"Document {document.record_id}: {clients.REVIEW_DECISIONS[decision]}.",
-                    )
+    if (
+        document is not None
+        and document["status"] == "uploaded"
+        and can(actor, "client.review_document")
+    ):
+        with st.form("client_review"):
+            decision = st.radio("Decision", list(clients.REVIEW_DECISIONS), horizontal=True)
+            reason = st.text_input("Reason", key="review_reason")
+            if st.form_submit_button("Record decision"):
+                attempt(
+                    "client_review",
+                    lambda: clients.review_document(
+                        store, actor, document.record_id, decision, document.version, reason
+                    ),
+                    f"Document {document.record_id}: {clients.REVIEW_DECISIONS[decision]}.",
+                )
     if can(actor, "client.upload_document"):
         with st.form("upload", clear_on_submit=True):
             doc_type = st.selectbox("Document", clients.DOCUMENT_TYPES)

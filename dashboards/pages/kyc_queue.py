@@ -35,7 +35,10 @@ document = pick("Document", waiting, "doc_type", "file_name", key="document_id")
 if document is not None:
     owner = store.find("client", document["client_id"])
     st.caption(f"Client {document['client_id']} · {owner['name'] if owner else ''}")
-    show_document(store, actor, document, width=480)
+    if not document.get("sha256"):
+        st.caption("Imported with its metadata only: the file stays in the broker's archive.")
+    else:
+        show_document(store, actor, document, width=480)
     if can(actor, "client.review_document"):
         with st.form("review"):
             decision = st.radio(

@@ -21,11 +21,16 @@ try:
     groups = query("select distinct symbol_group from rpt_daily_trading_volume order by 1")[
         "symbol_group"
     ].to_list()
+    unregistered = query(
+        "select server, deals, how_to_register from rpt_unregistered_servers order by server"
+    )
 except NotPublished as err:
     st.warning(f"Nothing to show yet: {err}.")
     st.stop()
 
 st.caption(stamp)
+for server, deals, how in unregistered.iter_rows():
+    st.warning(f"{deals:,} deals from {server} are not in these figures: {how}.", icon="⚠️")
 first, last = bounds.row(0)
 if first is None:
     st.info("No trading has been published yet.")

@@ -1,11 +1,12 @@
-"""User administration: create users, set roles and teams, deactivate, reset passwords."""
+"""User administration: create users, set roles and teams, deactivate, reset passwords; and the
+registry of trading servers (an admin's too)."""
 
 import streamlit as st
 
 from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
 from ingest.crm import auth
 from ingest.crm.access import ROLE_NAMES, ROLES
-from ingest.crm.commands import users
+from ingest.crm.commands import accounts, users
 
 actor = signed_in()
 store = crm_store()
@@ -67,6 +68,30 @@ with st.expander(
                     lambda: users.unlock_sign_in(store, actor, chosen.kind, chosen.value),
                     f"Sign-in unlocked for {chosen.kind} {chosen.value}.",
                 )
+
+with st.expander("Trading servers", icon=":material/dns:"):
+    st.caption(
+        "The platform servers accounts live on, and the time zone each one's clock keeps: the "
+        "warehouse converts a server's deal times to UTC with it from the next build on."
+    )
+    st.dataframe(
+        table(store.records("trading_server"), ["name", "platform", "time_zone"]),
+        hide_index=True,
+        width="stretch",
+    )
+    with st.form("server"):
+        name_col, platform_col, zone_col = st.columns(3)
+        server_name = name_col.text_input("Server (as the platform names it)")
+        platform = platform_col.selectbox("Platform", accounts.SERVER_PLATFORMS)
+        zone = zone_col.text_input("IANA time zone", placeholder="Europe/Athens")
+        if st.form_submit_button("Register server"):
+            attempt(
+                "server",
+                lambda: accounts.register_server(
+                    store, actor, name=server_name.strip(), platform=platform, time_zone=zone
+                ),
+                f"Server {server_name} registered.",
+            )
 
 user = pick("User", everyone, "username", "role", key="user_id")
 if user is None:

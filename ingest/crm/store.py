@@ -18,6 +18,7 @@ locked, nothing else.
 from __future__ import annotations
 
 import atexit
+import copy
 import hashlib
 import json
 import os
@@ -97,6 +98,7 @@ CREATE TABLE IF NOT EXISTS unique_keys (
     record_id VARCHAR(40) NOT NULL,
     PRIMARY KEY (record_type, key_name, key_value)
 );
+CREATE INDEX IF NOT EXISTS unique_keys_by_record ON unique_keys (record_type, record_id);
 CREATE TABLE IF NOT EXISTS credentials (
     user_id VARCHAR(40) PRIMARY KEY,
     password_hash TEXT NOT NULL,
@@ -212,7 +214,8 @@ class Change:
     """One event to append. `expected_version` is the version the change was made against:
     0 creates the record, None appends without a version check (notes of fact such as a refusal,
     which change nothing). `claims` are unique keys the record takes (an e-mail, a login);
-    `releases` are keys it gives up."""
+    `releases` are keys it gives up. `occurred_at` is when it happened, if not now: an imported
+    record's history states its own times (UTC ISO 8601)."""
 
     record_type: str
     record_id: str
@@ -221,6 +224,7 @@ class Change:
     expected_version: int | None
     claims: dict[str, str] = field(default_factory=dict)
     releases: dict[str, str] = field(default_factory=dict)
+    occurred_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ class Store:
     def __init__(self, url: str | Path, documents_dir: Path | None = None) -> None:
         text = str(url)
         self.documents_dir = documents_dir
+        self._held: Any = None  # the open transaction of a batch, see `batch`
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
         if self.url not in _READY or not (self.postgres or Path(self.url).exists()):
@@ -356,6 +361,8 @@ class Store:
     def _connect(self, transaction: bool = True) -> Any:
         """A connection in a transaction, or (PostgreSQL) for a single statement without one,
         which saves the BEGIN and ROLLBACK round trips of a one-query read."""
+        if self._held is not None:
+            return _HeldConnection(self._held)
         if self.postgres:
             return _PooledConnection(_pool(self.url), transaction)
         con = sqlite3.connect(self.url, timeout=60, isolation_level=None)
@@ -365,11 +372,55 @@ class Store:
         return _SqliteConnection(con)
 
     @contextmanager
+    def batch(self) -> Iterator[Store]:
+        """This store inside one transaction that holds the chain's write lock: what a bulk
+        import appends through the store it yields costs one commit per `checkpoint`, not one per
+        row. Each `append` in it is still all or none (a savepoint), so a failing row leaves
+        nothing behind while the rows around it stay; its reads see its own writes."""
+        con = self._connect()
+        if not self.postgres:  # room for a batch's pages, so they are not spilled mid-way
+            con.cursor().execute("PRAGMA cache_size = -262144")
+        try:
+            held = copy.copy(self)
+            held._held = con
+            held._lock()
+            yield held
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.close()
+
+    def checkpoint(self) -> None:
+        """Inside a batch: commit what it appended so far and go on in a new transaction."""
+        if self._held is not None:
+            self._held.commit()
+            self._lock()
+
+    def _lock(self) -> None:
+        if self.postgres:
+            self._held.cursor().execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
+        else:
+            self._held.begin_immediate()
+
+    @contextmanager
     def _writing(self, lock_chain: bool = True) -> Iterator[Any]:
         """A transaction that holds the chain's write lock from its first statement. On
         PostgreSQL its statements are pipelined: those whose results are not read (the lock,
         the inserts) travel with the next that is, so an append waits on a few round trips,
-        not one per statement."""
+        not one per statement. In a batch, a savepoint of the batch's transaction."""
+        if self._held is not None:
+            cur = self._held.cursor()
+            cur.execute("SAVEPOINT append")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK TO SAVEPOINT append")
+                cur.execute("RELEASE SAVEPOINT append")
+                raise
+            cur.execute("RELEASE SAVEPOINT append")
+            return
         con = self._connect()
         try:
             with con.pipeline():
@@ -491,7 +542,7 @@ class Store:
         if changes_state:
             state |= payload
             version += 1
-        at = now_utc()
+        at = change.occurred_at or now_utc()
         for name, value in change.releases.items():
             cur.execute(
                 sql(
@@ -1030,6 +1081,34 @@ class _PooledConnection:
             self.pool.putconn(self.con)
 
 
+class _HeldConnection:
+    """A batch's open connection lent to one call: ending the call ends nothing."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def __enter__(self) -> _HeldConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return self.con.cursor(*args, **kwargs)
+
+    def pipeline(self) -> nullcontext:
+        return nullcontext()
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class _SqliteConnection:
     """sqlite3 behind the same commit/rollback/cursor calls as psycopg."""
 
@@ -1051,7 +1130,8 @@ class _SqliteConnection:
     def begin_immediate(self) -> None:
         """Take the write lock now, not at the first write, so two appenders never both read
         the same chain head."""
-        self.con.execute("ROLLBACK")
+        if self.con.in_transaction:
+            self.con.execute("ROLLBACK")
         self.con.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:

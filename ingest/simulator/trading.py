@@ -307,13 +307,13 @@ def _size_withdrawals(payments: pl.DataFrame, trade_money: pl.DataFrame) -> pl.D
         .with_columns(
             pl.coalesce("amount_cents_sized", "amount_cents").alias("amount_cents"),
             pl.coalesce("status_sized", "status").alias("status"),
-            pl.when(pl.coalesce("status_sized", "status") == "executed")
+            pl.when(pl.coalesce("status_sized", "status").is_in(["executed", "approved"]))
             .then(pl.col("approved_at"))
             .alias("approved_at"),
             pl.when(pl.coalesce("status_sized", "status") == "executed")
             .then(pl.col("executed_at"))
             .alias("executed_at"),
-            pl.when(pl.coalesce("status_sized", "status") == "executed")
+            pl.when(pl.coalesce("status_sized", "status").is_in(["executed", "approved"]))
             .then(pl.col("approved_by"))
             .alias("approved_by"),
         )

@@ -31,7 +31,7 @@ LEAD_SOURCES = {  # source: (share of leads, relative chance to convert)
     "campaign": (0.25, 0.8),
     "partner_referral": (0.15, 1.6),
     "affiliate": (0.10, 1.2),
-    "bulk_import": (0.10, 0.4),
+    "import": (0.10, 0.4),
     "walk_in": (0.05, 2.0),
 }
 CAMPAIGNS = (
@@ -91,7 +91,14 @@ SERVERS = (
     ("FXCRM-MT4-Live", "MT4", "Europe/Athens", 2_300_000, 0.25),
 )
 ACCOUNT_TYPES = {"standard": 0.6, "raw": 0.3}  # islamic share comes from the country
-FINANCE_USERS = ("FIN01", "FIN02", "FIN03")
+# Staff of the CRM (users.csv): the first agents and the finance users are the demo's users
+# (ingest/crm/staff.py), so signing in as one shows their own leads and payments.
+FINANCE_USERS = ("frank.finance", "fiona.finance", "felix.finance")
+NAMED_AGENTS = {"AG001": ("alice.agent", "Alice Agent"), "AG002": ("bob.agent", "Bob Agent")}
+OTHER_STAFF = (  # user name, full name, role, team
+    ("sam.manager", "Sam Manager", "sales_manager", "T1"),
+    ("carol.compliance", "Carol Compliance", "compliance_officer", None),
+)
 GROUP_SUFFIX = {"standard": "std", "raw": "raw", "islamic": "isl"}
 
 
@@ -113,12 +120,43 @@ class World:
     trading_accounts: pl.DataFrame
     payments: pl.DataFrame
 
+    @property
+    def platform_servers(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            [s[:3] for s in SERVERS], schema=["server", "platform", "time_zone"], orient="row"
+        )
+
+    @property
+    def users(self) -> pl.DataFrame:
+        """The staff: a user per agent (its name as the user name), the sales manager,
+        compliance and finance."""
+        agents = [
+            (
+                *NAMED_AGENTS.get(a, (name.lower().replace(" ", "."), name)),
+                "sales_agent",
+                team,
+                a,
+            )
+            for a, team, name in self.agents.select("agent_id", "team_id", "name").iter_rows()
+        ]
+        others = [(*staff, None) for staff in OTHER_STAFF]
+        finance = [
+            (u, u.split(".")[0].title() + " Finance", "finance", None, None) for u in FINANCE_USERS
+        ]
+        return pl.DataFrame(
+            agents + others + finance,
+            schema=["username", "full_name", "role", "team_id", "agent_id"],
+            orient="row",
+        )
+
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
             name: getattr(self, name)
             for name in (
+                "platform_servers",
                 "teams",
                 "agents",
+                "users",
                 "campaigns",
                 "partners",
                 "leads",
@@ -162,7 +200,8 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                 {
                     "agent_id": f"AG{n:03d}",
                     "team_id": f"T{t + 1}",
-                    "name": f"{FIRST_NAMES[(n * 7) % 20]} {LAST_NAMES[n % len(LAST_NAMES)]}",
+                    "name": NAMED_AGENTS.get(f"AG{n:03d}", ("", ""))[1]
+                    or f"{FIRST_NAMES[(n * 7) % 20]} {LAST_NAMES[n % len(LAST_NAMES)]}",
                     "languages": ",".join(
                         team_languages[team][k % 2 :] if k else team_languages[team]
                     ),
@@ -438,6 +477,8 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                     if p
                     else "executed"
                 )
+                if p and t >= end - timedelta(days=2):  # the last days' requests still wait
+                    status = "approved" if len(payment_rows) % 3 == 0 else "requested"
                 # Most requests come from the client portal; the back office enters the rest.
                 # Four eyes: the approver is a finance user other than the requester.
                 requester = "client" if rng.random() < 0.7 else FINANCE_USERS[int(rng.integers(3))]
@@ -458,11 +499,13 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                         "fee_cents": 0,
                         "requested_at": t,
                         "status": status,
-                        "approved_at": t + timedelta(minutes=20) if status == "executed" else None,
+                        "approved_at": t + timedelta(minutes=20)
+                        if status in ("executed", "approved")
+                        else None,
                         "executed_at": t + timedelta(minutes=35) if status == "executed" else None,
                         "requested_by": requester,
                         "approved_by": approvers[int(rng.integers(len(approvers)))]
-                        if status == "executed"
+                        if status in ("executed", "approved")
                         else None,
                         "provider_reference": f"PSP-{seed}-{len(payment_rows) + 1:08d}",
                     }

@@ -4,10 +4,13 @@
 with
 
 deals as (
+    -- A deal from a server not registered in the CRM has no UTC time yet: it waits in staging
+    -- (rpt_unregistered_servers names the server) and comes in once the server is registered.
     select
         *,
         cast(deal_time_utc as date) as trade_date
     from {{ ref('int_deals__symbol_mapped') }}
+    where deal_time_utc is not null
 ),
 
 rates as (

@@ -3,9 +3,12 @@ changed within the client's leverage cap, closed."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from ingest.crm import validate as v
 from ingest.crm.access import authorize, owned_record
 from ingest.crm.errors import InvalidInput
+from ingest.crm.rows import RowError, SourceRow, imported
 from ingest.crm.store import Actor, Change, Record, Store, new_id
 
 PLATFORMS = ("mt5", "mt4", "ctrader")
@@ -167,3 +170,101 @@ def _check_leverage(client: Record, leverage: int, account_type: str) -> None:
 
 def _login_key(account: Record, login: int) -> str:
     return f"{account['platform']}/{account['server']}/{login}"
+
+
+# -- trading servers: where accounts live, and the clock each one keeps --------------------------
+
+SERVER_PLATFORMS = ("MT4", "MT5", "cTrader")
+
+
+def register_server(
+    store: Store, actor: Actor, *, name: str, platform: str, time_zone: str
+) -> None:
+    """Register a trading server, or change a registered one's platform or time zone: the
+    warehouse converts the server's deal times with it from the next build on."""
+    authorize(store, actor, "server.register", "trading_server", name or "new")
+    fields = _server_fields(v.required("server", name), platform, time_zone)
+    current = store.find("trading_server", fields["name"])
+    if current is not None and all(current.get(k) == val for k, val in fields.items()):
+        return
+    store.append(
+        actor,
+        [
+            Change(
+                "trading_server",
+                fields["name"],
+                "trading_server.registered",
+                fields,
+                current.version if current else 0,
+            )
+        ],
+    )
+
+
+def _server_fields(name: str, platform: str, time_zone: str) -> dict:
+    v.one_of("platform", platform, SERVER_PLATFORMS)
+    zone = (time_zone or "").strip()
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"time zone: '{time_zone}' is not an IANA time zone (e.g. Europe/Athens)"
+        ) from None
+    return {"name": name, "platform": platform, "time_zone": zone}
+
+
+def unregistered_server(name: str) -> str:
+    """What to do about a server nobody registered: the same words everywhere it is met."""
+    return (
+        f"trading server '{name}' is not registered: an admin registers it (platform and IANA "
+        "time zone) on the Users page's Trading servers section, or imports it in "
+        "platform_servers.csv with `fxcrm crm import`"
+    )
+
+
+# -- import (`fxcrm crm import`): the files' rows as records ------------------------------------
+
+ACCOUNT_STATUSES = {"requested": "requested", "active": "open", "open": "open", "closed": "closed"}
+
+
+def trading_server_from_row(store: Store, row: SourceRow) -> list[Change]:
+    name = row.text("server")
+    platform = row.one_of("platform", SERVER_PLATFORMS)
+    fields = row.check("time_zone", lambda zone: _server_fields(name, platform, zone))
+    return [imported("trading_server", name, fields)]
+
+
+def trading_account_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """An account with its platform login, on a registered server, within the client's
+    leverage cap; the file's `active` is an open account."""
+    client = row.reference(store, "client_id", "client")
+    platform = row.check("platform", lambda p: v.one_of("platform", p, SERVER_PLATFORMS))
+    name = row.text("server")
+    server = store.find("trading_server", name)
+    if server is None:
+        raise RowError("server", unregistered_server(name))
+    if server["platform"] != platform:
+        raise RowError("platform", f"server {name} is a {server['platform']} server")
+    login = row.integer("login")
+    if login <= 0:
+        raise RowError("login", "a positive number")
+    account_type = row.one_of("account_type", ACCOUNT_TYPES)
+    leverage = row.integer("leverage")
+    row.check("leverage", lambda _: _check_leverage(client, leverage, account_type))
+    status = row.one_of("status", tuple(ACCOUNT_STATUSES))
+    fields = {
+        "client_id": client.record_id,
+        "owner_id": client.get("owner_id"),
+        "owner": client.get("owner"),
+        "platform": platform.lower(),
+        "server": name,
+        "group": row.text("group"),
+        "currency": row.check("currency", v.currency),
+        "leverage": leverage,
+        "account_type": account_type,
+        "login": login,
+        "status": ACCOUNT_STATUSES[status],
+        "commission_excluded": row.flag("commission_excluded"),
+    }
+    key = f"{fields['platform']}/{name}/{login}"
+    return [imported("trading_account", row.text("account_id"), fields, login=key)]

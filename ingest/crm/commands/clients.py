@@ -14,6 +14,7 @@ from ingest.crm.access import SALES_AGENT, authorize, owned_record, taken
 from ingest.crm.commands.keyed import first_result
 from ingest.crm.documents import store_document
 from ingest.crm.errors import Duplicate, InvalidInput
+from ingest.crm.rows import RowError, SourceRow, imported
 from ingest.crm.store import Actor, Change, Store, new_id
 
 IDENTITY = ("passport", "national_id", "driving_licence")
@@ -410,3 +411,79 @@ def add_note(store: Store, actor: Actor, record_type: str, record_id: str, text:
         ],
     )
     return note_id
+
+
+# -- import (`fxcrm crm import`): the files' rows as records ------------------------------------
+
+DOCUMENT_STATUSES = ("uploaded", *REVIEW_DECISIONS.values())
+
+
+def client_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """A client as the file states it (KYC decided, status reached: the steps are not replayed),
+    with the lead it came from pointing at it. An active client may trade, deposit and withdraw."""
+    client_id = row.text("client_id")
+    lead = row.reference(store, "lead_id", "lead", required=False)
+    email = row.check("email", v.email)
+    if not email:
+        raise RowError("email", "required")
+    kyc_status = row.one_of("kyc_status", KYC_STATUSES)
+    status = row.one_of("account_status", STATUSES)
+    if status == "active" and kyc_status != "approved":
+        raise RowError("account_status", f"an active client needs approved KYC, not {kyc_status}")
+    score = row.integer("appropriateness_score", required=False)
+    if score is not None and not 0 <= score <= 100:
+        raise RowError("appropriateness_score", "from 0 to 100")
+    first, last = row.text("first_name"), row.text("last_name")
+    fields = {
+        "name": f"{first} {last}",
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "phone": lead.get("phone") if lead else None,
+        "country": row.check("country", v.country),
+        "language": lead.get("language") if lead else None,
+        "birth_date": None,
+        "lead_id": lead.record_id if lead else None,
+        "owner_id": lead.get("owner_id") if lead else None,
+        "owner": lead.get("owner") if lead else None,
+        "kyc_status": kyc_status,
+        "kyc_approved_at": row.moment("kyc_approved_at", required=kyc_status == "approved"),
+        "kyc_expires_on": None,
+        "risk_level": row.one_of("risk_level", RISK_LEVELS, required=False),
+        "category": row.one_of("category", CATEGORIES),
+        "appropriateness_score": score,
+        "screening": None,
+        "status": status,
+        "partner_id": None,
+    } | dict.fromkeys(
+        ("trading_enabled", "deposits_enabled", "withdrawals_enabled"), status == "active"
+    )
+    fields["close_only"] = False
+    changes = [imported("client", client_id, fields, email=email)]
+    if lead:
+        changes.append(imported("lead", lead.record_id, {"client_id": client_id}))
+    return changes
+
+
+def kyc_document_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """A KYC document's metadata and the decision on it; the file itself stays with the broker."""
+    client = row.reference(store, "client_id", "client")
+    doc_type = row.one_of("document_type", DOCUMENT_TYPES)
+    status = row.one_of("status", DOCUMENT_STATUSES)
+    expires_on = row.day("expires_on", required=doc_type in IDENTITY)
+    reason = row.text("rejection_reason", required=status == "rejected")
+    reviewed_at = row.moment("reviewed_at", required=False)
+    fields = {
+        "client_id": client.record_id,
+        "doc_type": doc_type,
+        "sha256": None,
+        "mime_type": None,
+        "size": None,
+        "file_name": None,
+        "expires_on": expires_on,
+        "status": status,
+        "review_reason": reason,
+        "reviewed_by": None,
+        "reviewed_at": reviewed_at,
+    }
+    return [imported("kyc_document", row.text("document_id"), fields)]

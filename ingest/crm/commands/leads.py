@@ -18,6 +18,7 @@ from ingest.crm.access import SALES_AGENT, SALES_MANAGER, authorize, owned_recor
 from ingest.crm.commands.clients import new_client_changes
 from ingest.crm.commands.keyed import first_result
 from ingest.crm.errors import CommandError, Duplicate, InvalidInput, StaleVersion
+from ingest.crm.rows import RowError, SourceRow, imported, user_working_as
 from ingest.crm.store import Actor, Change, Record, Store, new_id
 
 SOURCES = ("web_form", "campaign", "partner_referral", "affiliate", "import", "walk_in")
@@ -552,3 +553,104 @@ def _append_retrying(
             return store.append(actor, changes[:1], idempotency_key=key)
         changes[1].expected_version = lead.version
         return store.append(actor, changes, idempotency_key=key)
+
+
+# -- import (`fxcrm crm import`): the files' rows as records ------------------------------------
+
+
+def campaign_from_row(store: Store, row: SourceRow) -> list[Change]:
+    fields = {
+        "utm_source": row.text("utm_source"),
+        "utm_medium": row.text("utm_medium"),
+        "utm_campaign": row.text("utm_campaign"),
+        "source": row.one_of("source", SOURCES),
+    }
+    return [imported("campaign", row.text("campaign_id"), fields)]
+
+
+def lead_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """A lead as the file states it, owned by the staff user working as its agent; its status
+    is taken as recorded (the history that led there is not replayed)."""
+    email = row.check("email", v.email, required=False)
+    phone = row.check("phone", v.phone, required=False)
+    if not email and not phone:
+        raise RowError("email", "a lead needs an e-mail or a phone")
+    campaign = row.reference(store, "campaign_id", "campaign", required=False)
+    partner = row.reference(store, "partner_id", "partner", required=False)
+    agent = row.reference(store, "owner_agent_id", "agent", required=False)
+    owner = user_working_as(row, store, agent.record_id if agent else None)
+    status = row.one_of("status", STATUSES)
+    converted_at = row.moment("converted_at", required=status == "converted")
+    first, last = row.text("first_name"), row.text("last_name")
+    fields = {
+        "name": f"{first} {last}",
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "phone": phone,
+        "country": row.check("country", v.country),
+        "language": row.check("language", v.language),
+        "source": row.one_of("source", SOURCES),
+        "campaign": campaign.record_id if campaign else None,
+        "partner_id": partner.record_id if partner else None,
+        "referral_code": None,
+        "status": status,
+        "owner_agent_id": agent.record_id if agent else None,
+        "owner_id": owner.record_id if owner else None,
+        "owner": owner["username"] if owner else None,
+        "assignment_rule": row.text("assignment_rule", required=False),
+        "created_by": row.context["actor"],
+        "first_contacted_at": None,
+        "converted_at": converted_at,
+        "client_id": None,
+    }
+    claims = {k: fields[k] for k in ("email", "phone") if fields[k]}
+    return [imported("lead", row.text("lead_id"), fields, **claims)]
+
+
+def activity_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """An activity on a lead's timeline, and the follow-up it set, if any (`F-<activity id>`)."""
+    activity_id = row.text("activity_id")
+    lead = row.reference(store, "lead_id", "lead")
+    agent = row.reference(store, "agent_id", "agent")
+    at = row.moment("occurred_at")
+    if at > datetime.now(UTC):
+        raise RowError("occurred_at", "an activity cannot be in the future")
+    user = user_working_as(row, store, agent.record_id)
+    outcome = row.text("outcome")
+    changes = [
+        imported(
+            "activity",
+            activity_id,
+            {
+                "lead_id": lead.record_id,
+                "kind": row.one_of("kind", ACTIVITY_KINDS),
+                "summary": outcome,
+                "outcome": outcome,
+                "occurred_at": at,
+                "agent_id": agent.record_id,
+                "by": user["username"] if user else agent["name"],
+            },
+        )
+    ]
+    due = row.moment("follow_up_due_at", required=False)
+    done = row.moment("follow_up_done_at", required=False)
+    if due:
+        changes.append(
+            imported(
+                "follow_up",
+                f"F-{activity_id}",
+                {
+                    "lead_id": lead.record_id,
+                    "due_at": due,
+                    "note": f"follow up the {row.values['kind']} ({outcome})",
+                    "owner_id": lead.get("owner_id"),
+                    "status": "done" if done else "open",
+                    "completed_at": done,
+                    "outcome": None,
+                },
+            )
+        )
+    elif done:
+        raise RowError("follow_up_done_at", "a follow-up done needs its follow_up_due_at")
+    return changes

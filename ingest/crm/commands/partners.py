@@ -4,12 +4,15 @@ so a deal always belongs to exactly one partner: the one mapped at the deal's ti
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from ingest.crm import validate as v
 from ingest.crm.access import authorize
 from ingest.crm.errors import InvalidInput
+from ingest.crm.rows import RowError, SourceRow, imported
 from ingest.crm.store import Actor, Change, Record, Store, new_id
 
 KINDS = ("ib", "affiliate")
@@ -205,3 +208,166 @@ def _active_partner(store: Store, partner_id: str) -> Record:
     if not partner.get("active"):
         raise InvalidInput(f"partner {partner_id} is not active")
     return partner
+
+
+# -- import (`fxcrm crm import`): the files' rows as records ------------------------------------
+
+SYMBOL_GROUPS = ("fx_major", "fx_minor", "metals", "indices", "energies", "crypto")
+COMPONENTS = ("per_lot", "spread_share", "commission_share", "cpa", "revshare")
+CPA_KEYS = ("amount_usd", "min_deposit_usd", "min_lots", "within_days")
+
+
+def partner_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """A partner in the tree: its parent comes first (the importer orders the file so)."""
+    parent = row.reference(store, "parent_partner_id", "partner", required=False)
+    level = parent["level"] + 1 if parent else 1
+    stated = row.integer("level", required=False)
+    if stated is not None and stated != level:
+        raise RowError("level", f"{stated}, but its place in the tree makes it level {level}")
+    code = (row.text("referral_code", required=False) or "").upper() or None
+    if code and (not code.isalnum() or not 4 <= len(code) <= 20):
+        raise RowError("referral_code", "4 to 20 letters or digits")
+    fields = {
+        "name": row.text("name"),
+        "kind": row.one_of("kind", KINDS),
+        "email": None,
+        "country": None,
+        "parent_id": parent.record_id if parent else None,
+        "level": level,
+        "referral_codes": [code] if code else [],
+        "min_payout_usd": row.decimal("min_payout_usd", required=False),
+        "active": True,
+    }
+    claims = {"referral_code": code} if code else {}
+    return [imported("partner", row.text("partner_id"), fields, **claims)]
+
+
+def partner_link_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """The client's partner from a time on, until the client's next link in the file starts
+    (`row.context['effective_to']`); the latest link is the client's partner now. Its id is
+    `<client>@<UTC start>`, since the file has none."""
+    client = row.reference(store, "client_id", "client")
+    partner = row.reference(store, "partner_id", "partner")
+    start = row.moment("effective_from")
+    mapping_id = f"{client.record_id}@{start.strftime('%Y%m%dT%H%M%S')}"
+    changes = [
+        imported(
+            "partner_mapping",
+            mapping_id,
+            {
+                "client_id": client.record_id,
+                "partner_id": partner.record_id,
+                "effective_from": start,
+                "effective_to": row.context.get("effective_to"),
+                "how": row.text("attached_by", required=False) or "imported",
+            },
+        )
+    ]
+    if row.context.get("effective_to") is None:
+        changes.append(imported("client", client.record_id, {"partner_id": partner.record_id}))
+    return changes
+
+
+def partner_plan_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """Which commission plan a partner is on from a month on: `<partner>@<YYYY-MM>`."""
+    partner = row.reference(store, "partner_id", "partner")
+    plan = row.reference(store, "plan_id", "commission_plan")
+    start = row.moment("effective_from")
+    if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
+        raise RowError("effective_from", "a plan starts at 00:00 UTC on a month's 1st")
+    return [
+        imported(
+            "partner_plan",
+            f"{partner.record_id}@{start:%Y-%m}",
+            {"partner_id": partner.record_id, "plan_id": plan.record_id, "effective_from": start},
+        )
+    ]
+
+
+def spread_markup_from_row(store: Store, row: SourceRow) -> list[Change]:
+    group = row.one_of("symbol_group", SYMBOL_GROUPS)
+    markup = row.decimal("usd_per_lot")
+    return [imported("spread_markup", group, {"symbol_group": group, "usd_per_lot": markup})]
+
+
+def commission_plan_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """A plan of commission_plans.yaml (`row.context['plan']`), checked against commissions.md
+    §2: known components at most once each, rates per known symbol group, a split of at most
+    100 percent."""
+    plan = row.context["plan"]
+    if not isinstance(plan, dict):
+        raise RowError("plans", "each plan is a mapping (plan_id, name, components, …)")
+    plan_id = str(plan.get("plan_id") or "").strip()
+    if not plan_id:
+        raise RowError("plan_id", "required")
+    split = plan.get("split", [100])
+    if (
+        not isinstance(split, list)
+        or not split
+        or not all(_number(p) >= 0 for p in split)
+        or sum(_number(p) for p in split) > 100
+    ):
+        raise RowError("split", f"{split}: a list of percentages summing to at most 100")
+    excluded = plan.get("exclude_symbol_groups", []) or []
+    for group in excluded:
+        if group not in SYMBOL_GROUPS:
+            raise RowError("exclude_symbol_groups", f"'{group}' is not a symbol group")
+    components = plan.get("components")
+    if not isinstance(components, list) or not components:
+        raise RowError("components", "a plan needs at least one component")
+    types = [c.get("type") if isinstance(c, dict) else None for c in components]
+    for kind in types:
+        if kind not in COMPONENTS:
+            raise RowError("components", f"type '{kind}' is not one of {', '.join(COMPONENTS)}")
+        if types.count(kind) > 1:
+            raise RowError("components", f"{kind} appears more than once")
+    for component in components:
+        _check_component(component)
+    fields = {
+        "name": str(plan.get("name") or plan_id),
+        "split": [_number(p) for p in split],
+        "min_hold_seconds": int(_number(plan.get("min_hold_seconds", 0))),
+        "exclude_symbol_groups": list(excluded),
+        "components": json.loads(json.dumps(components, default=str)),
+    }
+    return [imported("commission_plan", plan_id, fields)]
+
+
+def _check_component(component: dict) -> None:
+    kind = component["type"]
+    column = f"components.{kind}"
+    if kind == "per_lot":
+        tiers = component.get("tiers") or []
+        if "rates" not in component and not tiers:
+            raise RowError(column, "per_lot needs rates or tiers")
+        tables = [component.get("rates") or {}] + [t.get("rates") or {} for t in tiers]
+        for table in tables:
+            for group, rate in table.items():
+                if group != "default" and group not in SYMBOL_GROUPS:
+                    raise RowError(column, f"rate for '{group}', which is not a symbol group")
+                if _number(rate) < 0:
+                    raise RowError(column, f"rate {rate} for {group} is negative")
+        if any(_number(t.get("from_lots")) < 0 for t in tiers):
+            raise RowError(column, "a tier's from_lots is zero or more")
+    elif kind == "cpa":
+        missing = [k for k in CPA_KEYS if k not in component]
+        if missing:
+            raise RowError(column, f"cpa needs {', '.join(missing)}")
+        if any(_number(component[k]) < 0 for k in CPA_KEYS):
+            raise RowError(column, "cpa amounts are zero or more")
+    else:
+        pct = _number(component.get("pct"))
+        if not 0 <= pct <= 100:
+            raise RowError(column, f"pct {component.get('pct')} is not from 0 to 100")
+        if "cap_usd_per_lot" in component and _number(component["cap_usd_per_lot"]) < 0:
+            raise RowError(column, "cap_usd_per_lot is zero or more")
+
+
+def _number(value: object) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise RowError("plans", f"'{value}' is not a number") from None
+    if not number.is_finite():
+        raise RowError("plans", f"'{value}' is not a number")
+    return number

@@ -9,6 +9,7 @@ from decimal import Decimal
 from ingest.crm import validate as v
 from ingest.crm.access import FINANCE, authorize, owned_record
 from ingest.crm.errors import InvalidInput
+from ingest.crm.rows import RowError, SourceRow, imported
 from ingest.crm.store import Actor, Change, Record, Store, new_id
 from ingest.settings import Settings
 
@@ -183,3 +184,62 @@ def cancel_payment(
 
 def _step(payment: Record, target: str) -> None:
     v.transition(f"payment {payment.record_id}", payment["status"], target, TRANSITIONS)
+
+
+# -- import (`fxcrm crm import`): the files' rows as records ------------------------------------
+
+STATUSES = ("requested", *(s for steps in TRANSITIONS.values() for s in steps))
+
+
+def payment_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """A payment in the state the file gives; its account must be the client's, on the login,
+    server and currency the row names. `requested_by` is a user name, or `client` for a request
+    from the client portal."""
+    client = row.reference(store, "client_id", "client")
+    account = row.reference(store, "account_id", "trading_account")
+    if account["client_id"] != client.record_id:
+        raise RowError("account_id", f"account {account.record_id} is not {client.record_id}'s")
+    if row.integer("login") != account["login"]:
+        raise RowError("login", f"account {account.record_id} is login {account['login']}")
+    if row.text("server") != account["server"]:
+        raise RowError("server", f"account {account.record_id} is on {account['server']}")
+    currency = row.check("currency", v.currency)
+    if currency != account["currency"]:
+        raise RowError("currency", f"account {account.record_id} is in {account['currency']}")
+    amount = row.cents("amount_cents")
+    fee = row.cents("fee_cents", positive=False)
+    if fee >= amount:
+        raise RowError("fee_cents", "from zero to less than the amount")
+    status = row.one_of("status", tuple(dict.fromkeys(STATUSES)))
+    requester = row.text("requested_by").lower()
+    requester_id = None if requester == "client" else store.holder("user", "username", requester)
+    if requester != "client" and requester_id is None:
+        raise RowError("requested_by", f"no user '{requester}' (or 'client')")
+    approver = (row.text("approved_by", required=status in ("approved", "executed")) or "").lower()
+    if approver and not store.holder("user", "username", approver):
+        raise RowError("approved_by", f"no user '{approver}'")
+    if approver and approver == requester:
+        raise RowError("approved_by", "the requester cannot approve their own payment")
+    reference = row.text("provider_reference", required=False)
+    fields = {
+        "client_id": client.record_id,
+        "owner_id": client.get("owner_id"),
+        "owner": client.get("owner"),
+        "account_id": account.record_id,
+        "login": account["login"],
+        "server": account["server"],
+        "kind": row.one_of("kind", KINDS),
+        "method": row.one_of("method", METHODS),
+        "amount": amount,
+        "currency": currency,
+        "fee": fee,
+        "status": status,
+        "requested_by": requester,
+        "requested_by_id": requester_id,
+        "approved_by": approver or None,
+        "approved_at": row.moment("approved_at", required=False),
+        "executed_at": row.moment("executed_at", required=status == "executed"),
+        "reference": reference,
+    }
+    claims = {"reference": reference} if reference else {}
+    return [imported("payment", row.text("payment_id"), fields, **claims)]

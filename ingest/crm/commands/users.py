@@ -8,6 +8,7 @@ from ingest.crm import auth
 from ingest.crm import validate as v
 from ingest.crm.access import ADMIN, ROLE_NAMES, ROLES, SYSTEM, authorize
 from ingest.crm.errors import CommandError, Duplicate, InvalidInput
+from ingest.crm.rows import SourceRow, imported
 from ingest.crm.store import Actor, Change, Store, new_id
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
@@ -170,3 +171,57 @@ def _check_role(role: str) -> None:
         raise InvalidInput(
             f"role: '{role}' is not one of " + ", ".join(ROLE_NAMES[r] for r in ROLES)
         )
+
+
+# -- import (`fxcrm crm import`): the files' rows as records ------------------------------------
+
+
+def team_from_row(store: Store, row: SourceRow) -> list[Change]:
+    return [imported("team", row.text("team_id"), {"name": row.text("team_name")})]
+
+
+def agent_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """A sales agent of the files (leads and activities name agents); the staff user who works
+    as one is named by users.csv."""
+    team = row.reference(store, "team_id", "team")
+    languages = [
+        row.check("languages", lambda _, lang=lang: v.language(lang))
+        for lang in (row.text("languages") or "").split(",")
+    ]
+    return [
+        imported(
+            "agent",
+            row.text("agent_id"),
+            {"team_id": team.record_id, "name": row.text("name"), "languages": languages},
+        )
+    ]
+
+
+def user_from_row(store: Store, row: SourceRow) -> list[Change]:
+    """A staff user without a password (`fxcrm users set-password` gives one). A user name the
+    store has already is that user, updated."""
+    username = row.check("username", _username)
+    role = row.one_of("role", ROLES)
+    team = row.reference(store, "team_id", "team", required=False)
+    agent = row.reference(store, "agent_id", "agent", required=False)
+    claims = {"username": username} | ({"agent_id": agent.record_id} if agent else {})
+    user_id = store.holder("user", "username", username) or new_id("U")
+    fields = {
+        "username": username,
+        "full_name": row.text("full_name"),
+        "role": role,
+        "team": team.record_id if team else None,
+        "agent_id": agent.record_id if agent else None,
+        "active": True,
+    }
+    return [imported("user", user_id, fields, **claims)]
+
+
+def _username(value: str | None) -> str:
+    username = (value or "").strip().lower()
+    if not USERNAME.match(username):
+        raise InvalidInput(
+            "user name: 3 to 40 characters, lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter"
+        )
+    return username

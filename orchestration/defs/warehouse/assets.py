@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
 
 from ingest.settings import Settings
 from orchestration.resources import WAREHOUSE_POOL, fxcrm_dbt_project, prepare_dbt_manifest
@@ -53,3 +54,30 @@ def dbt_run_results(run_id: str) -> dict:
     if not found:
         raise FileNotFoundError(f"no dbt run_results.json for run {run_id} under {target}")
     return json.loads(found[-1].read_text())
+
+
+UNREGISTERED_SERVERS_KEY = dg.AssetKey(["reporting", "rpt_unregistered_servers"])
+
+
+def unregistered_servers(con: Any) -> list[tuple[str, str, int, str]]:
+    """(server, platform, deals, how to register) for each server files name but the CRM does
+    not register; shared by the Dagster check and `fxcrm materialize`."""
+    return con.execute(
+        "select server, platform, deals, how_to_register "
+        "from reporting.rpt_unregistered_servers order by server"
+    ).fetchall()
+
+
+@dg.asset_check(asset=UNREGISTERED_SERVERS_KEY, blocking=False, pool=WAREHOUSE_POOL)
+def every_trading_server_is_registered(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    """Warns, naming each server: its deals wait without a UTC time until it is registered.
+    Never fails the build, since the files themselves are fine."""
+    with warehouse.get_connection() as con:
+        found = unregistered_servers(con)
+    return dg.AssetCheckResult(
+        passed=not found,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(f"{server} ({deals} deals): {how}" for server, _, deals, how in found)
+        or "every trading server is registered",
+        metadata={"servers": [server for server, *_ in found]},
+    )

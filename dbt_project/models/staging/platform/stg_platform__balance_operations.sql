@@ -7,7 +7,8 @@ latest as (
 ),
 
 servers as (
-    select * from {{ ref('platform_servers') }}
+    select * from {{ ref('stg_crm__trading_servers') }}
+    where is_current
 ),
 
 final as (
