@@ -99,15 +99,15 @@ def test_events_reach_staging_incrementally_with_history(crm_settings):
     assert kyc == [("approved", NEXT_YEAR)]
     assert refusals == [("alice.agent", payment)]
 
-    payments.execute_payment(store, store_actor(store, "fiona.finance"), payment, "MT5-77", 2)
+    payments.execute_payment(store, store_actor(store, "fiona.finance"), payment, 77, 2)
     second = build_crm(crm_settings)
     assert second.success
     again = second.asset_materializations_for_node("raw__crm_events")[0].metadata
     assert (again["events_copied"].value, again["first_seq"].value) == (1, total + 1)
     with duckdb.connect(str(crm_settings.warehouse_path), read_only=True) as con:
         assert con.execute(
-            "select status, reference from staging.stg_crm__payments where is_current"
-        ).fetchall() == [("executed", "MT5-77")]
+            "select status, deal_ticket from staging.stg_crm__payments where is_current"
+        ).fetchall() == [("executed", 77)]
         assert con.execute("select count(*) from raw.crm_events").fetchone()[0] == total + 1
 
 

@@ -27,7 +27,8 @@ if document is not None:
         f"Open {document['file_name']}", content, document["file_name"], mime=document["mime_type"]
     )
     if can(actor, "client.review_document"):
-        with st.form("review"):
+        # One form per document: a decision or reason given for one never carries to the next.
+        with st.form(f"review:{document.record_id}"):
             decision = st.radio(
                 "Decision",
                 list(clients.REVIEW_DECISIONS),
