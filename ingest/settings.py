@@ -28,6 +28,9 @@ class Settings:
     warehouse_path: Path
     serving_path: Path
     dagster_home: Path
+    # The network address the Dagster UI and Streamlit listen on: this machine only, unless a
+    # reverse proxy with sign-in is put in front of them (README, Settings).
+    bind_address: str
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,6 +49,7 @@ class Settings:
             warehouse_path=path("FXCRM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
             serving_path=path("FXCRM_SERVING_PATH", data_dir / "serving.duckdb"),
             dagster_home=path("DAGSTER_HOME", data_dir / ".dagster"),
+            bind_address=env.get("FXCRM_BIND_ADDRESS") or "127.0.0.1",
         )
 
     def as_env(self) -> dict[str, str]:
@@ -58,6 +62,7 @@ class Settings:
             "FXCRM_WAREHOUSE_PATH": str(self.warehouse_path),
             "FXCRM_SERVING_PATH": str(self.serving_path),
             "DAGSTER_HOME": str(self.dagster_home),
+            "FXCRM_BIND_ADDRESS": self.bind_address,
         }
 
     def ensure_dirs(self) -> None:

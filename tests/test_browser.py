@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import env_for
-
-from ingest.settings import PROJECT_ROOT
+from serve_process import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -38,24 +31,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: int = 120) -> bytes:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read()
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{url} never answered:\n{log.read_text()[-4000:]}") from None
-            time.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 def running_system(built_platform, tmp_path_factory):
     """`fxcrm serve` on free ports, over the built platform: (Dagster URL, Streamlit URL)."""
@@ -63,32 +38,9 @@ def running_system(built_platform, tmp_path_factory):
     from ingest.crm.store import Store
 
     create_demo_staff(Store.from_settings(built_platform))
-    dagster_port, streamlit_port = _free_port(), _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orchestration.cli",
-            "serve",
-            "--dagster-port",
-            str(dagster_port),
-            "--streamlit-port",
-            str(streamlit_port),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env_for(built_platform),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    dagster, streamlit = f"http://127.0.0.1:{dagster_port}", f"http://127.0.0.1:{streamlit_port}"
-    try:
-        assert _wait_for(f"{streamlit}/_stcore/health", process, log) == b"ok"
-        _wait_for(f"{dagster}/server_info", process, log)
+    with serving(built_platform, log) as (_, dagster, streamlit):
         yield dagster, streamlit
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 def test_dagster_ui_serves_the_whole_asset_graph(running_system):
