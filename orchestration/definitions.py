@@ -6,7 +6,7 @@ import dagster as dg
 
 from ingest.settings import Settings
 from orchestration.defs.crm.assets import crm_events
-from orchestration.defs.crm.sensors import crm_events_sensor
+from orchestration.defs.crm.sensors import crm_events_sensor, publish_crm_changes
 from orchestration.defs.platform.assets import fx_rates, load_batches_table, platform_feeds
 from orchestration.defs.platform.sensors import (
     build_after_loads,
@@ -24,7 +24,7 @@ ALL_ASSETS = [platform_feeds, fx_rates, crm_events, warehouse_models, serving_sn
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ALL_ASSETS, load_batches_table],
-        jobs=[ingest_platform_feeds, build_and_publish],
+        jobs=[ingest_platform_feeds, build_and_publish, publish_crm_changes],
         sensors=[landing_sensor, build_after_loads, crm_events_sensor],
         resources=build_resources(settings or Settings.from_env()),
     )

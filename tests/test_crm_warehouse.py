@@ -3,6 +3,9 @@ them into typed records with history, and the sensor starts the build when event
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import dagster as dg
 import duckdb
 import pytest
@@ -156,3 +159,38 @@ def store_actor(store: Store, username: str):
 
     user = store.get("user", store.holder("user", "username", username))
     return Actor(user.record_id, user["username"], user["role"])
+
+
+WRITER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("open", flush=True)
+time.sleep(120)
+"""
+
+
+def test_the_sensor_starts_at_what_the_warehouse_already_holds(crm_settings):
+    store = Store.from_settings(crm_settings)
+    journey(store)
+    resources = build_definitions(crm_settings).resources
+    assert dg.materialize([crm_events], resources=resources).success
+    head = store.last_seq()
+    with dg.build_sensor_context() as context:  # switched on after the demo: nothing to do
+        assert isinstance(crm_events_sensor(context), dg.SkipReason)
+        assert context.cursor == str(head)
+    leads.create_lead(store, store_actor(store, "alice.agent"), name="Oto", email="oto@example.com")
+    with dg.build_sensor_context(cursor=str(head)) as context:
+        request = crm_events_sensor(context)
+        assert isinstance(request, dg.RunRequest) and request.run_key == f"crm-events-{head + 1}"
+    writer = subprocess.Popen(  # a run writing the warehouse, in another process
+        [sys.executable, "-c", WRITER, str(crm_settings.warehouse_path)], stdout=subprocess.PIPE
+    )
+    try:
+        assert writer.stdout.readline() == b"open\n"
+        with dg.build_sensor_context() as context:
+            assert "busy" in crm_events_sensor(context).skip_message
+            assert context.cursor is None
+    finally:
+        writer.kill()
+        writer.wait()
+    assert crm_events_sensor.default_status == dg.DefaultSensorStatus.RUNNING

@@ -400,3 +400,37 @@ def test_corrections_supersede_dropped_deals_are_reported_and_unknown_symbols_wa
     }
     for evaluation in warnings.values():
         assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_landing_sensor_first_tick_counts_the_loaded_files_as_seen(
+    built_platform, tmp_path, monkeypatch
+):
+    """Switched on after `fxcrm demo`: nothing already loaded is loaded again; a new file is."""
+    import dataclasses
+    import shutil
+
+    from orchestration.defs.platform.sensors import landing_sensor
+
+    landing = tmp_path / "landing"
+    shutil.copytree(built_platform.landing_dir, landing)
+    settings = dataclasses.replace(built_platform, landing_dir=landing)
+    for key, value in settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    first = landing_sensor(context := dg.build_sensor_context())
+    assert isinstance(first, dg.SkipReason), first
+    assert len(json.loads(context.cursor)) > 10
+    deals = next(landing.glob("mt5/*/deals"))
+    (deals / "deals_20260901_p900.json").write_text('{"retcode":"0 Done","answer":[]}')
+    second = landing_sensor(dg.build_sensor_context(cursor=context.cursor))
+    assert [r.partition_key for r in second.run_requests] == ["2026-09-01"]
+    assert landing_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_asset_descriptions_are_prose_not_raw_sql():
+    from orchestration.definitions import defs
+
+    descriptions = {
+        spec.key.to_user_string(): spec.description or "" for spec in defs.resolve_all_asset_specs()
+    }
+    assert descriptions["reporting/rpt_leads_by_status_owner"].startswith("Current CRM leads")
+    assert not [key for key, text in descriptions.items() if "Raw SQL" in text]
