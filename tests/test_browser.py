@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from pathlib import Path
 
@@ -207,3 +208,74 @@ def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp
         browser.close()
     assert store.get("payment", payment_id)["approved_by"] == "frank.finance"
     assert store.verify().intact
+
+
+def test_a_session_survives_a_refresh_and_a_direct_link(running_system):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = running_system[1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/clients")  # a link opened before signing in: there after sign-in
+        sign_in(page, f"{url}/clients", "sam.manager")
+        expect(page.get_by_role("heading", name="Clients")).to_be_visible(timeout=60_000)
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["fxcrm_session"]["sameSite"] == "Strict"
+        assert cookies["fxcrm_session"]["value"] not in page.url
+
+        page.reload()
+        expect(page.get_by_text("Signed in as sam.manager")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="Clients")).to_be_visible(timeout=30_000)
+        page.goto(f"{url}/audit")
+        expect(page.get_by_role("heading", name="Audit trail")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Signed in as sam.manager")).to_be_visible()
+
+        settle(page)
+        sign_out(page)
+        expect(page.get_by_label("User name", exact=True)).to_be_visible(timeout=30_000)
+        page.reload()  # signed out stays signed out
+        expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Signed in as")).to_have_count(0)
+        browser.close()
+
+
+def test_a_lead_created_in_a_form_reaches_the_dashboard_without_a_command(
+    running_system, built_platform, tmp_path
+):
+    """The CRM events sensor copies the event, rebuilds the models that read it and publishes:
+    the Lead pipeline page shows the new lead within a minute."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(built_platform)
+    url = running_system[1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        sign_in(page, url, "alice.agent")
+        page.get_by_text("New lead").click()
+        page.get_by_label("Name", exact=True).fill("Luka Babic")
+        page.get_by_label("E-mail", exact=True).fill("luka.babic@example.com")
+        page.get_by_role("button", name="Create lead", exact=True).click()
+        expect(page.get_by_text("Lead Luka Babic created.")).to_be_visible(timeout=30_000)
+        created = time.monotonic()
+        leads = len(store.records("lead"))
+
+        shown = None
+        while time.monotonic() - created < 60:
+            page.get_by_role("link", name="Lead pipeline").click()
+            expect(page.get_by_role("heading", name="Lead pipeline")).to_be_visible(timeout=30_000)
+            settle(page)
+            metric = page.get_by_test_id("stMetric").filter(has_text="Leads")
+            if metric.count() and metric.first.inner_text().split()[-1] == str(leads):
+                shown = time.monotonic() - created
+                break
+            time.sleep(3)
+        assert shown is not None, "the new lead never reached the Lead pipeline page"
+        expect(page.get_by_text("Data as of")).to_be_visible()
+        expect(page.get_by_text("latest CRM change")).to_be_visible()
+        page.screenshot(path=str(tmp_path / "lead_pipeline.png"), full_page=True)
+        print(f"lead on the dashboard {shown:.0f} s after the form")
+        browser.close()
