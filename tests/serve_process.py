@@ -24,7 +24,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: int = 180) -> bytes:
+def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: int = 300) -> bytes:
     deadline = time.monotonic() + seconds
     while True:
         try:
