@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import dagster as dg
 
 from ingest.settings import Settings
@@ -41,6 +43,15 @@ def backfill_tags(first: str, last: str) -> dict[str, str]:
     return {RANGE_START: first, RANGE_END: last}
 
 
+def every_server_day(instance: dg.DagsterInstance, days: list[date]) -> dict[str, str]:
+    """Add the landed `days` as partitions; the tags of one run over every server day."""
+    from orchestration.defs.platform.assets import SERVER_DAYS
+
+    instance.add_dynamic_partitions(SERVER_DAYS.name, [d.isoformat() for d in sorted(days)])
+    keys = instance.get_dynamic_partitions(SERVER_DAYS.name)
+    return backfill_tags(keys[0], keys[-1])
+
+
 def materialize_all(instance: dg.DagsterInstance, settings: Settings) -> bool:
     """Load every landed server day in one run, then build and publish: `fxcrm materialize`."""
     from orchestration.defs.platform.assets import files_by_day
@@ -49,9 +60,7 @@ def materialize_all(instance: dg.DagsterInstance, settings: Settings) -> bool:
     days = sorted(files_by_day(settings.landing_dir))
     if days:
         load = defs.resolve_job_def(ingest_platform_feeds.name).execute_in_process(
-            instance=instance,
-            tags=backfill_tags(days[0].isoformat(), days[-1].isoformat()),
-            raise_on_error=False,
+            instance=instance, tags=every_server_day(instance, days), raise_on_error=False
         )
         if not load.success:
             return False

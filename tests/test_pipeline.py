@@ -194,6 +194,7 @@ def test_raw_assets_report_counts_and_passing_blocking_checks(built_platform):
 
     defs = build_definitions(built_platform)
     with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("server_days", ["2026-03-31"])
         result = defs.resolve_job_def("ingest_platform_feeds").execute_in_process(
             instance=instance, partition_key="2026-03-31"
         )
@@ -227,7 +228,7 @@ def test_landing_sensor_starts_each_new_files_server_day(tmp_path, monkeypatch):
     settings = _landing_settings(tmp_path, monkeypatch)
     deals = settings.landing_dir / "mt5" / "SRV" / "deals"
     deals.mkdir(parents=True)
-    assert isinstance(landing_sensor(dg.build_sensor_context()), dg.SkipReason)
+    assert not landing_sensor(dg.build_sensor_context()).run_requests
 
     for day in ("20260901", "20260902"):
         (deals / f"deals_{day}_p000.json").write_text('{"retcode":"0 Done","answer":[]}')
@@ -237,8 +238,13 @@ def test_landing_sensor_starts_each_new_files_server_day(tmp_path, monkeypatch):
         ("ingest_platform_feeds", "2026-09-01"),
         ("ingest_platform_feeds", "2026-09-02"),
     ]
+    [days] = first.dynamic_partitions_requests  # the landed days, not every day since 2015
+    assert (days.partitions_def_name, days.partition_keys) == (
+        "server_days",
+        ["2026-09-01", "2026-09-02"],
+    )
     again = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
-    assert isinstance(again, dg.SkipReason), "the same files must not start another run"
+    assert not again.run_requests, "the same files must not start another run"
 
     (deals / "deals_20260902_p001.json").write_text('{"retcode":"0 Done","answer":[]}')
     second = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
@@ -274,7 +280,10 @@ def test_sensor_runs_and_a_two_day_backfill_load_exactly_their_days(
             ]
 
     with dg.DagsterInstance.ephemeral() as instance:
-        requests = landing_sensor(dg.build_sensor_context(instance=instance)).run_requests
+        result = landing_sensor(dg.build_sensor_context(instance=instance))
+        [add_days] = result.dynamic_partitions_requests
+        instance.add_dynamic_partitions(add_days.partitions_def_name, add_days.partition_keys)
+        requests = result.run_requests
         assert "2026-03-30" in [r.partition_key for r in requests]
         first = next(r for r in requests if r.partition_key == "2026-03-30")
         assert job.execute_in_process(
@@ -409,6 +418,7 @@ def test_landing_sensor_first_tick_counts_the_loaded_files_as_seen(
     import dataclasses
     import shutil
 
+    from orchestration.defs.platform.assets import files_by_day
     from orchestration.defs.platform.sensors import landing_sensor
 
     landing = tmp_path / "landing"
@@ -416,12 +426,14 @@ def test_landing_sensor_first_tick_counts_the_loaded_files_as_seen(
     settings = dataclasses.replace(built_platform, landing_dir=landing)
     for key, value in settings.as_env().items():
         monkeypatch.setenv(key, value)
-    first = landing_sensor(context := dg.build_sensor_context())
-    assert isinstance(first, dg.SkipReason), first
-    assert len(json.loads(context.cursor)) > 10
+    first = landing_sensor(dg.build_sensor_context())
+    assert not first.run_requests and first.skip_reason
+    assert len(json.loads(first.cursor)) > 10
+    [days] = first.dynamic_partitions_requests  # the days already loaded are partitions too
+    assert days.partition_keys == sorted(d.isoformat() for d in files_by_day(landing))
     deals = next(landing.glob("mt5/*/deals"))
     (deals / "deals_20260901_p900.json").write_text('{"retcode":"0 Done","answer":[]}')
-    second = landing_sensor(dg.build_sensor_context(cursor=context.cursor))
+    second = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
     assert [r.partition_key for r in second.run_requests] == ["2026-09-01"]
     assert landing_sensor.default_status == dg.DefaultSensorStatus.RUNNING
 

@@ -18,7 +18,7 @@ import duckdb
 from ingest.batches import batch_id_of, server_day_of
 from ingest.market import LANDING_GLOB
 from ingest.settings import Settings
-from orchestration.defs.platform.assets import PLATFORM_KEYS, platform_files
+from orchestration.defs.platform.assets import PLATFORM_KEYS, SERVER_DAYS, platform_files
 
 ingest_platform_feeds = dg.define_asset_job(
     "ingest_platform_feeds",
@@ -81,6 +81,8 @@ def _run_key(files: list[str], current: dict[str, str]) -> str:
     description="Starts each new file's server-day partition, or the build for new market rates.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    """New files' server days become partitions and start their loads; the first tick also adds
+    the days of the files already loaded, so the partitions are every landed day."""
     settings = Settings.from_env()
     current = landed_files(settings)
     if context.cursor is not None:
@@ -91,9 +93,6 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         except WarehouseBusy as busy:
             return dg.SkipReason(str(busy))
     new = sorted(path for path, stamp in current.items() if seen.get(path) != stamp)
-    if not new:
-        context.update_cursor(json.dumps(current))  # a first tick's files are hashed once
-        return dg.SkipReason(f"no new files among {len(current)} landed")
     by_day: dict[str, list[str]] = {}
     market = []
     for path in new:
@@ -115,7 +114,19 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         requests.append(
             dg.RunRequest(job_name=build_and_publish.name, run_key=_run_key(market, current))
         )
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(current))
+    days = set(by_day)
+    if context.cursor is None:
+        days |= {
+            server_day_of(settings.landing_dir / path).isoformat()
+            for path in current
+            if not path.startswith("market/")
+        }
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=json.dumps(current),
+        dynamic_partitions_requests=[SERVER_DAYS.build_add_request(sorted(days))] if days else [],
+        skip_reason=None if requests else f"no new files among {len(current)} landed",
+    )
 
 
 PENDING = [
