@@ -41,7 +41,7 @@ def run_stage(stage: str, deals: int, data_dir: Path) -> dict:
         import dagster as dg
         import duckdb
 
-        from orchestration.definitions import backfill_tags, build_definitions
+        from orchestration.definitions import build_definitions, every_server_day
         from orchestration.defs.crm.assets import crm_events
         from orchestration.defs.platform.assets import files_by_day, fx_rates
         from orchestration.defs.serving.assets import serving_snapshot
@@ -52,18 +52,21 @@ def run_stage(stage: str, deals: int, data_dir: Path) -> dict:
         if stage == "ingest":
             days = sorted(files_by_day(settings.landing_dir))
             job = build_definitions(settings).resolve_job_def("ingest_platform_feeds")
-            tags = backfill_tags(days[0].isoformat(), days[-1].isoformat())
-            assert job.execute_in_process(tags=tags).success, "platform load failed"
-            # The CRM store holds only the trading servers (their zones convert deal times);
-            # dbt's CRM models read its copy in the warehouse.
-            from ingest.crm.access import SYSTEM
+            with dg.DagsterInstance.ephemeral() as instance:
+                tags = every_server_day(instance, days)
+                assert job.execute_in_process(instance=instance, tags=tags).success, "load failed"
+            # The CRM store holds the demo staff and the trading servers their admin registers
+            # (their zones convert deal times); dbt's CRM models read its copy in the warehouse.
             from ingest.crm.imports import import_directory
+            from ingest.crm.staff import create_demo_staff
             from ingest.crm.store import Store
 
+            store = Store.from_settings(settings)
+            admin = create_demo_staff(store)["admin"].actor
             servers = settings.data_dir / "servers"
             servers.mkdir(exist_ok=True)
             shutil.copy(settings.landing_dir / "crm" / "platform_servers.csv", servers)
-            assert import_directory(Store.from_settings(settings), SYSTEM, servers).ok
+            assert import_directory(store, admin, servers).ok
             rest = [fx_rates, crm_events]
             assert dg.materialize(rest, resources=resources).success, "fx rates or CRM failed"
         else:

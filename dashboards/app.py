@@ -3,6 +3,9 @@
 Navigation is built from the role, but hiding a page is only a convenience: every command
 checks the actor's permission itself."""
 
+import json
+from urllib.parse import urlparse
+
 import streamlit as st
 
 from dashboards.crm import crm_store
@@ -24,6 +27,13 @@ EVERYONE = {ADMIN, SALES_MANAGER, SALES_AGENT, COMPLIANCE, FINANCE, PARTNER_MANA
 PAGES = [  # section, file, title, icon, roles
     ("Sales", "pages/leads.py", "Leads", "inbox", {ADMIN, SALES_MANAGER, SALES_AGENT, ANALYST}),
     ("Sales", "pages/lead_import.py", "Lead import", "upload_file", {ADMIN, SALES_MANAGER}),
+    (
+        "Sales",
+        "pages/lead_pipeline.py",
+        "Lead pipeline",
+        "filter_alt",
+        {ADMIN, SALES_MANAGER, SALES_AGENT, ANALYST},
+    ),
     (
         "Clients",
         "pages/clients.py",
@@ -69,23 +79,60 @@ def sign_in_page() -> None:
                 st.error(str(err))
             else:
                 st.session_state["token"] = token
+                st.session_state.pop("signed_out", None)
                 st.rerun()
 
 
 def sign_out() -> None:
+    st.session_state["signed_out"] = True
     if token := st.session_state.pop("token", None):
         auth.sign_out(crm_store(), token)
 
 
+# A browser refresh or a link opened directly starts a new Streamlit session: the browser's
+# session cookie carries the sign-in over, and the token never appears in the address.
+SESSION_COOKIE = "fxcrm_session"
+
+
+def remembered_token() -> str | None:
+    """This session's token, else the one this browser's cookie holds (unless the user signed
+    out here)."""
+    if token := st.session_state.get("token"):
+        return token
+    if st.session_state.get("signed_out"):
+        return None
+    return st.context.cookies.to_dict().get(SESSION_COOKIE)
+
+
+def keep_session_cookie(token: str | None) -> None:
+    """Set the browser's session cookie to `token` (None clears it). Streamlit sets no cookies
+    of its own, so a script does: first-party, SameSite=Strict, Secure over HTTPS, ending with
+    the session. The token is stored only hashed on the server and ends at sign-out."""
+    value = json.dumps(token or "")
+    max_age = auth.SESSION_HOURS * 3600 if token else 0
+    st.html(
+        "<script>document.cookie = "
+        f"'{SESSION_COOKIE}=' + encodeURIComponent({value}) + '; Path=/; Max-Age={max_age}; "
+        "SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
 actor = None
-if token := st.session_state.get("token"):
+if token := remembered_token():
     try:
         actor = auth.actor_for(crm_store(), token)
+        st.session_state["token"] = token
     except auth.SessionExpired as err:
         st.session_state.pop("token", None)
+        st.session_state["signed_out"] = True
         st.warning(str(err))
 
 if actor is None:
+    # The page asked for, to open once signed in (a link to a page opened directly).
+    st.session_state.setdefault("wanted_page", urlparse(st.context.url or "").path.strip("/"))
+    if st.session_state.get("signed_out"):
+        keep_session_cookie(None)
     st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
 else:
     sections: dict[str, list] = {}
@@ -97,4 +144,10 @@ else:
     with st.sidebar:
         st.caption(f"Signed in as **{actor.username}** ({ROLE_NAMES[actor.role]})")
         st.button("Sign out", on_click=sign_out, icon=":material/logout:")
-    st.navigation(sections).run()
+        keep_session_cookie(token)
+    navigation = st.navigation(sections)
+    wanted = st.session_state.pop("wanted_page", "")
+    for page in (p for pages in sections.values() for p in pages):
+        if wanted and page.url_path == wanted and navigation.url_path != wanted:
+            st.switch_page(page)
+    navigation.run()

@@ -76,7 +76,7 @@ def show_flash() -> None:
 
 
 def table(records: list[Record], columns: list[str]) -> pl.DataFrame:
-    """Records as a frame: id, version and the chosen state fields."""
+    """Records as a frame: id, version and the chosen state fields; an empty field is blank."""
     rows = [
         {"id": r.record_id, "version": str(r.version)} | {c: _cell(r.get(c)) for c in columns}
         for r in records
@@ -84,9 +84,9 @@ def table(records: list[Record], columns: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=dict.fromkeys(["id", "version", *columns], pl.String))
 
 
-def _cell(value: Any) -> str | None:
+def _cell(value: Any) -> str:
     if value is None:
-        return None
+        return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
@@ -98,6 +98,26 @@ def label(record: Record, *fields: str) -> str:
     return f"{record.record_id} · " + " · ".join(str(record.get(f) or "") for f in fields)
 
 
+def choose(
+    title: str,
+    records: list[Record],
+    describe: Callable[[Record], str],
+    *,
+    blank: str | None = None,
+    index: int = 0,
+    where: Any = st,
+) -> Record | None:
+    """A select box over records that answers with the record as read in this run. Streamlit
+    keeps a widget's chosen value across reruns: were the options records, a form would show
+    and act on the record as it was before the last change. `blank` adds a first "none"."""
+    by_id = {r.record_id: r for r in records}
+    options = ([""] if blank is not None else []) + list(by_id)
+    chosen = where.selectbox(
+        title, options, index=index, format_func=lambda i: describe(by_id[i]) if i else blank
+    )
+    return by_id.get(chosen)
+
+
 def pick(title: str, records: list[Record], *fields: str, key: str) -> Record | None:
     """A select box of records, remembering the choice in the session (other pages set it)."""
     if not records:
@@ -105,7 +125,7 @@ def pick(title: str, records: list[Record], *fields: str, key: str) -> Record | 
     ids = [r.record_id for r in records]
     chosen = st.session_state.get(key)
     index = ids.index(chosen) if chosen in ids else 0
-    picked = st.selectbox(title, records, index=index, format_func=lambda r: label(r, *fields))
+    picked = choose(title, records, lambda r: label(r, *fields), index=index)
     st.session_state[key] = picked.record_id
     return picked
 

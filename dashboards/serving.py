@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -41,16 +42,20 @@ def query(sql: str, params: tuple = ()) -> pl.DataFrame:
     return _query(sql, params, str(path), snapshot_version(path))
 
 
-def data_as_of() -> str:
-    """One line saying how current the figures are, for the top of every page."""
+def data_as_of(feed: str = "deals", latest: str = "latest deal") -> str:
+    """One line saying how current the figures are and how long ago they were published, for
+    the top of every dashboard: the feed's latest record and the snapshot's publication."""
     freshness = query(
         "select max(latest_record_at_utc) as latest, (select max(published_at) from _publication) "
-        "as published from rpt_data_freshness where feed = 'deals'"
+        "as published from rpt_data_freshness where feed = ?",
+        (feed,),
     )
-    latest, published = freshness.row(0)
-    if latest is None:
-        return "No deals published yet."
+    newest, published = freshness.row(0)
+    if newest is None:
+        return f"Nothing published yet ({latest})."
+    minutes = int((datetime.now(UTC) - published).total_seconds() // 60)
+    age = "under a minute ago" if minutes < 1 else f"{minutes:,} min ago"
     return (
-        f"Data as of {latest:%Y-%m-%d %H:%M} UTC (latest deal) · "
-        f"published {published:%Y-%m-%d %H:%M} UTC"
+        f"Data as of {newest:%Y-%m-%d %H:%M} UTC ({latest}) · "
+        f"published {published:%Y-%m-%d %H:%M} UTC, {age}"
     )

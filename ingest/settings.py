@@ -32,6 +32,9 @@ class Settings:
     warehouse_path: Path
     serving_path: Path
     dagster_home: Path
+    # The network address the Dagster UI and Streamlit listen on: this machine only, unless a
+    # reverse proxy with sign-in is put in front of them (README, Settings).
+    bind_address: str
     audit_key_file: Path  # signs the audit checkpoints; keep it away from the CRM store
     audit_checkpoints: Path
     payment_limit: Decimal = DEFAULT_PAYMENT_LIMIT
@@ -56,6 +59,7 @@ class Settings:
             audit_key_file=path("FXCRM_AUDIT_KEY_FILE", data_dir / "audit.key"),
             audit_checkpoints=path("FXCRM_AUDIT_CHECKPOINTS", data_dir / "audit_checkpoints.jsonl"),
             payment_limit=_payment_limit(env.get("FXCRM_PAYMENT_LIMIT", "")),
+            bind_address=env.get("FXCRM_BIND_ADDRESS") or "127.0.0.1",
         )
 
     def as_env(self) -> dict[str, str]:
@@ -71,6 +75,7 @@ class Settings:
             "FXCRM_AUDIT_KEY_FILE": str(self.audit_key_file),
             "FXCRM_AUDIT_CHECKPOINTS": str(self.audit_checkpoints),
             "FXCRM_PAYMENT_LIMIT": str(self.payment_limit),
+            "FXCRM_BIND_ADDRESS": self.bind_address,
         }
 
     def ensure_dirs(self) -> None:

@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -102,14 +103,16 @@ class Stages:
         self.current = None
 
 
-def streamlit_command(port: int) -> list[str]:
-    """The Streamlit app on `port`, run from the project root."""
+def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
+    """The Streamlit app on `address`:`port`, run from the project root."""
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
         "dashboards/app.py",
+        "--server.address",
+        address,
         "--server.port",
         str(port),
         "--server.headless",
@@ -272,44 +275,66 @@ def _warn_unregistered_servers(settings: Settings) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    """Dagster (UI, daemon and sensors) and Streamlit until SIGTERM or SIGINT (Ctrl-C), which
+    stop both with every process they started."""
     settings = _settings()
     from orchestration.resources import prepare_dbt_manifest
 
     prepare_dbt_manifest()
     env = {**os.environ, **settings.as_env()}
-    processes = [
+    address = settings.bind_address
+    commands = [
         # `dagster dev` reads the module and the location name ("fxcrm") from pyproject.toml.
-        subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-h", "0.0.0.0", "-p", str(args.dagster_port)],
-            env=env,
-            cwd=PROJECT_ROOT,
-        ),
-        subprocess.Popen(streamlit_command(args.streamlit_port), env=env, cwd=PROJECT_ROOT),
+        [sys.executable, "-m", "dagster", "dev", "-h", address, "-p", str(args.dagster_port)],
+        streamlit_command(args.streamlit_port, address),
     ]
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    # Each child leads its own process group, so stopping it reaches its children too (the
+    # Dagster webserver, daemon and code server) and a Ctrl-C reaches them only through here.
+    processes = [
+        subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
+        for command in commands
+    ]
+    host = "localhost" if address in ("127.0.0.1", "localhost") else address
     print(
-        f"\n  Dagster UI:    http://localhost:{args.dagster_port}\n"
-        f"  Streamlit app: http://localhost:{args.streamlit_port}\n"
+        f"\n  Dagster UI:    http://{host}:{args.dagster_port}\n"
+        f"  Streamlit app: http://{host}:{args.streamlit_port}\n"
         f"  Sign in with a CRM user (`fxcrm demo` printed the demo's; `fxcrm users create-admin`\n"
         f"  makes the first admin of a new store).\n"
         f"  Data:          {settings.data_dir}\n  Stop with Ctrl-C.\n",
         flush=True,
     )
-
-    def stop(*_: object) -> None:
-        for p in processes:
-            p.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while all(p.poll() is None for p in processes):
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
-        for p in processes:
-            p.wait(timeout=30)
+    while not stop.is_set() and all(p.poll() is None for p in processes):
+        stop.wait(1)
+    _stop_groups(processes)
     return 0
+
+
+def _stop_groups(processes: list[subprocess.Popen], grace: float = 30) -> None:
+    """SIGTERM to each child's process group; SIGKILL to a group still there after `grace`."""
+    for p in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for p in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        # The leader may be gone while the rest of its group is still stopping.
+        while time.monotonic() < deadline and _group_alive(p.pid):
+            time.sleep(0.2)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def inspect_feed(args: argparse.Namespace) -> int:
@@ -393,13 +418,12 @@ def set_password(args: argparse.Namespace) -> int:
     """An admin-side password set: read from stdin, for a user imported without one."""
     import getpass
 
-    from ingest.crm.access import SYSTEM
     from ingest.crm.commands.users import reset_password
     from ingest.crm.errors import CommandError
     from ingest.crm.store import Store
 
     store = Store.from_settings(_settings())
-    actor = acting_user(store, args.as_user) if args.as_user else SYSTEM
+    actor = acting_user(store, args.as_user)
     user_id = store.holder("user", "username", args.username.strip().lower())
     if user_id is None:
         print(f"fxcrm users set-password: no CRM user '{args.username}'", file=sys.stderr)
@@ -591,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     p = users.add_parser("set-password", help="set a user's password (one imported without)")
     p.add_argument("--username", required=True)
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    p.add_argument("--as", dest="as_user", help="the admin acting (default: the server itself)")
+    p.add_argument("--as", dest="as_user", required=True, help="the admin setting it")
     p.set_defaults(func=set_password)
     crm = sub.add_parser("crm", help="CRM records").add_subparsers(
         dest="crm_command", required=True

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import dagster as dg
 
 from ingest.settings import Settings
 from orchestration.defs.crm.assets import crm_events
-from orchestration.defs.crm.sensors import crm_events_sensor
+from orchestration.defs.crm.sensors import crm_events_sensor, publish_crm_changes
 from orchestration.defs.platform.assets import fx_rates, load_batches_table, platform_feeds
 from orchestration.defs.platform.sensors import (
     build_after_loads,
@@ -30,7 +31,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ALL_ASSETS, load_batches_table],
         asset_checks=[every_trading_server_is_registered],
-        jobs=[ingest_platform_feeds, build_and_publish],
+        jobs=[ingest_platform_feeds, build_and_publish, publish_crm_changes],
         sensors=[landing_sensor, build_after_loads, crm_events_sensor],
         resources=build_resources(settings or Settings.from_env()),
     )
@@ -47,6 +48,15 @@ def backfill_tags(first: str, last: str) -> dict[str, str]:
     return {RANGE_START: first, RANGE_END: last}
 
 
+def every_server_day(instance: dg.DagsterInstance, days: list[date]) -> dict[str, str]:
+    """Add the landed `days` as partitions; the tags of one run over every server day."""
+    from orchestration.defs.platform.assets import SERVER_DAYS
+
+    instance.add_dynamic_partitions(SERVER_DAYS.name, [d.isoformat() for d in sorted(days)])
+    keys = instance.get_dynamic_partitions(SERVER_DAYS.name)
+    return backfill_tags(keys[0], keys[-1])
+
+
 def materialize_all(
     instance: dg.DagsterInstance,
     settings: Settings,
@@ -60,9 +70,7 @@ def materialize_all(
     days = sorted(files_by_day(settings.landing_dir))
     if days:
         load = defs.resolve_job_def(ingest_platform_feeds.name).execute_in_process(
-            instance=instance,
-            tags=backfill_tags(days[0].isoformat(), days[-1].isoformat()),
-            raise_on_error=False,
+            instance=instance, tags=every_server_day(instance, days), raise_on_error=False
         )
         on_run(load)
         if not load.success:

@@ -97,14 +97,15 @@ def register_servers(settings: Settings, servers_csv: Path) -> None:
     admin would: the warehouse converts their deal times with the zones registered there."""
     import csv
 
-    from ingest.crm.access import SYSTEM
     from ingest.crm.commands.accounts import register_server
+    from ingest.crm.staff import create_demo_staff
     from ingest.crm.store import Store
 
     store = Store.from_settings(settings)
+    admin = create_demo_staff(store)["admin"].actor
     for row in csv.DictReader(servers_csv.read_text().splitlines()):
         register_server(
-            store, SYSTEM, name=row["server"], platform=row["platform"], time_zone=row["time_zone"]
+            store, admin, name=row["server"], platform=row["platform"], time_zone=row["time_zone"]
         )
 
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import env_for
-
-from ingest.settings import PROJECT_ROOT
+from serve_process import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -38,24 +32,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: int = 120) -> bytes:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read()
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{url} never answered:\n{log.read_text()[-4000:]}") from None
-            time.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 def running_system(built_platform, tmp_path_factory):
     """`fxcrm serve` on free ports, over the built platform: (Dagster URL, Streamlit URL)."""
@@ -63,32 +39,9 @@ def running_system(built_platform, tmp_path_factory):
     from ingest.crm.store import Store
 
     create_demo_staff(Store.from_settings(built_platform))
-    dagster_port, streamlit_port = _free_port(), _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orchestration.cli",
-            "serve",
-            "--dagster-port",
-            str(dagster_port),
-            "--streamlit-port",
-            str(streamlit_port),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env_for(built_platform),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    dagster, streamlit = f"http://127.0.0.1:{dagster_port}", f"http://127.0.0.1:{streamlit_port}"
-    try:
-        assert _wait_for(f"{streamlit}/_stcore/health", process, log) == b"ok"
-        _wait_for(f"{dagster}/server_info", process, log)
+    with serving(built_platform, log) as (_, dagster, streamlit):
         yield dagster, streamlit
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 def test_dagster_ui_serves_the_whole_asset_graph(running_system):
@@ -255,3 +208,74 @@ def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp
         browser.close()
     assert store.get("payment", payment_id)["approved_by"] == "frank.finance"
     assert store.verify().intact
+
+
+def test_a_session_survives_a_refresh_and_a_direct_link(running_system):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = running_system[1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/clients")  # a link opened before signing in: there after sign-in
+        sign_in(page, f"{url}/clients", "sam.manager")
+        expect(page.get_by_role("heading", name="Clients")).to_be_visible(timeout=60_000)
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["fxcrm_session"]["sameSite"] == "Strict"
+        assert cookies["fxcrm_session"]["value"] not in page.url
+
+        page.reload()
+        expect(page.get_by_text("Signed in as sam.manager")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="Clients")).to_be_visible(timeout=30_000)
+        page.goto(f"{url}/audit")
+        expect(page.get_by_role("heading", name="Audit trail")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Signed in as sam.manager")).to_be_visible()
+
+        settle(page)
+        sign_out(page)
+        expect(page.get_by_label("User name", exact=True)).to_be_visible(timeout=30_000)
+        page.reload()  # signed out stays signed out
+        expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Signed in as")).to_have_count(0)
+        browser.close()
+
+
+def test_a_lead_created_in_a_form_reaches_the_dashboard_without_a_command(
+    running_system, built_platform, tmp_path
+):
+    """The CRM events sensor copies the event, rebuilds the models that read it and publishes:
+    the Lead pipeline page shows the new lead within a minute."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(built_platform)
+    url = running_system[1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        sign_in(page, url, "alice.agent")
+        page.get_by_text("New lead").click()
+        page.get_by_label("Name", exact=True).fill("Luka Babic")
+        page.get_by_label("E-mail", exact=True).fill("luka.babic@example.com")
+        page.get_by_role("button", name="Create lead", exact=True).click()
+        expect(page.get_by_text("Lead Luka Babic created.")).to_be_visible(timeout=30_000)
+        created = time.monotonic()
+        leads = len(store.records("lead"))
+
+        shown = None
+        while time.monotonic() - created < 60:
+            page.get_by_role("link", name="Lead pipeline").click()
+            expect(page.get_by_role("heading", name="Lead pipeline")).to_be_visible(timeout=30_000)
+            settle(page)
+            metric = page.get_by_test_id("stMetric").filter(has_text="Leads")
+            if metric.count() and metric.first.inner_text().split()[-1] == str(leads):
+                shown = time.monotonic() - created
+                break
+            time.sleep(3)
+        assert shown is not None, "the new lead never reached the Lead pipeline page"
+        expect(page.get_by_text("Data as of")).to_be_visible()
+        expect(page.get_by_text("latest CRM change")).to_be_visible()
+        page.screenshot(path=str(tmp_path / "lead_pipeline.png"), full_page=True)
+        print(f"lead on the dashboard {shown:.0f} s after the form")
+        browser.close()

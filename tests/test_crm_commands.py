@@ -485,22 +485,26 @@ def test_payments_four_eyes_and_lifecycle(crm_store: Store, staff):
         payments.approve_payment(crm_store, agent, deposit, 1)
     assert [r["actor"] for r in refusals(crm_store)] == ["frank.finance", "alice.agent"]
     with pytest.raises(InvalidTransition):
-        payments.execute_payment(crm_store, fiona, deposit, "MT5-BAL-1", 1)
+        payments.execute_payment(crm_store, fiona, deposit, 70001, 1)
     payments.approve_payment(crm_store, fiona, deposit, 1, fee="2.50")
-    payments.execute_payment(crm_store, fiona, deposit, "MT5-BAL-1", 2)
+    for not_a_ticket in ("MT5-BAL-1", "-5", "0", "7e3", "", True):
+        with pytest.raises(InvalidInput, match=r"deal ticket: .* is not a platform deal ticket"):
+            payments.execute_payment(crm_store, fiona, deposit, not_a_ticket, 2)
+    payments.execute_payment(crm_store, fiona, deposit, "70001", 2)
     record = crm_store.get("payment", deposit)
-    assert (record["status"], record["approved_by"], record["fee"]) == (
+    assert (record["status"], record["approved_by"], record["fee"], record["deal_ticket"]) == (
         "executed",
         "fiona.finance",
         "2.50",
+        70001,
     )
 
     second = payments.request_payment(
         crm_store, agent, client_id, kind="deposit", method="card", amount="100", currency="EUR"
     )
     payments.approve_payment(crm_store, frank, second, 1)
-    with pytest.raises(Duplicate, match="MT5-BAL-1"):
-        payments.execute_payment(crm_store, frank, second, "MT5-BAL-1", 2)
+    with pytest.raises(Duplicate, match="70001"):
+        payments.execute_payment(crm_store, frank, second, 70001, 2)
     with pytest.raises(InvalidInput, match="reason: required"):
         payments.reject_payment(crm_store, frank, second, "", 2)
     payments.reject_payment(crm_store, frank, second, "card declined", 2)
@@ -672,7 +676,7 @@ def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_reco
         ),
         "payment.approve": lambda a: payments.approve_payment(crm_store, a, payment, 1),
         "payment.reject": lambda a: payments.reject_payment(crm_store, a, payment, "x", 1),
-        "payment.execute": lambda a: payments.execute_payment(crm_store, a, payment, "R", 1),
+        "payment.execute": lambda a: payments.execute_payment(crm_store, a, payment, 1, 1),
         "payment.cancel": lambda a: payments.cancel_payment(crm_store, a, payment, "x", 1),
         "partner.register": lambda a: partners.register_partner(
             crm_store, a, name="Q", kind="ib", email="q@ib.example"
@@ -704,3 +708,60 @@ def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_reco
             "ann.analyst",
         )
     assert len(crm_store.events()) == before + len(commands)  # refusals only, nothing else
+
+
+# -- follow-ups at conversion, assignment rules (issue 15) ---------------------------------------
+
+
+def test_converting_completes_or_carries_the_open_follow_ups(crm_store: Store, staff):
+    agent, bob = staff["alice.agent"], staff["bob.agent"]
+    now = datetime.now(UTC)
+    carried_lead = new_lead(crm_store, agent)
+    leads.log_activity(crm_store, agent, carried_lead, "call", "interested")
+    overdue = leads.schedule_follow_up(crm_store, agent, carried_lead, now - timedelta(days=1), "a")
+    later = leads.schedule_follow_up(crm_store, agent, carried_lead, now + timedelta(days=3), "b")
+    version = crm_store.get("lead", carried_lead).version
+    with pytest.raises(InvalidInput, match=r"has 2 open follow-up.*complete them or carry them"):
+        leads.convert_lead(crm_store, agent, carried_lead, version)
+    with pytest.raises(InvalidInput, match="open follow-ups: 'keep'"):
+        leads.convert_lead(crm_store, agent, carried_lead, version, open_follow_ups="keep")
+    client_id = leads.convert_lead(crm_store, agent, carried_lead, version, open_follow_ups="carry")
+    for follow_up in (overdue, later):
+        record = crm_store.get("follow_up", follow_up)
+        assert (record["status"], record["client_id"]) == ("open", client_id)
+    assert [f.record_id for f in leads.follow_ups_due(crm_store, agent)] == [overdue]
+    assert leads.follow_ups_due(crm_store, bob) == []
+    with pytest.raises(NotPermitted, match=r"belongs to alice\.agent"):
+        leads.complete_follow_up(crm_store, bob, overdue, "done", 1)
+    leads.complete_follow_up(crm_store, agent, overdue, "called back", 2)  # after conversion
+    assert crm_store.get("follow_up", overdue)["status"] == "done"
+    assert leads.follow_ups_due(crm_store, agent, now.date() + timedelta(days=3)) == [
+        crm_store.get("follow_up", later)
+    ]
+
+    completed_lead = new_lead(crm_store, agent, email="other@example.com")
+    leads.log_activity(crm_store, agent, completed_lead, "call", "interested")
+    today = leads.schedule_follow_up(crm_store, agent, completed_lead, now, "c")
+    version = crm_store.get("lead", completed_lead).version
+    leads.convert_lead(crm_store, agent, completed_lead, version, open_follow_ups="complete")
+    record = crm_store.get("follow_up", today)
+    assert (record["status"], record["outcome"]) == ("done", "completed at conversion")
+
+
+def test_the_same_assignment_rule_is_refused(crm_store: Store, staff):
+    manager = staff["sam.manager"]
+    rule = leads.set_assignment_rule(crm_store, manager, country="hr", team="emea")
+    with pytest.raises(Duplicate, match=f"rule {rule} is this rule already"):
+        leads.set_assignment_rule(crm_store, manager, country="HR", team="emea")
+    other = leads.set_assignment_rule(crm_store, manager, country="HR", language="hr", team="emea")
+    assert other != rule and len(crm_store.records("assignment_rule")) == 2
+
+
+def test_the_audit_search_matches_part_of_a_value_whatever_its_case(crm_store: Store, staff):
+    lead_id = new_lead(crm_store, staff["alice.agent"])
+    found = crm_store.events(record_id=lead_id.lower()[2:8], contains=True)
+    assert {e["record_id"] for e in found} == {lead_id}
+    assert {e["actor"] for e in crm_store.events(actor="ALICE", contains=True)} == {"alice.agent"}
+    assert crm_store.events(event_type="Lead.Creat", contains=True)
+    assert crm_store.events(event_type="lead_%", contains=True) == []  # no wildcards
+    assert crm_store.events(actor="alice", contains=False) == []  # exact by default

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from ingest.crm.access import SYSTEM
 from ingest.crm.auth import sign_in
 from ingest.crm.commands.users import create_first_admin, create_user
 from ingest.crm.errors import NotPermitted
@@ -429,11 +428,12 @@ def test_the_cli_imports_as_the_named_user_and_sets_a_password(tmp_path, monkeyp
         capsys.readouterr().err
     )
 
-    monkeypatch.setattr("sys.stdin", io.StringIO("alice-pass-1\n"))
-    assert main(["users", "set-password", "--username", "alice.agent", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("quiet-harbour-lantern-7\n"))
+    set_password = ["users", "set-password", "--username", "alice.agent", "--password-stdin"]
+    assert main([*set_password, "--as", "admin"]) == 0
     store = Store(tmp_path / "data" / "crm.sqlite")
-    assert sign_in(store, "alice.agent", "alice-pass-1")[1].username == "alice.agent"
-    assert store.events(event_type="user.password_reset")[-1]["actor"] == SYSTEM.username
+    assert sign_in(store, "alice.agent", "quiet-harbour-lantern-7")[1].username == "alice.agent"
+    assert store.events(event_type="user.password_reset")[-1]["actor"] == "admin"
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@ them into typed records with history, and the sensor starts the build when event
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import dagster as dg
 import duckdb
 import pytest
@@ -90,15 +93,15 @@ def test_events_reach_staging_incrementally_with_history(crm_settings):
     assert kyc == [("approved", NEXT_YEAR)]
     assert refusals == [("alice.agent", payment)]
 
-    payments.execute_payment(store, store_actor(store, "fiona.finance"), payment, "MT5-77", 2)
+    payments.execute_payment(store, store_actor(store, "fiona.finance"), payment, 77, 2)
     second = build_crm(crm_settings)
     assert second.success
     again = second.asset_materializations_for_node("raw__crm_events")[0].metadata
     assert (again["events_copied"].value, again["first_seq"].value) == (1, total + 1)
     with duckdb.connect(str(crm_settings.warehouse_path), read_only=True) as con:
         assert con.execute(
-            "select status, reference from staging.stg_crm__payments where is_current"
-        ).fetchall() == [("executed", "MT5-77")]
+            "select status, deal_ticket from staging.stg_crm__payments where is_current"
+        ).fetchall() == [("executed", 77)]
         assert con.execute("select count(*) from raw.crm_events").fetchone()[0] == total + 1
         heads = con.execute("select seq, hash from raw.crm_chain_heads order by seq").fetchall()
     assert heads == [(total, store.events()[total - 1]["hash"]), store.head()]
@@ -150,3 +153,38 @@ def store_actor(store: Store, username: str):
 
     user = store.get("user", store.holder("user", "username", username))
     return Actor(user.record_id, user["username"], user["role"])
+
+
+WRITER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("open", flush=True)
+time.sleep(120)
+"""
+
+
+def test_the_sensor_starts_at_what_the_warehouse_already_holds(crm_settings):
+    store = Store.from_settings(crm_settings)
+    journey(store)
+    resources = build_definitions(crm_settings).resources
+    assert dg.materialize([crm_events], resources=resources).success
+    head = store.last_seq()
+    with dg.build_sensor_context() as context:  # switched on after the demo: nothing to do
+        assert isinstance(crm_events_sensor(context), dg.SkipReason)
+        assert context.cursor == str(head)
+    leads.create_lead(store, store_actor(store, "alice.agent"), name="Oto", email="oto@example.com")
+    with dg.build_sensor_context(cursor=str(head)) as context:
+        request = crm_events_sensor(context)
+        assert isinstance(request, dg.RunRequest) and request.run_key == f"crm-events-{head + 1}"
+    writer = subprocess.Popen(  # a run writing the warehouse, in another process
+        [sys.executable, "-c", WRITER, str(crm_settings.warehouse_path)], stdout=subprocess.PIPE
+    )
+    try:
+        assert writer.stdout.readline() == b"open\n"
+        with dg.build_sensor_context() as context:
+            assert "busy" in crm_events_sensor(context).skip_message
+            assert context.cursor is None
+    finally:
+        writer.kill()
+        writer.wait()
+    assert crm_events_sensor.default_status == dg.DefaultSensorStatus.RUNNING

@@ -174,6 +174,7 @@ def test_raw_assets_report_counts_and_passing_blocking_checks(built_platform):
 
     defs = build_definitions(built_platform)
     with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("server_days", ["2026-03-31"])
         result = defs.resolve_job_def("ingest_platform_feeds").execute_in_process(
             instance=instance, partition_key="2026-03-31"
         )
@@ -209,7 +210,7 @@ def test_landing_sensor_starts_each_new_files_server_day(tmp_path, monkeypatch):
     settings = _landing_settings(tmp_path, monkeypatch)
     deals = settings.landing_dir / "mt5" / "SRV" / "deals"
     deals.mkdir(parents=True)
-    assert isinstance(landing_sensor(dg.build_sensor_context()), dg.SkipReason)
+    assert not landing_sensor(dg.build_sensor_context()).run_requests
 
     for day in ("20260901", "20260902"):
         (deals / f"deals_{day}_p000.json").write_text('{"retcode":"0 Done","answer":[]}')
@@ -219,8 +220,13 @@ def test_landing_sensor_starts_each_new_files_server_day(tmp_path, monkeypatch):
         ("ingest_platform_feeds", "2026-09-01"),
         ("ingest_platform_feeds", "2026-09-02"),
     ]
+    [days] = first.dynamic_partitions_requests  # the landed days, not every day since 2015
+    assert (days.partitions_def_name, days.partition_keys) == (
+        "server_days",
+        ["2026-09-01", "2026-09-02"],
+    )
     again = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
-    assert isinstance(again, dg.SkipReason), "the same files must not start another run"
+    assert not again.run_requests, "the same files must not start another run"
 
     (deals / "deals_20260902_p001.json").write_text('{"retcode":"0 Done","answer":[]}')
     second = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
@@ -256,7 +262,10 @@ def test_sensor_runs_and_a_two_day_backfill_load_exactly_their_days(
             ]
 
     with dg.DagsterInstance.ephemeral() as instance:
-        requests = landing_sensor(dg.build_sensor_context(instance=instance)).run_requests
+        result = landing_sensor(dg.build_sensor_context(instance=instance))
+        [add_days] = result.dynamic_partitions_requests
+        instance.add_dynamic_partitions(add_days.partitions_def_name, add_days.partition_keys)
+        requests = result.run_requests
         assert "2026-03-30" in [r.partition_key for r in requests]
         first = next(r for r in requests if r.partition_key == "2026-03-30")
         assert job.execute_in_process(
@@ -393,8 +402,8 @@ def test_an_unregistered_servers_file_loads_warns_by_name_and_converts_once_regi
 ):
     from streamlit.testing.v1 import AppTest
 
-    from ingest.crm.access import SYSTEM
     from ingest.crm.commands.accounts import register_server
+    from ingest.crm.staff import create_demo_staff
     from ingest.crm.store import Store
     from ingest.settings import PROJECT_ROOT
     from orchestration.cli import main
@@ -440,9 +449,10 @@ def test_an_unregistered_servers_file_loads_warns_by_name_and_converts_once_regi
     ).run()
     assert any("Broker-Real7" in w.value for w in page.warning), "the dashboard's banner names it"
 
+    store = Store.from_settings(settings)
     register_server(
-        Store.from_settings(settings),
-        SYSTEM,
+        store,
+        create_demo_staff(store)["admin"].actor,
         name="Broker-Real7",
         platform="MT5",
         time_zone="Asia/Nicosia",
@@ -452,3 +462,40 @@ def test_an_unregistered_servers_file_loads_warns_by_name_and_converts_once_regi
     server_time, utc = query("select deal_time_server, deal_time_utc from marts.fct_deals")[0]
     assert (server_time - utc).total_seconds() == 3 * 3600, "Nicosia keeps UTC+3 in September"
     assert query("select count(*) from reporting.rpt_unregistered_servers") == [(0,)]
+
+
+def test_landing_sensor_first_tick_counts_the_loaded_files_as_seen(
+    built_platform, tmp_path, monkeypatch
+):
+    """Switched on after `fxcrm demo`: nothing already loaded is loaded again; a new file is."""
+    import dataclasses
+    import shutil
+
+    from orchestration.defs.platform.assets import files_by_day
+    from orchestration.defs.platform.sensors import landing_sensor
+
+    landing = tmp_path / "landing"
+    shutil.copytree(built_platform.landing_dir, landing)
+    settings = dataclasses.replace(built_platform, landing_dir=landing)
+    for key, value in settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    first = landing_sensor(dg.build_sensor_context())
+    assert not first.run_requests and first.skip_reason
+    assert len(json.loads(first.cursor)) > 10
+    [days] = first.dynamic_partitions_requests  # the days already loaded are partitions too
+    assert days.partition_keys == sorted(d.isoformat() for d in files_by_day(landing))
+    deals = next(landing.glob("mt5/*/deals"))
+    (deals / "deals_20260901_p900.json").write_text('{"retcode":"0 Done","answer":[]}')
+    second = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
+    assert [r.partition_key for r in second.run_requests] == ["2026-09-01"]
+    assert landing_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_asset_descriptions_are_prose_not_raw_sql():
+    from orchestration.definitions import defs
+
+    descriptions = {
+        spec.key.to_user_string(): spec.description or "" for spec in defs.resolve_all_asset_specs()
+    }
+    assert descriptions["reporting/rpt_leads_by_status_owner"].startswith("Current CRM leads")
+    assert not [key for key, text in descriptions.items() if "Raw SQL" in text]

@@ -1,5 +1,6 @@
 """Audit trail: every CRM event, searchable by record, actor, type and time, with the chain
-check. Refused actions are here too."""
+check. Refused actions are here too. Search is by part of a value, whatever its case, as people
+remember them ("alice", "payment", a lower-case id)."""
 
 from datetime import UTC, datetime, time, timedelta
 
@@ -23,8 +24,9 @@ if not isinstance(period, tuple) or len(period) != 2:
     st.stop()
 events = store.events(
     record_id=record_id.strip() or None,
-    actor=actor.strip().lower() or None,
+    actor=actor.strip() or None,
     event_type=event_type.strip() or None,
+    contains=True,
     since=datetime.combine(period[0], time(0), UTC).isoformat(),
     until=datetime.combine(period[1] + timedelta(days=1), time(0), UTC).isoformat(),
 )
@@ -45,12 +47,12 @@ frame = pl.DataFrame(
     [{k: e[k] for k in columns} for e in events],
     schema=dict.fromkeys(columns, pl.String),
     strict=False,
-)
+).fill_null("")
 st.dataframe(frame, hide_index=True, width="stretch")
 st.caption(f"{frame.height} events")
 st.download_button("Download", frame.write_csv(), "audit.csv")
-if record_id.strip() and events:
-    st.subheader(f"What happened to {record_id.strip()}")
+if record_id.strip() and len(shown := {e["record_id"] for e in events}) == 1:
+    st.subheader(f"What happened to {shown.pop()}")
     st.markdown(
         "\n".join(
             f"1. {e['occurred_at'][:19].replace('T', ' ')} UTC · **{e['actor']}** "

@@ -1,11 +1,14 @@
 """Client page: KYC documents, decisions, status, permissions, notes, accounts, payments,
 partner."""
 
+from datetime import date
+
 import streamlit as st
 
 from dashboards.crm import (
     PAGE_SIZE,
     attempt,
+    choose,
     crm_store,
     form_key,
     page_caption,
@@ -48,7 +51,9 @@ if can(actor, "client.register"):
         email = b.text_input("E-mail")
         phone = a.text_input("Phone")
         country = b.text_input("Country (ISO code)")
-        born = a.date_input("Birth date", value=None)
+        born = a.date_input(
+            "Birth date", value=None, min_value=date(1900, 1, 1), max_value=date.today()
+        )
         referral = b.text_input("Referral code")
         if st.form_submit_button("Register", type="primary"):
             attempt(
@@ -72,11 +77,11 @@ if client is None:
     st.info("No client to show.")
     st.stop()
 st.subheader(client["name"])
-a, b, c, d = st.columns(4)
-a.metric("KYC", client["kyc_status"])
+a, b, c, d = st.columns([3, 2, 2, 2])
+a.metric("KYC", client["kyc_status"].replace("_", " "))
 b.metric("Status", client["status"])
 c.metric("Risk", client.get("risk_level") or "not set")
-d.metric("Category", client["category"])
+d.metric("Category", client["category"].replace("_", " "))
 partner = store.find("partner", client["partner_id"]) if client.get("partner_id") else None
 partner_name = f"{partner['name']} ({partner.record_id})" if partner else "none"
 st.caption(
@@ -107,9 +112,10 @@ with kyc_tab:
         and document["status"] == "uploaded"
         and can(actor, "client.review_document")
     ):
-        with st.form("client_review"):
+        # One form per document: a decision or reason given for one never carries to the next.
+        with st.form(f"client_review:{document.record_id}"):
             decision = st.radio("Decision", list(clients.REVIEW_DECISIONS), horizontal=True)
-            reason = st.text_input("Reason", key="review_reason")
+            reason = st.text_input("Reason")
             if st.form_submit_button("Record decision"):
                 attempt(
                     "client_review",
@@ -248,8 +254,8 @@ with accounts_tab:
     changeable = [t for t in owned if t["status"] != "closed"]
     if changeable and can(actor, "account.change"):
         with st.form("change_account"):
-            account = st.selectbox(
-                "Account", changeable, format_func=lambda t: f"{t.record_id} · {t.get('login')}"
+            account = choose(
+                "Account", changeable, lambda t: f"{t.record_id} · {t.get('login') or 'no login'}"
             )
             group = st.text_input("New group (blank: keep)")
             leverage = st.selectbox(
@@ -284,7 +290,7 @@ with accounts_tab:
     requested = [t for t in owned if t["status"] == "requested"]
     if requested and can(actor, "account.record_login"):
         with st.form("record_login"):
-            account = st.selectbox("Account", requested, format_func=lambda t: t.record_id)
+            account = choose("Account", requested, lambda t: t.record_id)
             login = st.number_input("Platform login", min_value=1, step=1)
             if st.form_submit_button("Record login"):
                 attempt(
@@ -307,19 +313,28 @@ with payments_tab:
                 "status",
                 "requested_by",
                 "approved_by",
-                "reference",
+                "account_id",
+                "deal_ticket",
             ],
         ),
         hide_index=True,
         width="stretch",
     )
-    if can(actor, "payment.request"):
+    fundable = [t for t in owned if t["status"] != "closed"]
+    if can(actor, "payment.request") and not fundable:
+        st.info("A payment goes to a trading account: request one first.")
+    elif can(actor, "payment.request"):
         with st.form("request_payment"):
             a, b = st.columns(2)
-            kind = a.selectbox("Kind", payments.KINDS)
-            method = b.selectbox("Method", payments.METHODS)
-            amount = a.text_input("Amount")
-            currency = b.selectbox("Currency", ["USD", "EUR", "GBP"], key="payment_currency")
+            account = choose(
+                "Trading account",
+                fundable,
+                lambda t: f"{t.get('login') or 'no login yet'} · {t['server']} · {t['currency']}",
+                where=a,
+            )
+            kind = b.selectbox("Kind", payments.KINDS)
+            method = a.selectbox("Method", payments.METHODS)
+            amount = b.text_input("Amount (in the account's currency)")
             if st.form_submit_button("Request payment"):
                 attempt(
                     "request_payment",
@@ -330,17 +345,16 @@ with payments_tab:
                         kind=kind,
                         method=method,
                         amount=amount,
-                        currency=currency,
+                        currency=account["currency"],
+                        account_id=account.record_id,
                         idempotency_key=form_key("request_payment"),
                     ),
-                    f"{kind.capitalize()} of {amount} {currency} requested.",
+                    f"{kind.capitalize()} of {amount} {account['currency']} requested.",
                 )
     open_requests = [p for p in paid if p["status"] in ("requested", "approved")]
     if open_requests and can(actor, "payment.cancel"):
         with st.form("cancel_payment"):
-            request = st.selectbox(
-                "Payment", open_requests, format_func=lambda p: f"{p.record_id} · {p['amount']}"
-            )
+            request = choose("Payment", open_requests, lambda p: f"{p.record_id} · {p['amount']}")
             reason = st.text_input("Reason", key="cancel_reason")
             if st.form_submit_button("Cancel payment"):
                 attempt(

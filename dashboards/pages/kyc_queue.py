@@ -40,7 +40,8 @@ if document is not None:
     else:
         show_document(store, actor, document, width=480)
     if can(actor, "client.review_document"):
-        with st.form("review"):
+        # One form per document: a decision or reason given for one never carries to the next.
+        with st.form(f"review:{document.record_id}"):
             decision = st.radio(
                 "Decision",
                 list(clients.REVIEW_DECISIONS),

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboards.crm import (
     PAGE_SIZE,
     attempt,
+    choose,
     crm_store,
     form_key,
     page_caption,
@@ -19,6 +20,7 @@ from dashboards.crm import (
 )
 from ingest.crm.access import SALES, can, visibility
 from ingest.crm.commands import leads
+from ingest.crm.store import Record
 
 actor = signed_in()
 store = crm_store()
@@ -26,6 +28,31 @@ st.title("Leads")
 show_flash()
 
 visible_leads = visibility(store, actor)
+
+
+def complete(follow_up: Record, key: str) -> None:
+    """A button that marks one follow-up done."""
+    if st.button("Done", key=key):
+        attempt(
+            "follow_up_done",
+            lambda: leads.complete_follow_up(
+                store, actor, follow_up.record_id, "done", follow_up.version
+            ),
+            "Follow-up completed.",
+        )
+
+
+if due := leads.follow_ups_due(store, actor):
+    with st.container(border=True):
+        st.markdown(f"**Your follow-ups due today and overdue ({len(due)})**")
+        for f in due:
+            lead_name = store.get("lead", f["lead_id"])["name"]
+            on = f"client {f['client_id']}" if f.get("client_id") else f"lead {f['lead_id']}"
+            left, right = st.columns([6, 1], vertical_alignment="center")
+            due_at = f["due_at"][:16].replace("T", " ")
+            left.text(f"{due_at} UTC · {lead_name} ({on}) · {f['note']}")
+            with right:
+                complete(f, f"due-{f.record_id}")
 left, middle, right = st.columns([2, 2, 3])
 statuses = left.multiselect("Status", leads.STATUSES, default=["new", "contacted", "qualified"])
 if visible_leads:
@@ -88,15 +115,19 @@ if can(actor, "lead.set_assignment_rule"):
             hide_index=True,
             width="stretch",
         )
-        with st.form("rule"):
+        # A new form once a rule is added, so its fields start blank; a refusal keeps them.
+        with st.form(form_key("rule")):
             a, b, c = st.columns(3)
             rule_country = a.text_input("Country")
             rule_language = b.text_input("Language")
             rule_source = c.selectbox("Source", [None, *leads.SOURCES])
             rule_team = a.text_input("Team (round robin)")
-            agents = [None, *store.records("user", role="sales_agent", active=True)]
-            rule_agent = b.selectbox(
-                "…or agent", agents, format_func=lambda u: "none" if u is None else u["username"]
+            rule_agent = choose(
+                "…or agent",
+                store.records("user", role="sales_agent", active=True),
+                lambda u: u["username"],
+                blank="none",
+                where=b,
             )
             if st.form_submit_button("Add rule"):
                 attempt(
@@ -192,14 +223,11 @@ with status_tab, st.form("lead_status"):
         )
 with follow_tab:
     for f in follow_ups:
-        if f["status"] == "open" and st.button(
-            f"Done: {f['note']} (due {f['due_at'][:16]})", key=f"done-{f.record_id}"
-        ):
-            attempt(
-                "follow_up_done",
-                lambda f=f: leads.complete_follow_up(store, actor, f.record_id, "done", f.version),
-                "Follow-up completed.",
-            )
+        if f["status"] == "open":
+            left, right = st.columns([6, 1], vertical_alignment="center")
+            left.text(f"{f['note']} (due {f['due_at'][:16].replace('T', ' ')} UTC)")
+            with right:
+                complete(f, f"done-{f.record_id}")
     with st.form("follow_up"):
         day = st.date_input("Due day", datetime.now(UTC).date() + timedelta(days=1))
         at = st.time_input("Due time (UTC)", time(10, 0))
@@ -214,11 +242,25 @@ with follow_tab:
             )
 with convert_tab:
     st.write("Registers the lead as a client (KYC not started, account pending).")
+    still_open = [f for f in follow_ups if f["status"] == "open"]
+    carry = None
+    if still_open:
+        carry = st.radio(
+            f"Its open follow-ups ({len(still_open)})",
+            leads.OPEN_FOLLOW_UPS,
+            index=None,
+            format_func={"complete": "Complete them", "carry": "Carry them to the client"}.get,
+        )
     if st.button("Convert into client", type="primary"):
         attempt(
             "convert",
             lambda: leads.convert_lead(
-                store, actor, lead.record_id, lead.version, idempotency_key=form_key("convert")
+                store,
+                actor,
+                lead.record_id,
+                lead.version,
+                idempotency_key=form_key("convert"),
+                open_follow_ups=carry,
             ),
             f"{lead['name']} is now a client.",
         )
@@ -230,7 +272,7 @@ if can(actor, "lead.assign"):
         if u["role"] in ("sales_agent", "sales_manager")
     ]
     with st.form("assign"):
-        owner = st.selectbox("Assign to", agents, format_func=lambda u: u["username"])
+        owner = choose("Assign to", agents, lambda u: u["username"])
         team = st.text_input("…or round robin within team")
         if st.form_submit_button("Assign"):
             if team.strip():

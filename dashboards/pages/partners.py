@@ -2,9 +2,19 @@
 
 from datetime import date
 
+import polars as pl
 import streamlit as st
 
-from dashboards.crm import attempt, crm_store, form_key, pick, show_flash, signed_in, table
+from dashboards.crm import (
+    attempt,
+    choose,
+    crm_store,
+    form_key,
+    pick,
+    show_flash,
+    signed_in,
+    table,
+)
 from ingest.crm.access import can
 from ingest.crm.commands import partners
 
@@ -13,8 +23,11 @@ store = crm_store()
 st.title("Partners")
 show_flash()
 everyone = store.records("partner")
+names = {p.record_id: p["name"] for p in everyone}
 st.dataframe(
-    table(everyone, ["name", "kind", "email", "parent_id", "level", "referral_codes"]),
+    table(everyone, ["name", "kind", "email", "parent_id", "level", "referral_codes"])
+    .with_columns(pl.col("parent_id").replace_strict(names, default=""))
+    .rename({"parent_id": "parent"}),
     hide_index=True,
     width="stretch",
 )
@@ -24,11 +37,7 @@ if can(actor, "partner.register"):
         name = st.text_input("Name")
         kind = st.selectbox("Kind", partners.KINDS, format_func=str.upper)
         email = st.text_input("E-mail")
-        parent = st.selectbox(
-            "Parent partner",
-            [None, *everyone],
-            format_func=lambda p: "none" if p is None else p["name"],
-        )
+        parent = choose("Parent partner", everyone, lambda p: p["name"], blank="none")
         if st.form_submit_button("Register", type="primary"):
             attempt(
                 "partner",
@@ -68,10 +77,10 @@ with code_col, st.form("code"):
             "Referral code issued.",
         )
 with attach_col, st.form("attach"):
-    client = st.selectbox(
+    client = choose(
         "Client",
         store.records("client"),
-        format_func=lambda c: f"{c['name']} ({c.get('partner_id') or 'none'})",
+        lambda c: f"{c['name']} ({names.get(c.get('partner_id'), 'no partner')})",
     )
     start = st.date_input("From", date.today())
     reason = st.text_input("Reason (for a move)")

@@ -18,6 +18,7 @@ statuses = st.multiselect(
 shown = [p for p in store.records("payment") if p["status"] in statuses]
 columns = [
     "client_id",
+    "account_id",
     "kind",
     "method",
     "amount",
@@ -25,7 +26,7 @@ columns = [
     "status",
     "requested_by",
     "approved_by",
-    "reference",
+    "deal_ticket",
 ]
 frame = table(shown, columns)
 st.dataframe(frame, hide_index=True, width="stretch")
@@ -48,12 +49,14 @@ if payment["status"] == "requested":
             )
 if payment["status"] == "approved":
     with st.form("execute"):
-        reference = st.text_input("Platform reference (balance operation id or comment)")
+        ticket = st.number_input(
+            "Deal ticket (the platform's balance deal)", min_value=1, value=None, step=1
+        )
         if st.form_submit_button("Mark executed", type="primary"):
             attempt(
                 "execute",
                 lambda: payments.execute_payment(
-                    store, actor, payment.record_id, reference, payment.version
+                    store, actor, payment.record_id, int(ticket or 0), payment.version
                 ),
                 f"Payment {payment.record_id} executed.",
             )

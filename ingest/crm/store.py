@@ -782,8 +782,11 @@ class Store:
         since: str | None = None,
         until: str | None = None,
         limit: int | None = None,
+        contains: bool = False,
     ) -> list[dict[str, Any]]:
-        """Events in sequence order, filtered as the audit page and the warehouse copy ask."""
+        """Events in sequence order, filtered as the audit page and the warehouse copy ask.
+        `contains`: the record id, actor and event type given match any part of the event's,
+        whatever the case (what a person searching types)."""
         where, params = ["seq > ?"], [after_seq]
         for column, value in (
             ("record_type", record_type),
@@ -791,7 +794,11 @@ class Store:
             ("actor", actor),
             ("event_type", event_type),
         ):
-            if value:
+            if value and contains and column != "record_type":
+                where.append(f"lower({column}) LIKE ? ESCAPE '\\'")
+                escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%")
+                params.append("%" + escaped.replace("_", "\\_") + "%")
+            elif value:
                 where.append(f"{column} = ?")
                 params.append(value)
         if since:

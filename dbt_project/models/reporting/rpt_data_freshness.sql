@@ -17,6 +17,10 @@ rates as (
     select * from {{ ref('stg_market__fx_rates') }}
 ),
 
+crm_events as (
+    select * from {{ ref('stg_crm__events') }}
+),
+
 freshness as (
     select
         'deals' as feed,
@@ -45,6 +49,13 @@ freshness as (
         null as latest_load_at,
         count(*) as records
     from rates
+    union all
+    select
+        'crm_events' as feed,
+        max(occurred_at) as latest_record_at_utc,
+        max(_loaded_at) as latest_load_at,
+        count(*) as records
+    from crm_events
 )
 
 select * from freshness

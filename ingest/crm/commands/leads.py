@@ -10,7 +10,7 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ingest.crm import validate as v
@@ -31,6 +31,8 @@ TRANSITIONS = {
     "unqualified": ("contacted",),
 }
 ACTIVITY_KINDS = ("call", "email", "sms", "meeting", "note")
+# What converting does with the lead's open follow-ups: done, or kept open on the client.
+OPEN_FOLLOW_UPS = ("complete", "carry")
 CONTACTS = ("call", "email", "sms", "meeting")  # a note is not a contact
 IMPORT_COLUMNS = (
     "name",
@@ -242,6 +244,10 @@ def set_assignment_rule(
         _owner(store, agent_id)
     elif not _team_agents(store, team or ""):
         raise InvalidInput(f"team: no active sales agent is in team '{team}'")
+    rule = conditions | {"team": team, "agent_id": agent_id}
+    for existing in store.records("assignment_rule", active=True):
+        if all(existing.get(k) == value for k, value in rule.items()):
+            raise Duplicate(f"rule {existing.record_id} is this rule already", existing.record_id)
     rule_id = new_id("R")
     store.append(
         actor,
@@ -363,8 +369,13 @@ def schedule_follow_up(
 def complete_follow_up(
     store: Store, actor: Actor, follow_up_id: str, outcome: str, expected_version: int
 ) -> None:
+    """Done, by whoever works the lead, or the client once the lead converted and the follow-up
+    was carried to it."""
     follow_up = store.get("follow_up", follow_up_id)
-    _own_lead(store, actor, "lead.complete_follow_up", follow_up["lead_id"])
+    if follow_up.get("client_id"):
+        owned_record(store, actor, "lead.complete_follow_up", "client", follow_up["client_id"])
+    else:
+        _own_lead(store, actor, "lead.complete_follow_up", follow_up["lead_id"])
     if follow_up["status"] != "open":
         raise InvalidInput(f"follow-up {follow_up_id} is already done")
     store.append(
@@ -374,11 +385,7 @@ def complete_follow_up(
                 "follow_up",
                 follow_up_id,
                 "follow_up.completed",
-                {
-                    "status": "done",
-                    "completed_at": datetime.now(UTC),
-                    "outcome": v.required("outcome", outcome),
-                },
+                _completed(v.required("outcome", outcome)),
                 expected_version,
             )
         ],
@@ -391,9 +398,12 @@ def convert_lead(
     lead_id: str,
     expected_version: int,
     idempotency_key: str | None = None,
+    *,
+    open_follow_ups: str | None = None,
 ) -> str:
     """The lead becomes a registered client (KYC not started, account pending); a referral code
-    attaches the client to its partner from today."""
+    attaches the client to its partner from today. The lead's open follow-ups are completed or
+    carried to the client (`open_follow_ups`), so none is left open on a lead nobody works."""
     if done := store.replay(idempotency_key):
         return next(e["record_id"] for e in done if e["record_type"] == "client")
     client_id = new_id("C")
@@ -403,6 +413,14 @@ def convert_lead(
             raise InvalidInput(
                 f"lead {lead_id} is {lead['status']}: only a contacted or qualified lead converts"
             )
+        pending = store.records("follow_up", lead_id=lead_id, status="open")
+        if pending and open_follow_ups is None:
+            raise InvalidInput(
+                f"lead {lead_id} has {len(pending)} open follow-up(s): say whether to complete "
+                "them or carry them to the client"
+            )
+        if open_follow_ups is not None:
+            v.one_of("open follow-ups", open_follow_ups, OPEN_FOLLOW_UPS)
         changes = new_client_changes(
             store,
             actor,
@@ -429,11 +447,33 @@ def convert_lead(
             expected_version,
         )
     )
+    for follow_up in pending:
+        if open_follow_ups == "complete":
+            change = ("follow_up.completed", _completed("completed at conversion"))
+        else:
+            change = ("follow_up.carried", {"client_id": client_id})
+        changes.append(Change("follow_up", follow_up.record_id, *change, follow_up.version))
     events = store.append(actor, changes, idempotency_key=idempotency_key)
     return next(e["record_id"] for e in events if e["record_type"] == "client")
 
 
+def follow_ups_due(store: Store, actor: Actor, day: date | None = None) -> list[Record]:
+    """The actor's open follow-ups due by the end of `day` (today, UTC), the most overdue
+    first: on their leads, and those carried to a client at conversion."""
+    end = datetime.combine((day or datetime.now(UTC).date()) + timedelta(days=1), time(0), UTC)
+    due = [
+        f
+        for f in store.records("follow_up", owner_id=actor.user_id, status="open")
+        if v.moment("due", f["due_at"]) < end
+    ]
+    return sorted(due, key=lambda f: v.moment("due", f["due_at"]))
+
+
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _completed(outcome: str) -> dict[str, Any]:
+    return {"status": "done", "completed_at": datetime.now(UTC), "outcome": outcome}
 
 
 def _own_lead(store: Store, actor: Actor, command: str, lead_id: str) -> Record:

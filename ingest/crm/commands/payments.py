@@ -1,5 +1,5 @@
 """Deposits and withdrawals: requested, approved by finance (never by whoever requested them),
-executed with the platform's reference, or rejected or cancelled. Amounts are Decimal, always
+executed with the platform's deal ticket, or rejected or cancelled. Amounts are Decimal, always
 with their currency."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def request_payment(
                     "requested_by": actor.username,
                     "requested_by_id": actor.user_id,
                     "approved_by": None,
-                    "reference": None,
+                    "deal_ticket": None,
                 },
                 0,
             )
@@ -134,14 +134,14 @@ def reject_payment(
 
 
 def execute_payment(
-    store: Store, actor: Actor, payment_id: str, reference: str, expected_version: int
+    store: Store, actor: Actor, payment_id: str, deal_ticket: int | str, expected_version: int
 ) -> None:
-    """Posted on the platform: the balance operation's reference, which reconciliation matches
-    against the platform's comment, is unique to one payment."""
+    """Posted on the platform: the ticket of the balance deal that posted it, a number the
+    platform gave and one payment's only."""
     payment = store.get("payment", payment_id)
     authorize(store, actor, "payment.execute", "payment", payment_id)
     _step(payment, "executed")
-    ref = v.required("platform reference", reference, v.NAME_MAX)
+    ticket = _ticket(deal_ticket)
     store.append(
         actor,
         [
@@ -149,12 +149,24 @@ def execute_payment(
                 "payment",
                 payment_id,
                 "payment.executed",
-                {"status": "executed", "reference": ref},
+                {"status": "executed", "deal_ticket": ticket},
                 expected_version,
-                claims={"reference": ref},
+                claims={"deal_ticket": str(ticket)},
             )
         ],
     )
+
+
+def _ticket(value: int | str) -> int:
+    text = str(value).strip()
+    if (
+        isinstance(value, bool)
+        or not text.isascii()
+        or not text.isdigit()
+        or not 1 <= int(text) < 2**63  # the warehouse keeps it as a BIGINT
+    ):
+        raise InvalidInput(f"deal ticket: '{value}' is not a platform deal ticket (a number)")
+    return int(text)
 
 
 def cancel_payment(

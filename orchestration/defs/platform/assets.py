@@ -29,9 +29,9 @@ from ingest.settings import Settings
 from orchestration.resources import WAREHOUSE_POOL
 
 PLATFORM_FOLDERS = ("mt5", "mt4", "ctrader")
-# Server days: the first day a broker could bring history from, to one day ahead of UTC (a
-# server east of Greenwich starts its day before UTC does).
-SERVER_DAYS = dg.DailyPartitionsDefinition(start_date="2015-01-01", end_offset=1)
+# Server days that have landed files: the landing sensor (and `fxcrm materialize`) adds a day
+# when its first file lands, so the UI lists the days there are, whenever the history starts.
+SERVER_DAYS = dg.DynamicPartitionsDefinition(name="server_days")
 ROWS_ADD_UP = "For every batch: records read = records loaded + records quarantined."
 FILES_READABLE = "Every landed file could be read; a refused one is named with the reason."
 WHEN_ROWS_DO_NOT_ADD_UP = (
@@ -206,14 +206,9 @@ DESCRIPTIONS = {
 )
 def platform_feeds(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
     landing = Settings.from_env().landing_dir
-    window = context.partition_time_window
+    days = {date.fromisoformat(key) for key in context.partition_keys}
     by_day = files_by_day(landing)
-    files = [
-        path
-        for day in sorted(by_day)
-        if window.start.date() <= day < window.end.date()
-        for path in by_day[day]
-    ]
+    files = [path for day in sorted(by_day) if day in days for path in by_day[day]]
     with warehouse.get_connection() as con:
         loaded = load_batches(context, con, landing, files)
     context.log.info(

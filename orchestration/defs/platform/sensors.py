@@ -2,20 +2,23 @@
 
 The landing sensor's cursor is the set of files already seen (path, size, modification time):
 a new or rewritten platform file starts its server day's partition, new market rates start the
-build. The sensor never opens the warehouse, which a run may be writing. Loads are idempotent by
-file hash, so a file seen twice is still loaded once. When the last pending load has succeeded,
-the build sensor starts one dbt build and publish for all of them.
+build. Its first tick counts as seen the files the warehouse already loaded (by content hash),
+so the sensors run from the start, after `fxcrm demo` as on an empty warehouse; that is the only
+time a sensor reads the warehouse, read-only, and it waits a tick while a run writes it. Loads
+are idempotent by file hash, so a file seen twice is still loaded once. When the last pending
+load has succeeded, the build sensor starts one dbt build and publish for all of them.
 """
 
 import hashlib
 import json
 
 import dagster as dg
+import duckdb
 
-from ingest.batches import server_day_of
+from ingest.batches import batch_id_of, server_day_of
 from ingest.market import LANDING_GLOB
 from ingest.settings import Settings
-from orchestration.defs.platform.assets import PLATFORM_KEYS, platform_files
+from orchestration.defs.platform.assets import PLATFORM_KEYS, SERVER_DAYS, platform_files
 
 ingest_platform_feeds = dg.define_asset_job(
     "ingest_platform_feeds",
@@ -39,6 +42,34 @@ def landed_files(settings: Settings) -> dict[str, str]:
     return files
 
 
+class WarehouseBusy(RuntimeError):
+    """A run holds the warehouse: a sensor reading it waits for the next tick."""
+
+
+def warehouse_query(settings: Settings, sql: str) -> list[tuple]:
+    """Rows from the warehouse opened read-only; none when it does not exist yet or lacks the
+    table (nothing loaded)."""
+    if not settings.warehouse_path.exists():
+        return []
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+    except duckdb.CatalogException:
+        return []
+    except duckdb.IOException as err:
+        raise WarehouseBusy(f"the warehouse is busy ({err}); trying again next tick") from None
+
+
+def already_loaded(settings: Settings, current: dict[str, str]) -> dict[str, str]:
+    """The landed files whose content the warehouse has loaded, as a first cursor."""
+    loaded = {r[0] for r in warehouse_query(settings, "select batch_id from raw.load_batches")}
+    return {
+        path: stamp
+        for path, stamp in current.items()
+        if batch_id_of(settings.landing_dir / path) in loaded
+    }
+
+
 def _run_key(files: list[str], current: dict[str, str]) -> str:
     return hashlib.sha256("\n".join(f"{p}={current[p]}" for p in files).encode()).hexdigest()[:16]
 
@@ -46,18 +77,22 @@ def _run_key(files: list[str], current: dict[str, str]) -> str:
 @dg.sensor(
     jobs=[ingest_platform_feeds, build_and_publish],
     minimum_interval_seconds=30,
-    # Off until switched on in the UI (Automation): `fxcrm demo` has just built everything, and
-    # a first tick sees every landed file as new.
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts each new file's server-day partition, or the build for new market rates.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    """New files' server days become partitions and start their loads; the first tick also adds
+    the days of the files already loaded, so the partitions are every landed day."""
     settings = Settings.from_env()
-    seen = json.loads(context.cursor) if context.cursor else {}
     current = landed_files(settings)
+    if context.cursor is not None:
+        seen = json.loads(context.cursor)
+    else:
+        try:
+            seen = already_loaded(settings, current)
+        except WarehouseBusy as busy:
+            return dg.SkipReason(str(busy))
     new = sorted(path for path, stamp in current.items() if seen.get(path) != stamp)
-    if not new:
-        return dg.SkipReason(f"no new files among {len(current)} landed")
     by_day: dict[str, list[str]] = {}
     market = []
     for path in new:
@@ -79,7 +114,19 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         requests.append(
             dg.RunRequest(job_name=build_and_publish.name, run_key=_run_key(market, current))
         )
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(current))
+    days = set(by_day)
+    if context.cursor is None:
+        days |= {
+            server_day_of(settings.landing_dir / path).isoformat()
+            for path in current
+            if not path.startswith("market/")
+        }
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=json.dumps(current),
+        dynamic_partitions_requests=[SERVER_DAYS.build_add_request(sorted(days))] if days else [],
+        skip_reason=None if requests else f"no new files among {len(current)} landed",
+    )
 
 
 PENDING = [
@@ -94,7 +141,7 @@ PENDING = [
     run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[ingest_platform_feeds],
     request_job=build_and_publish,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Builds and publishes once the last pending platform load has succeeded.",
 )
 def build_after_loads(context: dg.RunStatusSensorContext):

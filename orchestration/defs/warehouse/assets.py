@@ -27,6 +27,12 @@ class FxcrmTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props["schema"]
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's own description (its SQL is one click away in the UI's code view),
+        instead of dagster-dbt's default, which pastes the raw SQL under a Markdown heading."""
+        kind, name = dbt_resource_props["resource_type"], dbt_resource_props["name"]
+        return dbt_resource_props.get("description") or f"dbt {kind} {name}."
+
 
 @dbt_assets(
     manifest=fxcrm_dbt_project.manifest_path,

@@ -2,5 +2,5 @@
     ['client_id', 'varchar'], ['account_id', 'varchar'], ['kind', 'varchar'],
     ['method', 'varchar'], ['amount', 'decimal(18, 2)'], ['currency', 'varchar'],
     ['fee', 'decimal(18, 2)'], ['status', 'varchar'], ['requested_by', 'varchar'],
-    ['approved_by', 'varchar'], ['reference', 'varchar'],
+    ['approved_by', 'varchar'], ['deal_ticket', 'bigint'],
 ]) }}
