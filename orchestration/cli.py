@@ -24,7 +24,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -39,7 +38,10 @@ if TYPE_CHECKING:
 DAGSTER_PORT = 3000
 STREAMLIT_PORT = 8501
 # The Dagster instance's settings, copied into DAGSTER_HOME.
-INSTANCE_CONFIG = PROJECT_ROOT / "orchestration" / "dagster.yaml"
+INSTANCE_CONFIG = PROJECT_ROOT / "dagster.yaml"
+# The code location `dagster dev` loads, read from outside the checkout (see the file).
+WORKSPACE = PROJECT_ROOT / "orchestration" / "workspace.yaml"
+DAGSTER_DEV = [sys.executable, "-m", "dagster", "dev", "-w", str(WORKSPACE)]
 
 
 def _settings() -> Settings:
@@ -284,18 +286,19 @@ def serve(args: argparse.Namespace) -> int:
     env = {**os.environ, **settings.as_env()}
     address = settings.bind_address
     commands = [
-        # `dagster dev` reads the module and the location name ("fxcrm") from pyproject.toml.
-        [sys.executable, "-m", "dagster", "dev", "-h", address, "-p", str(args.dagster_port)],
+        [*DAGSTER_DEV, "-h", address, "-p", str(args.dagster_port)],
         streamlit_command(args.streamlit_port, address),
     ]
-    stop = threading.Event()
+    # The handler only notes the signal: one that takes a lock (threading.Event.set) deadlocks
+    # when the signal lands while the main thread holds that lock inside Event.wait.
+    stopping: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda received, _frame: stopping.append(received))
     # Each child leads its own process group, so stopping it reaches its children too (the
     # Dagster webserver, daemon and code server) and a Ctrl-C reaches them only through here.
     processes = [
-        subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
-        for command in commands
+        subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
+        for command, cwd in zip(commands, (settings.dagster_home, PROJECT_ROOT), strict=True)
     ]
     host = "localhost" if address in ("127.0.0.1", "localhost") else address
     print(
@@ -306,8 +309,8 @@ def serve(args: argparse.Namespace) -> int:
         f"  Data:          {settings.data_dir}\n  Stop with Ctrl-C.\n",
         flush=True,
     )
-    while not stop.is_set() and all(p.poll() is None for p in processes):
-        stop.wait(1)
+    while not stopping and all(p.poll() is None for p in processes):
+        time.sleep(0.5)
     _stop_groups(processes)
     return 0
 

@@ -11,7 +11,7 @@ from dagster_duckdb import DuckDBResource
 from ingest.settings import DBT_PROJECT_DIR, WAREHOUSE_MEMORY_LIMIT, Settings
 
 # DuckDB allows one writing process: every asset that opens the warehouse runs in this pool,
-# whose limit (1) is set in orchestration/dagster.yaml.
+# whose limit (1) is set in the repo's dagster.yaml.
 WAREHOUSE_POOL = "warehouse"
 
 fxcrm_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)

@@ -40,7 +40,7 @@ def test_every_warehouse_writer_shares_one_pool_of_size_one():
 
     for assets_def in ALL_ASSETS:
         assert assets_def.op.pool == WAREHOUSE_POOL, assets_def.key
-    config = yaml.safe_load((PROJECT_ROOT / "orchestration" / "dagster.yaml").read_text())
+    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
     assert config["concurrency"]["pools"]["default_limit"] == 1
 
 

@@ -32,10 +32,21 @@ def test_data_dir_and_single_paths_can_be_moved(tmp_path):
 def test_dbt_profile_reads_the_same_variable():
     profile = (PROJECT_ROOT / "dbt_project" / "profiles.yml").read_text()
     assert "env_var('FXCRM_WAREHOUSE_PATH'" in profile
-    assert Path(PROJECT_ROOT / "orchestration" / "dagster.yaml").exists()
+    assert Path(PROJECT_ROOT / "dagster.yaml").exists()
 
 
-def test_no_instance_config_at_the_root_for_dagster_dev_to_warn_about():
-    # `dagster dev`, started in the checkout, warns that a dagster.yaml there is ignored (the
-    # instance reads DAGSTER_HOME's copy).
-    assert not (PROJECT_ROOT / "dagster.yaml").exists()
+def test_dagster_dev_starts_outside_the_checkout_so_it_does_not_warn_about_dagster_yaml():
+    """`dagster dev` warns that a dagster.yaml in the folder it starts in is ignored (the
+    instance reads DAGSTER_HOME's copy): `fxcrm serve` starts it in DAGSTER_HOME, with the
+    code location from a workspace file."""
+    import yaml
+
+    from orchestration import cli
+
+    [location] = yaml.safe_load(cli.WORKSPACE.read_text())["load_from"]
+    module = location["python_module"]
+    assert module["location_name"] == "fxcrm"
+    assert (cli.WORKSPACE.parent / module["working_directory"]).resolve() == PROJECT_ROOT
+    source = Path(cli.__file__).read_text()
+    assert cli.DAGSTER_DEV[-2:] == ["-w", str(cli.WORKSPACE)]
+    assert "(settings.dagster_home, PROJECT_ROOT)" in source
