@@ -112,7 +112,7 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 @pytest.fixture
 def admin_store(crm_store: Store) -> tuple[Store, Actor]:
-    user_id = create_first_admin(crm_store, "admin", "Ada Admin", "admin-pass-1")
+    user_id = create_first_admin(crm_store, "admin", "Ada Admin", "quiet-harbour-lantern-7")
     return crm_store, Actor(user_id, "admin", "admin")
 
 
@@ -354,7 +354,9 @@ def test_a_bad_row_is_reported_and_not_written_and_the_others_import(
     file, row, column, words, tmp_path
 ):
     store = Store(tmp_path / "crm.sqlite")
-    admin = Actor(create_first_admin(store, "admin", "Ada Admin", "admin-pass-1"), "admin", "admin")
+    admin = Actor(
+        create_first_admin(store, "admin", "Ada Admin", "quiet-harbour-lantern-7"), "admin", "admin"
+    )
     files = dict(FILES)
     files[file] += row + "\n"
     bad_row = len(files[file].splitlines())  # the header is row 1
@@ -398,7 +400,7 @@ def test_an_account_on_an_unregistered_server_is_refused_naming_it(admin_store, 
 
 def test_only_an_admin_imports(admin_store, tmp_path):
     store, admin = admin_store
-    create_user(store, admin, "sam.manager", "Sam", "sales_manager", "sam-pass-12")
+    create_user(store, admin, "sam.manager", "Sam", "sales_manager", "amber-quartz-meadow-4")
     sam = store.get("user", store.holder("user", "username", "sam.manager"))
     last = store.last_seq()
     with pytest.raises(NotPermitted):
@@ -411,7 +413,7 @@ def test_the_cli_imports_as_the_named_user_and_sets_a_password(tmp_path, monkeyp
     monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path / "data"))
     for name in ("FXCRM_CRM_URL", "FXCRM_CRM_STORE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO("admin-pass-1\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("quiet-harbour-lantern-7\n"))
     create_admin = ["users", "create-admin", "--username", "admin", "--full-name", "A"]
     assert main([*create_admin, "--password-stdin"]) == 0
     folder = write(tmp_path / "crm", FILES)

@@ -95,11 +95,12 @@ class SourceRow:
             raise RowError(column, "must be more than zero" if positive else "must not be negative")
         return (Decimal(number) / 100).quantize(Decimal("0.01"))
 
-    def decimal(self, column: str, required: bool = True) -> Decimal | None:
+    def decimal(self, column: str, required: bool = True, currency: str = "USD") -> Decimal | None:
+        """An amount in `currency` (the files' `_usd` columns), read as the forms read one."""
         value = self.text(column, required)
         if value is None:
             return None
-        return self.check(column, lambda x: v.amount(column, x, positive=False))
+        return self.check(column, lambda x: v.amount(column, x, currency, positive=False))
 
     def flag(self, column: str) -> bool:
         value = (self.text(column, required=False) or "false").lower()
