@@ -4,8 +4,7 @@ then time the queries the list pages make and the warehouse copy of new events.
 For each store (SQLite, PostgreSQL) in its own process, so its peak memory is its own:
 
 1. fill: through `ingest.crm.imports.import_directory` (the `fxcrm crm import` path) from files
-   in the import formats when that module exists, else through `Store.append` in transactions
-   of 1,000 changes; the output says which.
+   in the import formats, as the demo's admin.
 2. the queries of the leads inbox (a manager's and an agent's, with and without a search, and
    the opened lead's timeline), the client search and the KYC queue, each run 5 times: the
    first (cold) and the slowest of the other four (warm).
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import json
 import random
 import resource
@@ -80,7 +78,6 @@ COUNTRIES = ["DE", "HR", "AT", "PL", "IT", "ES", "FR", "GB", "NL", "SE", "CZ", "
 LEAD_STATUSES = ("new", "contacted", "qualified", "converted", "lost", "unqualified")
 KYC_STATUSES = ("not_started", "documents_pending", "under_review", "approved", "rejected")
 AGENTS = 50
-BATCH = 1_000
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -134,12 +131,13 @@ def world(clients: int, leads: int, activities: int, documents: int) -> dict[str
         )
 
     def client(rng: random.Random, i: int) -> dict:
+        kyc_status = rng.choice(KYC_STATUSES)
         return (
             {"id": f"C-{i:07d}", "created_at": when(i, clients)}
             | person(rng, i, "c")
             | {
-                "kyc_status": rng.choice(KYC_STATUSES),
-                "status": "active",
+                "kyc_status": kyc_status,
+                "status": "active" if kyc_status == "approved" else "pending",
                 "owner_id": agents[i % AGENTS],
                 "category": "retail",
             }
@@ -148,7 +146,9 @@ def world(clients: int, leads: int, activities: int, documents: int) -> dict[str
     def activity(rng: random.Random, i: int) -> dict:
         return {
             "id": f"A-{i:08d}",
-            "lead_id": f"L-{rng.randrange(leads):07d}",
+            # proportional, so a prefix of the activities (the PostgreSQL sample) names only
+            # leads in the same prefix of the leads
+            "lead_id": f"L-{i * leads // activities:07d}",
             "kind": rng.choice(("call", "email", "sms", "meeting", "note")),
             "summary": "spoke about the platform",
             "occurred_at": when(i, activities),
@@ -158,8 +158,8 @@ def world(clients: int, leads: int, activities: int, documents: int) -> dict[str
     def document(rng: random.Random, i: int) -> dict:
         return {
             "id": f"D-{i:07d}",
-            "client_id": f"C-{rng.randrange(clients):07d}",
-            "doc_type": rng.choice(("passport", "id_card", "proof_of_address")),
+            "client_id": f"C-{i * clients // documents:07d}",  # proportional, as activities
+            "doc_type": rng.choice(("passport", "national_id", "proof_of_address")),
             "status": rng.choice(("uploaded", "accepted", "rejected")),
             "uploaded_at": when(i, documents),
         }
@@ -174,37 +174,6 @@ def world(clients: int, leads: int, activities: int, documents: int) -> dict[str
         "activity": Generated(activity, activities, 3),
         "kyc_document": Generated(document, documents, 4),
     }
-
-
-def changes(made: dict[str, Sequence[dict]]) -> Iterator[Change]:
-    """The records as the commands would write them (states as in ingest/crm/commands)."""
-    names = {a["id"]: a["username"] for a in made["agent"]}
-    for a in made["agent"]:
-        state = {"username": a["username"], "full_name": a["username"], "role": a["role"]}
-        yield Change(
-            "user",
-            a["id"],
-            "user.created",
-            state | {"active": True, "team": "emea"},
-            0,
-            claims={"username": a["username"]},
-        )
-    for r in made["lead"]:
-        state = {k: r[k] for k in ("name", "email", "phone", "country", "language", "source")}
-        state |= {"status": r["status"], "owner_id": r["owner_id"], "client_id": None}
-        state |= {"owner": names.get(r["owner_id"]), "first_contacted_at": None}
-        yield Change("lead", r["id"], "lead.imported", state, 0, claims={"email": r["email"]})
-    for r in made["client"]:
-        state = {k: r[k] for k in ("name", "email", "phone", "country", "kyc_status", "status")}
-        state |= {"owner_id": r["owner_id"], "owner": names[r["owner_id"]], "partner_id": None}
-        yield Change("client", r["id"], "client.imported", state, 0, claims={"email": r["email"]})
-    for r in made["activity"]:
-        state = {k: r[k] for k in ("lead_id", "kind", "summary", "occurred_at", "by")}
-        yield Change("activity", r["id"], "activity.imported", state, 0)
-    for r in made["kyc_document"]:
-        state = {k: r[k] for k in ("client_id", "doc_type", "status")}
-        state |= {"file_name": f"{r['id']}.pdf", "mime_type": "application/pdf"}
-        yield Change("kyc_document", r["id"], "kyc_document.imported", state, 0)
 
 
 def write_import_files(made: dict[str, Sequence[dict]], folder: Path) -> None:
@@ -243,6 +212,7 @@ def write_import_files(made: dict[str, Sequence[dict]], folder: Path) -> None:
             "phone",
             "owner_agent_id",
             "status",
+            "converted_at",
         ],
         (
             [
@@ -257,6 +227,7 @@ def write_import_files(made: dict[str, Sequence[dict]], folder: Path) -> None:
                 r["phone"],
                 r["owner_id"] or "",
                 r["status"],
+                r["created_at"] if r["status"] == "converted" else "",
             ]
             for r in made["lead"]
         ),
@@ -280,6 +251,7 @@ def write_import_files(made: dict[str, Sequence[dict]], folder: Path) -> None:
             "country",
             "category",
             "kyc_status",
+            "kyc_approved_at",
             "account_status",
         ],
         (
@@ -292,6 +264,7 @@ def write_import_files(made: dict[str, Sequence[dict]], folder: Path) -> None:
                 r["country"],
                 r["category"],
                 r["kyc_status"],
+                r["created_at"] if r["kyc_status"] == "approved" else "",
                 r["status"],
             ]
             for r in made["client"]
@@ -299,9 +272,25 @@ def write_import_files(made: dict[str, Sequence[dict]], folder: Path) -> None:
     )
     write(
         "kyc_documents.csv",
-        ["document_id", "client_id", "document_type", "uploaded_at", "status"],
+        [
+            "document_id",
+            "client_id",
+            "document_type",
+            "uploaded_at",
+            "status",
+            "rejection_reason",
+            "expires_on",
+        ],
         (
-            [r["id"], r["client_id"], r["doc_type"], r["uploaded_at"], r["status"]]
+            [
+                r["id"],
+                r["client_id"],
+                r["doc_type"],
+                r["uploaded_at"],
+                r["status"],
+                "unreadable scan" if r["status"] == "rejected" else "",
+                "" if r["doc_type"] == "proof_of_address" else "2031-06-30",
+            ]
             for r in made["kyc_document"]
         ),
     )
@@ -311,25 +300,15 @@ def fill(store: Store, made: dict[str, Sequence[dict]], work: Path) -> dict:
     """Write the records as an admin would import them; rows per second end to end."""
     admin = create_demo_staff(store)["admin"].actor
     rows = sum(len(v) for v in made.values())
-    started = time.perf_counter()
-    if importlib.util.find_spec("ingest.crm.imports") is not None:
-        from ingest.crm.imports import import_directory
+    from ingest.crm.imports import import_directory
 
-        folder = work / "import"
-        write_import_files(made, folder)
-        started = time.perf_counter()
-        import_directory(store, folder, admin)
-        how = "ingest.crm.imports.import_directory (fxcrm crm import)"
-    else:
-        batch: list[Change] = []
-        for change in changes(made):
-            batch.append(change)
-            if len(batch) == BATCH:
-                store.append(admin, batch)
-                batch = []
-        if batch:
-            store.append(admin, batch)
-        how = f"Store.append, {BATCH:,} changes a transaction (ingest.crm.imports not present)"
+    folder = work / "import"
+    write_import_files(made, folder)
+    started = time.perf_counter()
+    report = import_directory(store, admin, folder)
+    if not report.ok:
+        raise SystemExit("the import refused rows:\n" + "\n".join(map(str, report.failures[:10])))
+    how = "ingest.crm.imports.import_directory (fxcrm crm import)"
     seconds = time.perf_counter() - started
     return {"how": how, "rows": rows, "seconds": round(seconds, 1), "rows_per_s": rows / seconds}
 
@@ -461,7 +440,11 @@ def run_store(kind: str, url: str, sizes: dict[str, int], keep: Path, sample: in
             from pg_server import fresh_database
 
             server = url.rsplit("/", 1)[0] + "/postgres"
-            part = {k: v if k == "agent" else v[: len(v) * sample // rows] for k, v in made.items()}
+            # a rounded-up share of each kind, so every activity and document in the sample
+            # names a lead or client in it (they are assigned in proportion)
+            part = {
+                k: v if k == "agent" else v[: -(-len(v) * sample // rows)] for k, v in made.items()
+            }
             filled = fill(Store(fresh_database(server, "fxcrm_sample")), part, work)
             store = Store(url)
             started = time.perf_counter()

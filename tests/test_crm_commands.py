@@ -591,9 +591,10 @@ def test_every_step_is_on_the_audit_trail_with_its_actor(crm_store: Store, staff
 
 
 def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_recorded(
-    crm_store: Store, staff
+    crm_store: Store, staff, tmp_path
 ):
     from ingest.crm.access import ALLOWED
+    from ingest.crm.imports import import_directory
 
     client_id = approved_client(crm_store, staff)
     agent = staff["alice.agent"]
@@ -696,6 +697,10 @@ def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_reco
         "user.reset_password": lambda a: users.reset_password(crm_store, a, user, "long-pass-123"),
         "user.unlock_sign_in": lambda a: users.unlock_sign_in(crm_store, a, "user", "nobody"),
         "client.view_document": lambda a: documents.open_document(crm_store, a, document.record_id),
+        "crm.import": lambda a: import_directory(crm_store, a, tmp_path),
+        "server.register": lambda a: accounts.register_server(
+            crm_store, a, name="S2", platform="MT5", time_zone="UTC"
+        ),
     }
     assert set(commands) == set(ALLOWED), "a command without a refusal test"
     before = len(crm_store.events())

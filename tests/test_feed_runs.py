@@ -12,7 +12,7 @@ from conftest import settings_for
 from dagster_duckdb import DuckDBResource
 from test_batches import GOOD, damaged_xlsx
 
-from orchestration.defs.platform.assets import platform_feeds
+from orchestration.defs.platform.assets import SERVER_DAYS, platform_feeds
 
 DAY = "2026-10-01"
 
@@ -28,12 +28,16 @@ def landing(tmp_path, monkeypatch):
 
 
 def run_day(settings) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        [platform_feeds],
-        partition_key=DAY,
-        resources={"warehouse": DuckDBResource(database=str(settings.warehouse_path))},
-        raise_on_error=False,
-    )
+    """The load of DAY, a landed server day, so a partition of the dynamic server days."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(SERVER_DAYS.name, [DAY])
+        return dg.materialize(
+            [platform_feeds],
+            instance=instance,
+            partition_key=DAY,
+            resources={"warehouse": DuckDBResource(database=str(settings.warehouse_path))},
+            raise_on_error=False,
+        )
 
 
 def check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
