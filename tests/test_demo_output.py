@@ -37,7 +37,7 @@ def test_the_demo_prints_a_line_per_stage_and_keeps_the_full_log(tmp_path):
     stages = [line.split()[0] for line in lines if line.startswith("  ") and line.endswith(" s)")]
     assert stages == ["simulate", "users", "import", "load", "dbt", "publish"], shown.stdout
     assert "fail" not in shown.stdout and "error" not in shown.stdout
-    assert "ann.analyst-demo-1" in shown.stdout, "the demo users, to sign in with"
+    assert "ann-demo-1" in shown.stdout, "the demo users, to sign in with"
 
     log = Path(lines[0].rsplit("full log ", 1)[1])
     assert log.parent == tmp_path / "logs" and log.is_file(), lines[0]
