@@ -25,6 +25,12 @@ class FxcrmTranslator(DagsterDbtTranslator):
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """A subject area (`marts/commissions/`, `reporting/reconciliation/`, ...) is one group
+        across its layers, so a data engineer finds a feature's assets together; the rest group
+        by layer."""
+        layer, *folders = dbt_resource_props.get("fqn", [])[1:-1] or [None]
+        if layer in ("intermediate", "marts", "reporting") and folders:
+            return folders[0]
         return dbt_resource_props["schema"]
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
