@@ -35,15 +35,8 @@ import polars as pl
 import pyarrow
 import pyarrow.compute
 
-from ingest.platforms.canonical import (
-    FAILURE_SCHEMA,
-    PLATFORM_TABLES,
-    PLATFORMS,
-    TABLES,
-    Chunk,
-    FileContext,
-    Table,
-)
+from ingest.platforms.canonical import FAILURE_SCHEMA, Chunk, FileContext
+from ingest.platforms.contracts import PLATFORM_TABLES, PLATFORMS, TABLES, Table
 from ingest.platforms.detect import Format, detect
 from ingest.platforms.records import ahead
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.platforms.canonical import FX_RATES, PRICE, Chunk, FileContext, convert, shape
+from ingest.platforms.canonical import Chunk, FileContext, convert, shape
+from ingest.platforms.contracts import FX_RATES, PRICE
 from ingest.platforms.detect import Format
 from ingest.platforms.records import csv_records
 

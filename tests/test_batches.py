@@ -619,7 +619,7 @@ def test_a_bad_record_is_quarantined_naming_its_column_by_the_loader_and_inspect
 
 
 def test_the_plausible_window_is_2000_to_two_days_ahead(tmp_path):
-    from ingest.platforms.canonical import EARLIEST_TIME, LATEST_AHEAD
+    from ingest.platforms.contracts import EARLIEST_TIME, LATEST_AHEAD
 
     assert (EARLIEST_TIME, LATEST_AHEAD.days) == (datetime(2000, 1, 1), 2)
     first = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())

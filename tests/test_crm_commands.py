@@ -415,7 +415,7 @@ def test_trading_account_lifecycle_and_the_retail_leverage_cap(crm_store: Store,
     agent, admin = staff["alice.agent"], staff["admin"]
     client_id = approved_client(crm_store, staff)
     spec = {
-        "platform": "mt5",
+        "platform": "MT5",
         "server": "FXCRM-MT5-Live",
         "group": "real\\retail\\usd-std",
         "currency": "USD",
@@ -428,7 +428,7 @@ def test_trading_account_lifecycle_and_the_retail_leverage_cap(crm_store: Store,
     accounts.record_login(crm_store, admin, account, 5001, 1)
     assert crm_store.get("trading_account", account)["status"] == "open"
     other = accounts.request_account(crm_store, agent, client_id, leverage=20, **spec)
-    with pytest.raises(Duplicate, match="mt5/FXCRM-MT5-Live/5001"):
+    with pytest.raises(Duplicate, match="MT5/FXCRM-MT5-Live/5001"):
         accounts.record_login(crm_store, admin, other, 5001, 1)
     with pytest.raises(InvalidInput, match="cap"):
         accounts.change_account(crm_store, admin, account, 2, "asked", leverage=200)
@@ -605,7 +605,7 @@ def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_reco
         crm_store,
         agent,
         client_id,
-        platform="mt5",
+        platform="MT5",
         server="S",
         group="g",
         currency="USD",
@@ -661,7 +661,7 @@ def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_reco
             crm_store,
             a,
             client_id,
-            platform="mt5",
+            platform="MT5",
             server="S",
             group="g",
             currency="USD",

@@ -260,7 +260,7 @@ CONCURRENT = {  # command: (actor, record type, setup → keyword arguments)
         "trading_account",
         lambda store, staff: {
             "client_id": _setup_client(store, staff),
-            "platform": "mt5",
+            "platform": "MT5",
             "server": "S",
             "group": "g",
             "currency": "USD",

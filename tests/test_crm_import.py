@@ -140,7 +140,7 @@ def test_every_file_imports_as_records_dated_by_their_rows(admin_store, tmp_path
     assert store.get("partner", "P2")["level"] == 2, "parent imported first though listed after"
     assert store.get("partner_plan", "P1@2026-01")["plan_id"] == "STD"
     account = store.get("trading_account", "TA1")
-    assert (account["status"], account["platform"], account["login"]) == ("open", "mt5", 5001)
+    assert (account["status"], account["platform"], account["login"]) == ("open", "MT5", 5001)
     payment = store.get("payment", "PAY1")
     assert (payment["amount"], payment["status"], payment["approved_by"]) == (
         "1000.00",

@@ -458,7 +458,7 @@ def test_a_payment_names_its_trading_account_and_executes_with_a_deal_ticket(crm
         store,
         staff["alice.agent"],
         client_id,
-        platform="mt5",
+        platform="MT5",
         server="FXCRM-MT5-Live",
         group="real\\retail\\eur-std",
         currency="EUR",

@@ -292,7 +292,7 @@ def _numbers_in(page: str) -> set[Decimal]:
 def _values_from_the_page(path: Path, con: duckdb.DuckDBPyConnection) -> None:
     """A report page's loaded numbers are each a number the page shows (none rounded, none
     made up); the money of an opening or balance deal may be the 0 the model gives it."""
-    from ingest.platforms.canonical import decode_export
+    from ingest.platforms.text import decode_export
 
     shown = _numbers_in(decode_export(path.read_bytes()))
     for deal in _loaded_deals(con):

@@ -82,7 +82,7 @@ with st.expander("Trading servers", icon=":material/dns:"):
     with st.form("server"):
         name_col, platform_col, zone_col = st.columns(3)
         server_name = name_col.text_input("Server (as the platform names it)")
-        platform = platform_col.selectbox("Platform", accounts.SERVER_PLATFORMS)
+        platform = platform_col.selectbox("Platform", accounts.PLATFORMS)
         zone = zone_col.text_input("IANA time zone", placeholder="Europe/Athens")
         if st.form_submit_button("Register server"):
             attempt(

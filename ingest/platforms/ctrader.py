@@ -22,8 +22,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.platforms.canonical import MONEY, PRICE, Chunk, FileContext, convert, scaled, unfit
+from ingest.platforms.canonical import Chunk, FileContext, convert, scaled, unfit
 from ingest.platforms.canonical import split_money_movements as split
+from ingest.platforms.contracts import MONEY, PRICE
 from ingest.platforms.records import head, json_records
 
 SIDES = {"BUY": "buy", "SELL": "sell", "1": "buy", "2": "sell"}

@@ -21,12 +21,12 @@ from ingest.platforms.canonical import (
     FAILURE_SCHEMA,
     Chunk,
     FileContext,
-    PlatformExport,
     Reader,
-    decode_export,
     split_money_movements,
 )
 from ingest.platforms.records import csv_header, head, web_api_retcode
+from ingest.platforms.reports import PlatformExport
+from ingest.platforms.text import decode_export
 
 EXPECTED = (
     "MT5 Web API JSON (deals, users or daily reports), an MT5 deal CSV (MetaTrader5 Python "

@@ -11,20 +11,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.platforms.canonical import (
-    DEAL_SCHEMA,
-    ORDER_SCHEMA,
-    HtmlCell,
+from ingest.platforms.html_table import HtmlCell, html_table
+from ingest.platforms.reports import (
+    DEAL_COLUMNS,
+    ORDER_COLUMNS,
     PlatformExport,
-    amount_if_any,
     deal_frame,
-    decode_export,
     fit_row,
-    html_table,
     order_frame,
-    parse_amount,
-    parse_server_time,
 )
+from ingest.platforms.text import amount_if_any, decode_export, parse_amount, parse_server_time
 
 SECTIONS = ("Closed Transactions", "Open Trades", "Working Orders", "Summary")
 BALANCE_TYPES = ("balance", "credit")
@@ -124,7 +120,7 @@ def _row(
             "profit": parse_amount(texts[-1]),
             "comment": comment or texts[3],
         }
-        deals.append(fit_row(balance, DEAL_SCHEMA))
+        deals.append(fit_row(balance, DEAL_COLUMNS))
         return
     lots, symbol, price = parse_amount(texts[3]), texts[4], parse_amount(texts[5])
     if kind not in ("buy", "sell") or section == "Working Orders":
@@ -139,7 +135,7 @@ def _row(
             "state": "cancelled" if section == "Closed Transactions" else "working",
             "comment": comment,
         }
-        orders.append(fit_row(order, ORDER_SCHEMA))
+        orders.append(fit_row(order, ORDER_COLUMNS))
         return
     opening = {
         "ticket": ticket,
@@ -165,8 +161,8 @@ def _row(
         "profit": parse_amount(texts[13]),
     }
     if section == "Open Trades":
-        still_open = fit_row({**opening, **money, "price": parse_amount(texts[9])}, DEAL_SCHEMA)
-        deals.append(fit_row(opening, DEAL_SCHEMA))
+        still_open = fit_row({**opening, **money, "price": parse_amount(texts[9])}, DEAL_COLUMNS)
+        deals.append(fit_row(opening, DEAL_COLUMNS))
         open_positions.append(still_open)
         return
     closing = {
@@ -178,4 +174,4 @@ def _row(
         "price": parse_amount(texts[9]),
     }
     # Both deals or neither: a closed trade whose closing cannot be read is rejected whole.
-    deals.extend([fit_row(opening, DEAL_SCHEMA), fit_row(closing, DEAL_SCHEMA)])
+    deals.extend([fit_row(opening, DEAL_COLUMNS), fit_row(closing, DEAL_COLUMNS)])

@@ -15,9 +15,6 @@ from pathlib import Path
 import polars as pl
 
 from ingest.platforms.canonical import (
-    LOTS,
-    MONEY,
-    PRICE,
     Chunk,
     FileContext,
     convert,
@@ -25,6 +22,7 @@ from ingest.platforms.canonical import (
     split_money_movements,
     unfit,
 )
+from ingest.platforms.contracts import LOTS, MONEY, PRICE
 from ingest.platforms.records import csv_records, json_records
 
 CMD = {

@@ -16,11 +16,6 @@ from pathlib import Path
 import polars as pl
 
 from ingest.platforms.canonical import (
-    DAILY_SNAPSHOTS,
-    LOTS,
-    MONEY,
-    PLATFORM_ACCOUNTS,
-    PRICE,
     Chunk,
     FileContext,
     convert,
@@ -29,6 +24,7 @@ from ingest.platforms.canonical import (
     split_money_movements,
     unfit,
 )
+from ingest.platforms.contracts import DAILY_SNAPSHOTS, LOTS, MONEY, PLATFORM_ACCOUNTS, PRICE
 from ingest.platforms.records import csv_records, head, json_records, web_api_retcode
 
 ACTIONS = {

@@ -18,20 +18,17 @@ from pathlib import Path
 
 import openpyxl
 
-from ingest.platforms.canonical import (
+from ingest.platforms.html_table import html_table
+from ingest.platforms.reports import (
     BALANCE_AFTER,
-    DEAL_SCHEMA,
-    ORDER_SCHEMA,
+    DEAL_COLUMNS,
+    ORDER_COLUMNS,
     PlatformExport,
-    amount_if_any,
     deal_frame,
-    decode_export,
     fit_row,
-    html_table,
     order_frame,
-    parse_amount,
-    parse_server_time,
 )
+from ingest.platforms.text import amount_if_any, decode_export, parse_amount, parse_server_time
 
 TABLES = ("Positions", "Orders", "Deals", "Open Positions")
 SECTIONS = (*TABLES, "Results")
@@ -120,11 +117,11 @@ def parse(path: Path) -> PlatformExport:
         cells = dict(zip(header, row, strict=False))
         try:
             if section == "Deals":
-                deals.append(fit_row(_deal(cells, login), DEAL_SCHEMA | BALANCE_AFTER))
+                deals.append(fit_row(_deal(cells, login), DEAL_COLUMNS | BALANCE_AFTER))
             elif section == "Orders":
-                orders.append(fit_row(_order(header, row, login), ORDER_SCHEMA))
+                orders.append(fit_row(_order(header, row, login), ORDER_COLUMNS))
             elif section == "Open Positions":
-                open_positions.append(fit_row(_open_position(cells, login), DEAL_SCHEMA))
+                open_positions.append(fit_row(_open_position(cells, login), DEAL_COLUMNS))
         except Exception as err:  # whatever a cell holds rejects its row, not the file
             rejected.append({"row": number, "reason": f"{section}: {err}"})
     return PlatformExport(

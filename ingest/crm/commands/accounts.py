@@ -10,8 +10,8 @@ from ingest.crm.access import authorize, owned_record
 from ingest.crm.errors import InvalidInput
 from ingest.crm.rows import RowError, SourceRow, imported
 from ingest.crm.store import Actor, Change, Record, Store, new_id
+from ingest.platforms.contracts import PLATFORMS
 
-PLATFORMS = ("mt5", "mt4", "ctrader")
 ACCOUNT_TYPES = ("standard", "raw", "islamic", "demo")
 LEVERAGES = (1, 2, 5, 10, 20, 30, 50, 100, 200, 300, 400, 500)
 RETAIL_LEVERAGE_CAP = 30  # ESMA's cap on FX majors for retail clients
@@ -174,8 +174,6 @@ def _login_key(account: Record, login: int) -> str:
 
 # -- trading servers: where accounts live, and the clock each one keeps --------------------------
 
-SERVER_PLATFORMS = ("MT4", "MT5", "cTrader")
-
 
 def register_server(
     store: Store, actor: Actor, *, name: str, platform: str, time_zone: str
@@ -202,7 +200,7 @@ def register_server(
 
 
 def _server_fields(name: str, platform: str, time_zone: str) -> dict:
-    v.one_of("platform", platform, SERVER_PLATFORMS)
+    v.one_of("platform", platform, PLATFORMS)
     zone = (time_zone or "").strip()
     try:
         ZoneInfo(zone)
@@ -229,7 +227,7 @@ ACCOUNT_STATUSES = {"requested": "requested", "active": "open", "open": "open", 
 
 def trading_server_from_row(store: Store, row: SourceRow) -> list[Change]:
     name = row.text("server")
-    platform = row.one_of("platform", SERVER_PLATFORMS)
+    platform = row.one_of("platform", PLATFORMS)
     fields = row.check("time_zone", lambda zone: _server_fields(name, platform, zone))
     return [imported("trading_server", name, fields)]
 
@@ -238,7 +236,7 @@ def trading_account_from_row(store: Store, row: SourceRow) -> list[Change]:
     """An account with its platform login, on a registered server, within the client's
     leverage cap; the file's `active` is an open account."""
     client = row.reference(store, "client_id", "client")
-    platform = row.check("platform", lambda p: v.one_of("platform", p, SERVER_PLATFORMS))
+    platform = row.check("platform", lambda p: v.one_of("platform", p, PLATFORMS))
     name = row.text("server")
     server = store.find("trading_server", name)
     if server is None:
@@ -256,7 +254,7 @@ def trading_account_from_row(store: Store, row: SourceRow) -> list[Change]:
         "client_id": client.record_id,
         "owner_id": client.get("owner_id"),
         "owner": client.get("owner"),
-        "platform": platform.lower(),
+        "platform": platform,
         "server": name,
         "group": row.text("group"),
         "currency": row.check("currency", v.currency),

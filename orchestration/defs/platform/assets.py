@@ -23,7 +23,7 @@ from ingest.batches import (
     unload_batch,
 )
 from ingest.market import FX_RATES_CSV, LANDING_GLOB
-from ingest.platforms.canonical import PLATFORM_TABLES
+from ingest.platforms.contracts import PLATFORM_TABLES
 from ingest.platforms.detect import Format
 from ingest.settings import Settings
 from orchestration.resources import WAREHOUSE_POOL
