@@ -4,6 +4,9 @@ processes (test_crm_hardening): what each caller was answered."""
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import types
+from unittest import mock
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from pathlib import Path
@@ -49,8 +52,11 @@ def same_key_at_once(
     workers = [
         ctx.Process(target=_process, args=(*args, callers, threads)) for _ in range(processes)
     ]
-    for worker in workers:
-        worker.start()
+    # A spawned process re-runs the parent's `__main__` file; after a Streamlit AppTest that is
+    # the last page script run (it fails outside a session), so the workers start from none.
+    with mock.patch.dict(sys.modules, {"__main__": types.ModuleType("__main__")}):
+        for worker in workers:
+            worker.start()
     found = [answer for _ in workers for answer in answers.get(timeout=600)]
     for worker in workers:
         worker.join(timeout=60)
