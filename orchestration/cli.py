@@ -461,6 +461,47 @@ def unlock_sign_in(args: argparse.Namespace) -> int:
     return 0
 
 
+def approve_commissions(args: argparse.Namespace) -> int:
+    """Freeze a month's commission statements (one partner's, or every partner's) as the
+    figures the serving snapshot shows, as the `--as` finance user."""
+    import duckdb
+
+    from ingest.crm.commands.commissions import approve
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Store
+
+    settings = _settings()
+    store = Store.from_settings(settings)
+    try:
+        with duckdb.connect(str(settings.serving_path), read_only=True) as snapshot:
+            approved = approve(
+                store, acting_user(store, args.as_user), snapshot, args.period, args.partner
+            )
+    except (CommandError, duckdb.Error) as err:
+        print(f"fxcrm commissions approve: {err}", file=sys.stderr)
+        return 2
+    print(f"{len(approved)} statement(s) approved for {args.period}")
+    return 0
+
+
+def pay_commissions(args: argparse.Namespace) -> int:
+    """Record the payment of an approved statement, as the `--as` finance user."""
+    from ingest.crm.commands.commissions import pay
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(_settings())
+    try:
+        paid = pay(
+            store, acting_user(store, args.as_user), args.period, args.partner, args.reference
+        )
+    except CommandError as err:
+        print(f"fxcrm commissions pay: {err}", file=sys.stderr)
+        return 2
+    print(f"statement {paid} paid, reference {args.reference}")
+    return 0
+
+
 def verify_audit(args: argparse.Namespace) -> int:
     """The chain and the current state, the signed checkpoints, and (asked) the warehouse's
     copy: each check's verdict on its own line, exit 1 if any failed."""
@@ -627,6 +668,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("directory")
     p.add_argument("--as", dest="as_user", required=True, help="the admin importing")
     p.set_defaults(func=import_crm)
+    commissions = sub.add_parser("commissions", help="IB commission statements").add_subparsers(
+        dest="commissions_command", required=True
+    )
+    p = commissions.add_parser("approve", help="freeze a month's statements (finance)")
+    p.add_argument("--period", required=True, help="the month, YYYY-MM")
+    p.add_argument("--partner", help="one partner's statement (default: every partner's)")
+    p.add_argument("--as", dest="as_user", required=True, help="the finance user approving")
+    p.set_defaults(func=approve_commissions)
+    p = commissions.add_parser("pay", help="record an approved statement's payment (finance)")
+    p.add_argument("--period", required=True, help="the month, YYYY-MM")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--reference", required=True, help="the payment's reference")
+    p.add_argument("--as", dest="as_user", required=True, help="the finance user paying")
+    p.set_defaults(func=pay_commissions)
     audit = sub.add_parser("audit", help="the CRM audit trail").add_subparsers(
         dest="audit_command", required=True
     )

@@ -73,6 +73,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "user.deactivate": frozenset({ADMIN}),
     "user.reset_password": frozenset({ADMIN}),
     "user.unlock_sign_in": frozenset({ADMIN}),
+    "commission.approve": frozenset({FINANCE}),
+    "commission.pay": frozenset({FINANCE}),
     "crm.import": frozenset({ADMIN}),
     "server.register": frozenset({ADMIN}),
 }

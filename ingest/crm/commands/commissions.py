@@ -1,0 +1,149 @@
+"""Freezing commission statements (commissions.md §6): finance approves a partner's month, which
+records its amounts in the CRM store, and later records the payment reference. dbt reads the
+approvals back (`stg_crm__commission_statements`), so an approved month never moves: a later
+build books any difference as an `adjustment` in the partner's next open month.
+
+The figures frozen are those the warehouse computed, read from the reporting relations of the
+connection given (the serving snapshot a page shows, or the warehouse itself): what finance saw
+is what is frozen."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from ingest.crm import validate as v
+from ingest.crm.access import authorize
+from ingest.crm.errors import InvalidInput, InvalidTransition
+from ingest.crm.store import Actor, Change, Store
+
+RECORD = "commission_statement"
+PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+PAYOUT_FIGURES = ("earned", "carried_in", "payable", "carried_out")
+
+
+def statement_id(partner_id: str, period: str) -> str:
+    return f"{partner_id}/{period}"
+
+
+def approve(
+    store: Store,
+    actor: Actor,
+    warehouse: duckdb.DuckDBPyConnection,
+    period: str,
+    partner_id: str | None = None,
+) -> list[str]:
+    """Freeze one partner's month, or (no `partner_id`) the whole month for every partner in the
+    CRM: a partner without a statement that month is frozen at zero, so late data for it becomes
+    an adjustment too (rule 10). Statements already approved or paid are left as they are when a
+    whole month is approved; naming one is refused. Returns the ids approved now."""
+    month = _period(period)
+    target = statement_id(partner_id, month) if partner_id else f"*/{month}"
+    authorize(store, actor, "commission.approve", RECORD, target)
+    if partner_id:
+        store.get("partner", partner_id)
+        partners = [partner_id]
+    else:
+        partners = sorted(p.record_id for p in store.records("partner"))
+    components, payouts = _computed(warehouse, month)
+    if not payouts:
+        raise InvalidInput(
+            f"period {month}: the warehouse has no commission payouts for it; "
+            "build the warehouse with the month's deals first"
+        )
+    changes = []
+    for partner in partners:
+        record_id = statement_id(partner, month)
+        frozen = store.find(RECORD, record_id)
+        if frozen is not None:
+            if partner_id:
+                raise InvalidTransition(
+                    f"commission statement {record_id} is already {frozen['status']}"
+                )
+            continue
+        payout = payouts.get(partner)
+        state = {
+            "partner_id": partner,
+            "period": month,
+            "status": "approved",
+            "components": components.get(partner, []),
+            "has_payout": payout is not None,
+            **{f: payout[f] if payout else Decimal("0.00") for f in PAYOUT_FIGURES},
+            "approved_by": actor.username,
+            "paid_reference": None,
+        }
+        changes.append(Change(RECORD, record_id, f"{RECORD}.approved", state, 0))
+    if not changes:
+        raise InvalidTransition(f"every partner's statement for {month} is already approved")
+    store.append(actor, changes)
+    return [c.record_id for c in changes]
+
+
+def pay(store: Store, actor: Actor, period: str, partner_id: str, reference: str) -> str:
+    """Record that an approved statement was paid, with the payment's reference. Paid is the
+    last status: it never changes again. A statement with nothing payable (its balance carried)
+    cannot be paid."""
+    record_id = statement_id(partner_id, _period(period))
+    authorize(store, actor, "commission.pay", RECORD, record_id)
+    paid_reference = v.required("reference", reference, limit=100)
+    frozen = store.find(RECORD, record_id)
+    if frozen is None:
+        raise InvalidTransition(f"commission statement {record_id} is not approved: approve first")
+    if frozen["status"] != "approved":
+        raise InvalidTransition(
+            f"commission statement {record_id} is already paid "
+            f"(reference {frozen['paid_reference']})"
+        )
+    if Decimal(str(frozen["payable"])) <= 0:
+        raise InvalidInput(
+            f"commission statement {record_id}: nothing is payable "
+            f"({frozen['carried_out']} USD carried to the next month)"
+        )
+    store.append(
+        actor,
+        [
+            Change(
+                RECORD,
+                record_id,
+                f"{RECORD}.paid",
+                {"status": "paid", "paid_reference": paid_reference, "paid_by": actor.username},
+                frozen.version,
+            )
+        ],
+    )
+    return record_id
+
+
+def _period(period: str) -> str:
+    month = (period or "").strip()
+    if not PERIOD.fullmatch(month):
+        raise InvalidInput(f"period: '{period}' is not a month written YYYY-MM")
+    return month
+
+
+def _computed(
+    warehouse: duckdb.DuckDBPyConnection, period: str
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Decimal]]]:
+    """The month's statement rows by partner, and its payout rows, as the warehouse has them."""
+    components: dict[str, list[dict[str, Any]]] = {}
+    for partner, component, amount, line_count in warehouse.execute(
+        "select partner_id, component, amount, line_count "
+        "from reporting.rpt_commission_statements where period = ? "
+        "order by partner_id, component",
+        [period],
+    ).fetchall():
+        components.setdefault(partner, []).append(
+            {"component": component, "amount": amount, "line_count": line_count}
+        )
+    payouts = {
+        row[0]: dict(zip(PAYOUT_FIGURES, row[1:], strict=True))
+        for row in warehouse.execute(
+            "select partner_id, earned, carried_in, payable, carried_out "
+            "from reporting.rpt_commission_payouts where period = ?",
+            [period],
+        ).fetchall()
+    }
+    return components, payouts
