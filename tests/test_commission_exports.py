@@ -102,3 +102,22 @@ def test_figures_are_the_snapshots_decimals(snapshot):
     statement = statements(snapshot)
     assert statement.summary()[0]["payable"] == Decimal("1234.57")
     assert exports.file_name("2026-08", "P1", "pdf") == "commissions-2026-08-P1.pdf"
+
+
+def test_the_cli_writes_the_same_files_from_the_serving_snapshot(snapshot, monkeypatch, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("FXCRM_DATA_DIR", str(snapshot.parent))
+    monkeypatch.delenv("FXCRM_SERVING_PATH", raising=False)
+    monkeypatch.setenv("FXCRM_BROKER_NAME", "Adriatic Markets Ltd")
+    out = snapshot.parent / "p1.pdf"
+    args = ["commissions", "export", "--period", "2026-08", "--partner", "P1"]
+    assert main([*args, "--format", "pdf", "--out", str(out)]) == 0
+    assert "1 statement(s) for 2026-08 written to" in capsys.readouterr().out
+    assert out.read_bytes()[:5] == b"%PDF-"
+    assert "Adriatic Markets Ltd" in PdfReader(out).pages[0].extract_text()
+    out = snapshot.parent / "all.xlsx"
+    assert main([*args[:4], "--format", "xlsx", "--out", str(out)]) == 0
+    assert load_workbook(out)["Summary"].max_row == 3  # the header and two partners
+    assert main([*args[:3], "2026-07", "--format", "csv", "--out", str(out)]) == 2
+    assert "no commission statement for 2026-07" in capsys.readouterr().err
