@@ -51,6 +51,13 @@ PAGES = [  # section, file, title, icon, roles
         "request_quote",
         {ADMIN, FINANCE, PARTNER_MANAGER},
     ),
+    (
+        "Partners",
+        "pages/partner_performance.py",
+        "Partner performance",
+        "monitoring",
+        {ADMIN, FINANCE, PARTNER_MANAGER},
+    ),
     ("Trading", "pages/trading_volume.py", "Trading volume", "bar_chart", EVERYONE),
     ("Admin", "pages/users.py", "Users", "group", {ADMIN}),
     (

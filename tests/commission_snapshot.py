@@ -78,6 +78,21 @@ ROWS = {
         "frozen_amount decimal(18,2), recomputed_amount decimal(18,2), amount decimal(18,2)",
         ["('P1', '2026-09', '2026-08', 'per_lot', 1200.00, 1195.00, -5.00)"],
     ),
+    "rpt_partner_performance": (
+        "partner_id varchar, partner_name varchar, parent_partner_id varchar, level integer, "
+        "period varchar, tree_clients bigint, tree_active_traders bigint, "
+        "tree_lots decimal(18,2), tree_net_deposits_usd decimal(18,2), "
+        "tree_commissions_usd decimal(18,2), clients bigint, active_traders bigint, "
+        "lots decimal(18,2), net_deposits_usd decimal(18,2), commissions_usd decimal(18,2)",
+        [
+            "('P1', 'Alpha IB', null, 1, '2026-08', 3, 2, 153.80, 5100.00, 1265.00, "
+            "2, 1, 150.00, 4000.00, 1234.57)",
+            "('P2', 'Beta Sub-IB', 'P1', 2, '2026-08', 1, 1, 3.80, 1100.00, 30.43, "
+            "1, 1, 3.80, 1100.00, 30.43)",
+            "('P1', 'Alpha IB', null, 1, '2026-07', 1, 1, 12.00, 250.00, 0, "
+            "1, 1, 12.00, 250.00, 0)",
+        ],
+    ),
 }
 
 

@@ -163,3 +163,36 @@ def test_the_navigation_offers_statements_to_finance_and_partner_managers_only()
     entry = source[source.index('"pages/commissions.py"') :].split(")", 2)[0]
     assert "FINANCE" in entry and "PARTNER_MANAGER" in entry
     assert "ANALYST" not in entry and "SALES" not in entry
+
+
+def performance_page(store: Store, username: str) -> AppTest:
+    token, _ = auth.sign_in(store, username, demo_password(username))
+    at = AppTest.from_file(
+        str(PROJECT_ROOT / "dashboards" / "pages" / "partner_performance.py"), default_timeout=30
+    )
+    at.session_state["token"] = token
+    return at.run()
+
+
+def test_the_partner_manager_sees_every_partners_months_and_a_tree(world):
+    store, _, _ = world
+    at = performance_page(store, "paul.partners")
+    assert not at.exception, at.exception
+    assert next(s for s in at.selectbox if s.label == "Month").value == "2026-08"
+    month = at.dataframe[0].value
+    assert month["partner_id"].tolist() == ["P1", "P2"]
+    assert month["lots"].astype(str).tolist() == ["150.00", "3.80"]
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    tree = at.dataframe[1].value
+    assert tree["partner"].tolist() == ["Alpha IB", "   └ Beta Sub-IB"]
+    assert tree["tree_net_deposits_usd"].astype(str).tolist() == ["5100.00", "1100.00"]
+    at = select(at, "Partner", "P2")
+    assert at.dataframe[1].value["partner_id"].tolist() == ["P2"]
+
+
+def test_an_analyst_sees_no_partner_commissions(world):
+    store, _, _ = world
+    at = performance_page(store, "ann.analyst")
+    assert not at.exception
+    assert at.warning[0].value == "Partner performance is for partner managers and finance."
+    assert not at.dataframe
