@@ -42,13 +42,17 @@ def world(tmp_path, monkeypatch):
     return store, staff, snapshot
 
 
-def statements_page(store: Store, username: str) -> AppTest:
+def open_page(name: str, store: Store, username: str) -> AppTest:
     token, _ = auth.sign_in(store, username, demo_password(username))
     at = AppTest.from_file(
-        str(PROJECT_ROOT / "dashboards" / "pages" / "commissions.py"), default_timeout=30
+        str(PROJECT_ROOT / "dashboards" / "pages" / f"{name}.py"), default_timeout=30
     )
     at.session_state["token"] = token
     return at.run()
+
+
+def statements_page(store: Store, username: str) -> AppTest:
+    return open_page("commissions", store, username)
 
 
 def text(at: AppTest) -> str:
@@ -166,12 +170,7 @@ def test_the_navigation_offers_statements_to_finance_and_partner_managers_only()
 
 
 def performance_page(store: Store, username: str) -> AppTest:
-    token, _ = auth.sign_in(store, username, demo_password(username))
-    at = AppTest.from_file(
-        str(PROJECT_ROOT / "dashboards" / "pages" / "partner_performance.py"), default_timeout=30
-    )
-    at.session_state["token"] = token
-    return at.run()
+    return open_page("partner_performance", store, username)
 
 
 def test_the_partner_manager_sees_every_partners_months_and_a_tree(world):
