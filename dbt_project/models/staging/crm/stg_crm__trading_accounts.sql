@@ -2,4 +2,5 @@
     ['client_id', 'varchar'], ['platform', 'varchar'], ['server', 'varchar'],
     ['group', 'varchar', 'account_group'], ['currency', 'varchar'], ['leverage', 'integer'],
     ['account_type', 'varchar'], ['login', 'bigint'], ['status', 'varchar'],
+    ['commission_excluded', 'boolean'],
 ]) }}

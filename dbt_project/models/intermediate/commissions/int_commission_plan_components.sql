@@ -1,0 +1,31 @@
+-- One row per plan and component, its terms typed (rule 13's defaults for cpa): pct and cap
+-- for the shares, the cpa's amount, deposit, lots and window. A component's rates are in
+-- int_commission_plan_rates.
+with
+
+plans as (
+    select * from {{ ref('stg_crm__commission_plans') }}
+    where is_current
+),
+
+components as (
+    select
+        plans.plan_id,
+        component.value as terms
+    from plans, json_each(plans.components) as component
+),
+
+final as (
+    select
+        plan_id,
+        cast(terms ->> 'pct' as decimal(18, 8)) as pct,
+        cast(terms ->> 'cap_usd_per_lot' as decimal(18, 8)) as cap_usd_per_lot,
+        cast(terms ->> 'amount_usd' as decimal(18, 8)) as amount_usd,
+        cast(coalesce(terms ->> 'min_deposit_usd', '0') as decimal(18, 8)) as min_deposit_usd,
+        cast(coalesce(terms ->> 'min_lots', '0') as decimal(18, 8)) as min_lots,
+        cast(terms ->> 'within_days' as decimal(18, 8)) as within_days,
+        terms ->> 'type' as component
+    from components
+)
+
+select * from final

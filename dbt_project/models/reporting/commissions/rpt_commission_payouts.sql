@@ -1,0 +1,157 @@
+-- One partner's month of payout (commissions.md §6, rule 12), month by month from its first
+-- month with a statement row to the last month of any trade deal (or its last statement
+-- month, if later): available = earned + carried in; at or above min_payout_usd all of it is
+-- payable, else all of it carries (a negative balance too). An approved month keeps the row
+-- frozen at approval, and the next month carries in what that row carried out.
+with recursive
+
+statements as (
+    select * from {{ ref('rpt_commission_statements') }}
+),
+
+earned as (
+    select
+        partner_id,
+        period,
+        sum(amount) as earned
+    from statements
+    group by partner_id, period
+),
+
+last_deal_month as (
+    select max(strftime(deal_time_utc, '%Y-%m')) as period
+    from {{ ref('fct_deals') }}
+),
+
+spans as (
+    select
+        earned.partner_id,
+        min(earned.period) as first_period,
+        greatest(max(earned.period), max(last_deal_month.period)) as last_period
+    from earned
+    cross join last_deal_month
+    group by earned.partner_id
+),
+
+months as (
+    select
+        partner_id,
+        step + 1 as n,
+        strftime(cast(first_period || '-01' as date) + to_months(step), '%Y-%m') as period
+    from (
+        select
+            *,
+            unnest(range(
+                0,
+                cast(
+                    date_diff(
+                        'month',
+                        cast(first_period || '-01' as date),
+                        cast(last_period || '-01' as date)
+                    ) + 1
+                    as bigint
+                )
+            )) as step
+        from spans
+    ) as stepped
+),
+
+frozen as (
+    select distinct
+        partner_id,
+        period,
+        status,
+        paid_reference,
+        earned,
+        carried_in,
+        payable,
+        carried_out
+    from {{ ref('int_commission_frozen') }}
+    where has_payout
+),
+
+partners as (
+    select
+        partner_id,
+        name,
+        coalesce(min_payout_usd, 0) as min_payout_usd
+    from {{ ref('stg_crm__partners') }}
+    where is_current
+),
+
+inputs as (
+    select
+        months.partner_id,
+        months.n,
+        months.period,
+        frozen.earned as frozen_earned,
+        frozen.carried_in as frozen_carried_in,
+        frozen.payable as frozen_payable,
+        frozen.carried_out as frozen_carried_out,
+        coalesce(earned.earned, 0) as earned,
+        coalesce(partners.min_payout_usd, 0) as min_payout_usd
+    from months
+    left join earned on months.partner_id = earned.partner_id and months.period = earned.period
+    left join frozen on months.partner_id = frozen.partner_id and months.period = frozen.period
+    left join partners on months.partner_id = partners.partner_id
+),
+
+payouts (partner_id, n, period, earned, carried_in, payable, carried_out) as (
+    select
+        partner_id,
+        n,
+        period,
+        coalesce(frozen_earned, earned),
+        coalesce(frozen_carried_in, cast(0 as decimal(18, 2))),
+        coalesce(
+            frozen_payable, case when earned >= min_payout_usd then earned else 0 end
+        ),
+        coalesce(
+            frozen_carried_out, case when earned >= min_payout_usd then 0 else earned end
+        )
+    from inputs
+    where n = 1
+    union all
+    select
+        inputs.partner_id,
+        inputs.n,
+        inputs.period,
+        coalesce(inputs.frozen_earned, inputs.earned),
+        coalesce(inputs.frozen_carried_in, payouts.carried_out),
+        coalesce(
+            inputs.frozen_payable,
+            case
+                when inputs.earned + payouts.carried_out >= inputs.min_payout_usd
+                    then inputs.earned + payouts.carried_out
+                else 0
+            end
+        ),
+        coalesce(
+            inputs.frozen_carried_out,
+            case
+                when inputs.earned + payouts.carried_out >= inputs.min_payout_usd then 0
+                else inputs.earned + payouts.carried_out
+            end
+        )
+    from payouts
+    inner join inputs on payouts.partner_id = inputs.partner_id and inputs.n = payouts.n + 1
+),
+
+final as (
+    select
+        payouts.partner_id,
+        partners.name as partner_name,
+        payouts.period,
+        partners.min_payout_usd,
+        cast(payouts.earned as decimal(18, 2)) as earned,
+        cast(payouts.carried_in as decimal(18, 2)) as carried_in,
+        cast(payouts.payable as decimal(18, 2)) as payable,
+        cast(payouts.carried_out as decimal(18, 2)) as carried_out,
+        frozen.paid_reference,
+        coalesce(frozen.status, 'draft') as status
+    from payouts
+    left join partners on payouts.partner_id = partners.partner_id
+    left join frozen on payouts.partner_id = frozen.partner_id and payouts.period = frozen.period
+)
+
+select * from final
