@@ -181,6 +181,7 @@ def test_the_partner_manager_sees_every_partners_months_and_a_tree(world):
     month = at.dataframe[0].value
     assert month["partner_id"].tolist() == ["P1", "P2"]
     assert month["lots"].astype(str).tolist() == ["150.00", "3.80"]
+    assert month["commissions_usd"].astype(str).tolist() == ["1234.57", "30.43"]
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     tree = at.dataframe[1].value
     assert tree["partner"].tolist() == ["Alpha IB", "   └ Beta Sub-IB"]

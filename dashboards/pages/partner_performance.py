@@ -16,10 +16,11 @@ from ingest.crm.access import can
 MEASURES = {
     "lots": "Lots",
     "net_deposits_usd": "Net deposits (USD)",
+    "commissions_usd": "Commissions earned (USD)",
     "active_traders": "Active traders",
     "clients": "Clients",
 }
-FIGURES = ["clients", "active_traders", "lots", "net_deposits_usd"]
+FIGURES = ["clients", "active_traders", "lots", "net_deposits_usd", "commissions_usd"]
 
 actor = signed_in()
 st.title("Partner performance")

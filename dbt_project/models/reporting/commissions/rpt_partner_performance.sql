@@ -1,6 +1,7 @@
--- One row per partner and month it or a sub-partner had a trade, a deposit or a withdrawal: its
--- own clients, active traders, lots and net deposits, and the same over its whole tree (itself and
--- every sub-partner below it, at any depth) for the partner manager's tree view.
+-- One row per partner and month it or a sub-partner had a trade, a deposit or a withdrawal, or a
+-- payout row: its own clients, active traders, lots, net deposits and commissions earned, and the
+-- same over its whole tree (itself and every sub-partner below it, at any depth) for the partner
+-- manager's tree view.
 with
 
 partners as (
@@ -120,10 +121,21 @@ client_payments as (
             and (links.effective_to is null or ops.operation_date < links.effective_to)
 ),
 
+-- what the partner earned that month, as its payout row has it (frozen once approved)
+commissions as (
+    select
+        partner_id,
+        period,
+        earned as commissions_usd
+    from {{ ref('rpt_commission_payouts') }}
+),
+
 months as (
     select distinct period from client_deals
     union
     select distinct period from client_payments
+    union
+    select distinct period from commissions
 ),
 
 -- a client counts for a month when linked to the partner on any day of it
@@ -151,7 +163,8 @@ activity as (
         true as is_client,
         false as traded,
         0 as lots,
-        0 as net_deposit_usd
+        0 as net_deposit_usd,
+        0 as commissions_usd
     from client_months
     union all
     select
@@ -161,7 +174,8 @@ activity as (
         false as is_client,
         true as traded,
         lots,
-        0 as net_deposit_usd
+        0 as net_deposit_usd,
+        0 as commissions_usd
     from client_deals
     union all
     select
@@ -171,8 +185,20 @@ activity as (
         false as is_client,
         false as traded,
         0 as lots,
-        net_deposit_usd
+        net_deposit_usd,
+        0 as commissions_usd
     from client_payments
+    union all
+    select
+        partner_id,
+        null as client_id,
+        period,
+        false as is_client,
+        false as traded,
+        0 as lots,
+        0 as net_deposit_usd,
+        commissions_usd
+    from commissions
 ),
 
 own as (
@@ -180,6 +206,7 @@ own as (
         partner_id,
         period,
         cast(sum(net_deposit_usd) as decimal(18, 2)) as net_deposits_usd,
+        cast(sum(commissions_usd) as decimal(18, 2)) as commissions_usd,
         cast(sum(lots) as decimal(18, 2)) as lots,
         count(distinct case when is_client then client_id end) as clients,
         count(distinct case when traded then client_id end) as active_traders
@@ -192,6 +219,7 @@ whole_tree as (
         tree.ancestor_id as partner_id,
         activity.period,
         cast(sum(activity.net_deposit_usd) as decimal(18, 2)) as tree_net_deposits_usd,
+        cast(sum(activity.commissions_usd) as decimal(18, 2)) as tree_commissions_usd,
         cast(sum(activity.lots) as decimal(18, 2)) as tree_lots,
         count(distinct case when activity.is_client then activity.client_id end) as tree_clients,
         count(distinct case when activity.traded then activity.client_id end)
@@ -211,10 +239,12 @@ select
     whole_tree.tree_active_traders,
     whole_tree.tree_lots,
     whole_tree.tree_net_deposits_usd,
+    whole_tree.tree_commissions_usd,
     coalesce(own.clients, 0) as clients,
     coalesce(own.active_traders, 0) as active_traders,
     coalesce(own.lots, 0) as lots,
-    coalesce(own.net_deposits_usd, 0) as net_deposits_usd
+    coalesce(own.net_deposits_usd, 0) as net_deposits_usd,
+    coalesce(own.commissions_usd, 0) as commissions_usd
 from whole_tree
 inner join partners on whole_tree.partner_id = partners.partner_id
 left join own
