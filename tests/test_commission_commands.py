@@ -144,10 +144,9 @@ def test_the_command_line_approves_from_the_snapshot_and_pays(
 ):
     earner = tree[0]
     snapshot = tmp_path / "serving.duckdb"
-    warehouse.execute(f"attach '{snapshot}' as snap")
-    warehouse.execute("create schema snap.reporting")
+    warehouse.execute(f"attach '{snapshot}' as snap")  # as published: tables in main
     for table in ("rpt_commission_statements", "rpt_commission_payouts"):
-        warehouse.execute(f"create table snap.reporting.{table} as select * from reporting.{table}")
+        warehouse.execute(f"create table snap.main.{table} as select * from reporting.{table}")
     warehouse.execute("detach snap")
     monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("FXCRM_CRM_URL" if crm_store.postgres else "FXCRM_CRM_STORE", crm_store.url)

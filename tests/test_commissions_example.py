@@ -7,13 +7,16 @@ differences to the frozen August become adjustments in September)."""
 from __future__ import annotations
 
 import csv
+import re
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import settings_for
+from conftest import env_for, settings_for
 
 EXAMPLE = Path(__file__).parents[1] / ".." / "shared" / "examples" / "commissions" / "example-1"
 STATEMENTS = ("partner_id", "period", "component", "amount", "line_count")
@@ -57,6 +60,7 @@ def assert_same(phase: Path, warehouse: Path) -> None:
         )
 
 
+@pytest.mark.timeout(2400)  # two whole builds of the platform: 5 min idle, far more when shared
 def test_the_worked_example_both_phases_to_the_cent(tmp_path, monkeypatch):
     if not EXAMPLE.exists():
         pytest.skip(f"{EXAMPLE} is not beside the clone (../shared/examples)")
@@ -88,3 +92,43 @@ def test_the_worked_example_both_phases_to_the_cent(tmp_path, monkeypatch):
         shutil.copytree(EXAMPLE / "phase2" / "landing", settings.landing_dir, dirs_exist_ok=True)
         assert materialize_all(instance, settings)
         assert_same(EXAMPLE / "expected" / "phase2", settings.warehouse_path)
+
+    # The checks that block publishing fail once a statement moves: an approved August row
+    # changed, and a draft row no longer its lines.
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(
+            "update reporting.rpt_commission_statements set amount = amount + 0.01 "
+            "where status = 'approved' and partner_id = 'P1001' and component = 'per_lot'"
+        )
+        con.execute(
+            "update reporting.rpt_commission_statements set amount = amount - 0.01 "
+            "where status = 'draft' and partner_id = 'P1001' and period = '2026-10' "
+            "and component = 'per_lot'"
+        )
+    tests = [
+        "assert_approved_commission_statements_did_not_move",
+        "assert_commission_statements_add_up_to_their_lines",
+    ]
+    dbt = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "test", "--select", *tests],
+        cwd=Path(__file__).parents[1] / "dbt_project",
+        env=env_for(settings),
+        capture_output=True,
+        text=True,
+    )
+    assert dbt.returncode == 1, dbt.stdout
+    assert all(re.search(rf"FAIL \d+ {test}", dbt.stdout) for test in tests), dbt.stdout
+
+
+def test_the_commission_checks_block_publishing():
+    """dbt's error-severity tests are Dagster asset checks that block: a failing one stops the
+    serving snapshot from being published."""
+    from orchestration.defs.warehouse.assets import warehouse_models
+
+    specs = {spec.name: spec for spec in warehouse_models.check_specs}
+    for name in (
+        "assert_approved_commission_statements_did_not_move",
+        "assert_commission_statements_add_up_to_their_lines",
+    ):
+        assert specs[name].blocking, name
+        assert specs[name].asset_key.path == ["reporting", "rpt_commission_statements"]

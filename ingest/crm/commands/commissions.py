@@ -131,7 +131,7 @@ def _computed(
     components: dict[str, list[dict[str, Any]]] = {}
     for partner, component, amount, line_count in warehouse.execute(
         "select partner_id, component, amount, line_count "
-        "from reporting.rpt_commission_statements where period = ? "
+        f"from {_relation(warehouse, 'rpt_commission_statements')} where period = ? "
         "order by partner_id, component",
         [period],
     ).fetchall():
@@ -142,8 +142,22 @@ def _computed(
         row[0]: dict(zip(PAYOUT_FIGURES, row[1:], strict=True))
         for row in warehouse.execute(
             "select partner_id, earned, carried_in, payable, carried_out "
-            "from reporting.rpt_commission_payouts where period = ?",
+            f"from {_relation(warehouse, 'rpt_commission_payouts')} where period = ?",
             [period],
         ).fetchall()
     }
     return components, payouts
+
+
+def _relation(warehouse: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The table in the warehouse's reporting schema, or in the serving snapshot, which
+    publishes the reporting tables into its main schema."""
+    found = warehouse.execute(
+        "select table_schema from information_schema.tables "
+        "where table_name = ? and table_schema in ('reporting', 'main') "
+        "and table_catalog = current_database() order by table_schema = 'reporting' desc",
+        [table],
+    ).fetchone()
+    if found is None:
+        raise InvalidInput(f"{table} is not in this warehouse: build the commissions first")
+    return f'{found[0]}."{table}"'

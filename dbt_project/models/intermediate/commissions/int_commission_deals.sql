@@ -2,6 +2,8 @@
 -- client, whether the account is excluded, whether it closes, its hold time and its money in
 -- USD at the rate of its UTC date or the latest earlier one (USD is 1). A currency with no
 -- rate on or before a deal's date stops the build naming both (rule 14).
+{{ config(materialized='table') }}
+
 with
 
 deals as (

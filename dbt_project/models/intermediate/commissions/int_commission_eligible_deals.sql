@@ -3,6 +3,8 @@
 -- effective_from), in a month that partner has a plan for, of a symbol group the plan does
 -- not exclude. `earns_per_lot`: a closing deal held at least the plan's min hold, or whose
 -- opening deal is not in the warehouse (also the deals spread_share pays on). Money in USD.
+{{ config(materialized='table') }}
+
 with
 
 deals as (
