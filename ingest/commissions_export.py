@@ -1,9 +1,9 @@
 """Commission statements as files finance keeps or sends: CSV, XLSX and a PDF a partner can be
 sent. The statements page's download buttons and `fxcrm commissions export` both come here.
 
-Every figure is read as dbt computed it from the reporting relations (`reporting.rpt_commission_*`
-of the connection given: the serving snapshot attached as `reporting`, see `serving_reader`);
-nothing is added up here, so a file shows to the cent what the page shows."""
+Every figure is read as dbt computed it from the reporting relations (`rpt_commission_*`) of the
+published serving snapshot (`serving_reader`); nothing is added up here, so a file shows to the
+cent what the page shows."""
 
 from __future__ import annotations
 
@@ -78,14 +78,12 @@ class Statements:
 
 @contextmanager
 def serving_reader(serving_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection where the serving snapshot's tables are `reporting.<name>`, as in the
-    warehouse: the same SQL (here, and in the approval) reads either."""
+    """The serving snapshot, read-only (a publish replaces the file, never writes into it)."""
     if not serving_path.exists():
         raise FileNotFoundError(
             f"no serving snapshot at {serving_path}: run `fxcrm materialize` first"
         )
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH '{serving_path}' AS reporting (READ_ONLY)")
+    with duckdb.connect(str(serving_path), read_only=True) as con:
         yield con
 
 
@@ -94,7 +92,7 @@ def periods(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         period
         for (period,) in con.execute(
-            "select distinct period from reporting.rpt_commission_payouts order by period desc"
+            "select distinct period from rpt_commission_payouts order by period desc"
         ).fetchall()
     ]
 
@@ -105,7 +103,7 @@ def read_statements(
     def rows(relation: str, order: str) -> list[dict[str, Any]]:
         return _rows(
             con,
-            f"select * from reporting.{relation} where period = ? "
+            f"select * from {relation} where period = ? "
             f"and (?::varchar is null or partner_id = ?) order by {order}",
             [period, partner_id, partner_id],
         )
@@ -124,7 +122,7 @@ def month_payouts(con: duckdb.DuckDBPyConnection, period: str) -> list[dict[str,
     """Every partner's payout row of the month (the statements page's overview)."""
     return _rows(
         con,
-        "select * from reporting.rpt_commission_payouts where period = ? order by partner_id",
+        "select * from rpt_commission_payouts where period = ? order by partner_id",
         [period],
     )
 

@@ -466,7 +466,6 @@ def approve_commissions(args: argparse.Namespace) -> int:
     figures the serving snapshot shows, as the `--as` finance user."""
     import duckdb
 
-    from ingest.commissions_export import serving_reader
     from ingest.crm.commands.commissions import approve
     from ingest.crm.errors import CommandError
     from ingest.crm.store import Store
@@ -474,11 +473,11 @@ def approve_commissions(args: argparse.Namespace) -> int:
     settings = _settings()
     store = Store.from_settings(settings)
     try:
-        with serving_reader(settings.serving_path) as snapshot:
+        with duckdb.connect(str(settings.serving_path), read_only=True) as snapshot:
             approved = approve(
                 store, acting_user(store, args.as_user), snapshot, args.period, args.partner
             )
-    except (CommandError, duckdb.Error, FileNotFoundError) as err:
+    except (CommandError, duckdb.Error) as err:
         print(f"fxcrm commissions approve: {err}", file=sys.stderr)
         return 2
     print(f"{len(approved)} statement(s) approved for {args.period}")

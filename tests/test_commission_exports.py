@@ -121,25 +121,3 @@ def test_the_cli_writes_the_same_files_from_the_serving_snapshot(snapshot, monke
     assert load_workbook(out)["Summary"].max_row == 3  # the header and two partners
     assert main([*args[:3], "2026-07", "--format", "csv", "--out", str(out)]) == 2
     assert "no commission statement for 2026-07" in capsys.readouterr().err
-
-
-def test_the_cli_approves_from_a_published_snapshot(snapshot, monkeypatch, capsys):
-    """A publish writes the reporting tables into the snapshot's `main`; the approval reads
-    `reporting.<name>`: the CLI attaches the snapshot as `reporting`, as the page does."""
-    from test_commission_pages import PARTNERS
-    from test_crm_import import write
-
-    from ingest.crm.imports import import_directory
-    from ingest.crm.staff import create_demo_staff
-    from ingest.crm.store import Store
-    from orchestration.cli import main
-
-    monkeypatch.setenv("FXCRM_DATA_DIR", str(snapshot.parent))
-    for name in ("FXCRM_SERVING_PATH", "FXCRM_CRM_STORE", "FXCRM_CRM_URL"):
-        monkeypatch.delenv(name, raising=False)
-    store = Store(snapshot.parent / "crm.sqlite", snapshot.parent / "documents")
-    admin = create_demo_staff(store)["admin"].actor
-    import_directory(store, admin, write(snapshot.parent / "crm", {"partners.csv": PARTNERS}))
-    args = ["commissions", "approve", "--period", "2026-08", "--partner", "P1"]
-    assert main([*args, "--as", "frank.finance"]) == 0, capsys.readouterr().err
-    assert str(store.get("commission_statement", "P1/2026-08")["payable"]) == "1234.57"
