@@ -44,6 +44,20 @@ PAGES = [  # section, file, title, icon, roles
     ("Clients", "pages/kyc_queue.py", "KYC review", "verified_user", {ADMIN, COMPLIANCE}),
     ("Clients", "pages/payments_queue.py", "Payments", "payments", {ADMIN, FINANCE}),
     ("Partners", "pages/partners.py", "Partners", "handshake", {ADMIN, PARTNER_MANAGER, ANALYST}),
+    (
+        "Partners",
+        "pages/commissions.py",
+        "Commission statements",
+        "request_quote",
+        {ADMIN, FINANCE, PARTNER_MANAGER},
+    ),
+    (
+        "Partners",
+        "pages/partner_performance.py",
+        "Partner performance",
+        "monitoring",
+        {ADMIN, FINANCE, PARTNER_MANAGER},
+    ),
     ("Trading", "pages/trading_volume.py", "Trading volume", "bar_chart", EVERYONE),
     ("Admin", "pages/users.py", "Users", "group", {ADMIN}),
     (

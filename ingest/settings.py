@@ -20,6 +20,7 @@ WAREHOUSE_MEMORY_LIMIT = "1GB"
 # The largest single deposit or withdrawal a form accepts, in the payment's own currency: a
 # typo of three extra zeros is refused rather than sent to finance.
 DEFAULT_PAYMENT_LIMIT = Decimal("10000000")
+DEFAULT_BROKER_NAME = "fxcrm demo brokerage"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Settings:
     audit_key_file: Path  # signs the audit checkpoints; keep it away from the CRM store
     audit_checkpoints: Path
     payment_limit: Decimal = DEFAULT_PAYMENT_LIMIT
+    broker_name: str = DEFAULT_BROKER_NAME  # heads the commission statements sent to partners
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -60,6 +62,7 @@ class Settings:
             audit_checkpoints=path("FXCRM_AUDIT_CHECKPOINTS", data_dir / "audit_checkpoints.jsonl"),
             payment_limit=_payment_limit(env.get("FXCRM_PAYMENT_LIMIT", "")),
             bind_address=env.get("FXCRM_BIND_ADDRESS") or "127.0.0.1",
+            broker_name=env.get("FXCRM_BROKER_NAME") or DEFAULT_BROKER_NAME,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -76,6 +79,7 @@ class Settings:
             "FXCRM_AUDIT_CHECKPOINTS": str(self.audit_checkpoints),
             "FXCRM_PAYMENT_LIMIT": str(self.payment_limit),
             "FXCRM_BIND_ADDRESS": self.bind_address,
+            "FXCRM_BROKER_NAME": self.broker_name,
         }
 
     def ensure_dirs(self) -> None:

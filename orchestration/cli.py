@@ -502,6 +502,24 @@ def pay_commissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_commissions(args: argparse.Namespace) -> int:
+    """A month's statements (one partner's, or every partner's) as CSV, XLSX or PDF, from the
+    serving snapshot: the figures the statements page shows."""
+    from ingest import commissions_export as exports
+
+    settings = _settings()
+    try:
+        with exports.serving_reader(settings.serving_path) as reader:
+            statements = exports.read_statements(reader, args.period, args.partner)
+        content = exports.export(statements, args.format, settings.broker_name)
+    except (FileNotFoundError, LookupError) as err:
+        print(f"fxcrm commissions export: {err}", file=sys.stderr)
+        return 2
+    Path(args.out).write_bytes(content)
+    print(f"{len(statements.payouts)} statement(s) for {args.period} written to {args.out}")
+    return 0
+
+
 def verify_audit(args: argparse.Namespace) -> int:
     """The chain and the current state, the signed checkpoints, and (asked) the warehouse's
     copy: each check's verdict on its own line, exit 1 if any failed."""
@@ -682,6 +700,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", required=True, help="the payment's reference")
     p.add_argument("--as", dest="as_user", required=True, help="the finance user paying")
     p.set_defaults(func=pay_commissions)
+    p = commissions.add_parser("export", help="a month's statements as CSV, XLSX or PDF")
+    p.add_argument("--period", required=True, help="the month, YYYY-MM")
+    p.add_argument("--partner", help="one partner's statement (default: every partner's)")
+    p.add_argument("--format", required=True, choices=("csv", "xlsx", "pdf"))
+    p.add_argument("--out", required=True, help="the file to write")
+    p.set_defaults(func=export_commissions)
     audit = sub.add_parser("audit", help="the CRM audit trail").add_subparsers(
         dest="audit_command", required=True
     )

@@ -63,6 +63,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "partner.issue_code": frozenset({ADMIN, PARTNER_MANAGER}),
     "partner.attach_client": frozenset({ADMIN, PARTNER_MANAGER}),
     "partner.move_client": frozenset({ADMIN, PARTNER_MANAGER}),
+    "partner.assign_plan": frozenset({ADMIN, PARTNER_MANAGER}),
+    "plan.save": frozenset({ADMIN, PARTNER_MANAGER}),
+    "spread_markup.set": frozenset({ADMIN}),
+    # statements: finance works them, partner managers read them; agents and analysts see none
+    "commission.view": frozenset({ADMIN, FINANCE, PARTNER_MANAGER}),
     "user.create": frozenset({ADMIN}),
     "user.set_role": frozenset({ADMIN}),
     "user.deactivate": frozenset({ADMIN}),

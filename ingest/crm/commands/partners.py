@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
 
 from ingest.crm import validate as v
 from ingest.crm.access import authorize
@@ -273,15 +276,26 @@ def partner_plan_from_row(store: Store, row: SourceRow) -> list[Change]:
     partner = row.reference(store, "partner_id", "partner")
     plan = row.reference(store, "plan_id", "commission_plan")
     start = row.moment("effective_from")
+    if reason := _not_a_month_start(start):
+        raise RowError("effective_from", reason)
+    return [imported("partner_plan", *_plan_assignment(partner.record_id, plan.record_id, start))]
+
+
+def _not_a_month_start(start: datetime) -> str | None:
+    """Why a (UTC) instant cannot start a plan (commissions.md §1), or None when it can."""
     if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
-        raise RowError("effective_from", "a plan starts at 00:00 UTC on a month's 1st")
-    return [
-        imported(
-            "partner_plan",
-            f"{partner.record_id}@{start:%Y-%m}",
-            {"partner_id": partner.record_id, "plan_id": plan.record_id, "effective_from": start},
-        )
-    ]
+        return f"{start:%Y-%m-%d %H:%M:%S} UTC: a plan starts at 00:00 UTC on a month's 1st"
+    return None
+
+
+def _plan_assignment(
+    partner_id: str, plan_id: str | None, start: datetime
+) -> tuple[str, dict[str, Any]]:
+    return f"{partner_id}@{start:%Y-%m}", {
+        "partner_id": partner_id,
+        "plan_id": plan_id,
+        "effective_from": start,
+    }
 
 
 def spread_markup_from_row(store: Store, row: SourceRow) -> list[Change]:
@@ -291,10 +305,15 @@ def spread_markup_from_row(store: Store, row: SourceRow) -> list[Change]:
 
 
 def commission_plan_from_row(store: Store, row: SourceRow) -> list[Change]:
-    """A plan of commission_plans.yaml (`row.context['plan']`), checked against commissions.md
+    """A plan of commission_plans.yaml (`row.context['plan']`)."""
+    return [imported("commission_plan", *plan_fields(row.context["plan"]))]
+
+
+def plan_fields(plan: object) -> tuple[str, dict[str, Any]]:
+    """A plan as commission_plans.yaml writes it (id, fields), checked against commissions.md
     §2: known components at most once each, rates per known symbol group, a split of at most
-    100 percent."""
-    plan = row.context["plan"]
+    100 percent. The import and the plan form both come here, so a plan the form accepts is
+    one the file would; a refusal (RowError) names the field."""
     if not isinstance(plan, dict):
         raise RowError("plans", "each plan is a mapping (plan_id, name, components, …)")
     plan_id = str(plan.get("plan_id") or "").strip()
@@ -304,8 +323,8 @@ def commission_plan_from_row(store: Store, row: SourceRow) -> list[Change]:
     if (
         not isinstance(split, list)
         or not split
-        or not all(_number(p) >= 0 for p in split)
-        or sum(_number(p) for p in split) > 100
+        or not all(_number(p, "split") >= 0 for p in split)
+        or sum(_number(p, "split") for p in split) > 100
     ):
         raise RowError("split", f"{split}: a list of percentages summing to at most 100")
     excluded = plan.get("exclude_symbol_groups", []) or []
@@ -325,12 +344,12 @@ def commission_plan_from_row(store: Store, row: SourceRow) -> list[Change]:
         _check_component(component)
     fields = {
         "name": str(plan.get("name") or plan_id),
-        "split": [_number(p) for p in split],
-        "min_hold_seconds": int(_number(plan.get("min_hold_seconds", 0))),
+        "split": [_number(p, "split") for p in split],
+        "min_hold_seconds": int(_number(plan.get("min_hold_seconds", 0), "min_hold_seconds")),
         "exclude_symbol_groups": list(excluded),
         "components": json.loads(json.dumps(components, default=str)),
     }
-    return [imported("commission_plan", plan_id, fields)]
+    return plan_id, fields
 
 
 def _check_component(component: dict) -> None:
@@ -345,29 +364,123 @@ def _check_component(component: dict) -> None:
             for group, rate in table.items():
                 if group != "default" and group not in SYMBOL_GROUPS:
                     raise RowError(column, f"rate for '{group}', which is not a symbol group")
-                if _number(rate) < 0:
+                if _number(rate, column) < 0:
                     raise RowError(column, f"rate {rate} for {group} is negative")
-        if any(_number(t.get("from_lots")) < 0 for t in tiers):
+        if any(_number(t.get("from_lots"), column) < 0 for t in tiers):
             raise RowError(column, "a tier's from_lots is zero or more")
     elif kind == "cpa":
         missing = [k for k in CPA_KEYS if k not in component]
         if missing:
             raise RowError(column, f"cpa needs {', '.join(missing)}")
-        if any(_number(component[k]) < 0 for k in CPA_KEYS):
+        if any(_number(component[k], column) < 0 for k in CPA_KEYS):
             raise RowError(column, "cpa amounts are zero or more")
     else:
-        pct = _number(component.get("pct"))
+        pct = _number(component.get("pct"), column)
         if not 0 <= pct <= 100:
             raise RowError(column, f"pct {component.get('pct')} is not from 0 to 100")
-        if "cap_usd_per_lot" in component and _number(component["cap_usd_per_lot"]) < 0:
+        if "cap_usd_per_lot" in component and _number(component["cap_usd_per_lot"], column) < 0:
             raise RowError(column, "cap_usd_per_lot is zero or more")
 
 
-def _number(value: object) -> Decimal:
+def _number(value: object, column: str) -> Decimal:
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise RowError("plans", f"'{value}' is not a number") from None
+        raise RowError(column, f"'{value}' is not a number") from None
     if not number.is_finite():
-        raise RowError("plans", f"'{value}' is not a number")
+        raise RowError(column, f"'{value}' is not a number")
     return number
+
+
+# -- plans and their assignment (the partner manager), spread markups (an admin) ----------------
+
+
+def save_plan(store: Store, actor: Actor, plan: dict[str, Any], expected_version: int) -> str:
+    """Create a plan (`expected_version` 0) or make a new version of it; the history keeps
+    every earlier version. `plan` is one entry of commission_plans.yaml."""
+    authorize(store, actor, "plan.save", "commission_plan", str(plan.get("plan_id") or "new"))
+    plan_id, fields = plan_fields(plan)
+    event = "commission_plan.created" if expected_version == 0 else "commission_plan.edited"
+    store.append(actor, [Change("commission_plan", plan_id, event, fields, expected_version)])
+    return plan_id
+
+
+def plan_from_form(
+    plan_id: str,
+    name: str,
+    split: str,
+    min_hold_seconds: int,
+    exclude_symbol_groups: list[str],
+    components: str,
+) -> dict[str, Any]:
+    """The plan form's fields as a commission_plans.yaml entry: `split` as "70, 20, 10" and
+    the components as the YAML list the file has."""
+    try:
+        listed = yaml.safe_load(components or "[]")
+    except yaml.YAMLError as err:
+        raise InvalidInput(f"components: not YAML ({err.problem or err})") from None
+    return {
+        "plan_id": plan_id.strip(),
+        "name": name.strip(),
+        "split": [p.strip() for p in split.split(",")] if split.strip() else [100],
+        "min_hold_seconds": min_hold_seconds,
+        "exclude_symbol_groups": exclude_symbol_groups,
+        "components": listed,
+    }
+
+
+def assign_plan(
+    store: Store,
+    actor: Actor,
+    partner_id: str,
+    plan_id: str | None,
+    effective_from: datetime | str,
+) -> str:
+    """Put a partner on a plan (None: end its plan) from a month's start, 00:00 UTC on the
+    1st, given with any offset (none: UTC, as every form's time). Assigning the same month
+    again replaces that month's plan."""
+    authorize(store, actor, "partner.assign_plan", "partner", partner_id)
+    partner = store.get("partner", partner_id)
+    if plan_id is not None:
+        store.get("commission_plan", plan_id)
+    start = v.moment("effective from", effective_from)
+    if reason := _not_a_month_start(start):
+        raise InvalidInput(f"effective from: {reason}")
+    assignment_id, fields = _plan_assignment(partner.record_id, plan_id, start)
+    current = store.find("partner_plan", assignment_id)
+    store.append(
+        actor,
+        [
+            Change(
+                "partner_plan",
+                assignment_id,
+                "partner_plan.assigned",
+                fields,
+                current.version if current else 0,
+            )
+        ],
+    )
+    return assignment_id
+
+
+def set_spread_markup(store: Store, actor: Actor, symbol_group: str, usd_per_lot: str) -> str:
+    """The broker's markup per lot on a symbol group, which spread_share pays a share of."""
+    authorize(store, actor, "spread_markup.set", "spread_markup", symbol_group)
+    v.one_of("symbol group", symbol_group, SYMBOL_GROUPS)
+    if str(usd_per_lot).strip().startswith("-"):
+        raise InvalidInput("USD per lot: must not be negative")
+    markup = v.amount("USD per lot", usd_per_lot, "USD", positive=False)
+    current = store.find("spread_markup", symbol_group)
+    store.append(
+        actor,
+        [
+            Change(
+                "spread_markup",
+                symbol_group,
+                "spread_markup.set",
+                {"symbol_group": symbol_group, "usd_per_lot": markup},
+                current.version if current else 0,
+            )
+        ],
+    )
+    return symbol_group

@@ -1,0 +1,136 @@
+"""Finance's commission statements in headless Chromium, on the worked example of
+../shared/examples/commissions/example-1 imported and built for real: open a statement, drill
+to a line and its deal row, approve, download the XLSX and the PDF and read them back."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from decimal import Decimal
+
+import pytest
+from conftest import register_servers, settings_for
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from serve_process import serving
+from test_browser import CHROMIUM, CHROMIUM_FLAGS, settle, sign_in
+
+from ingest.settings import PROJECT_ROOT
+
+EXAMPLE = PROJECT_ROOT.parent / "shared" / "examples" / "commissions" / "example-1"
+PERIOD, PARTNER = "2026-08", "P1001"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed (`make test` does)"
+    ),
+    pytest.mark.skipif(
+        not EXAMPLE.exists(), reason=f"the worked example is not at {EXAMPLE} (../shared)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def example_system(tmp_path_factory):
+    """The example's CRM files imported by the demo admin, its platform files landed, every
+    asset materialized, and `fxcrm serve` on it: (settings, Streamlit URL)."""
+    import dagster as dg
+
+    from ingest.crm.imports import import_directory
+    from ingest.crm.staff import create_demo_staff
+    from ingest.crm.store import Store
+    from orchestration.definitions import materialize_all
+
+    settings = settings_for(tmp_path_factory.mktemp("commissions"))
+    shutil.copytree(EXAMPLE / "landing", settings.landing_dir)
+    store = Store.from_settings(settings)
+    admin = create_demo_staff(store)["admin"].actor
+    register_servers(settings, EXAMPLE / "crm" / "platform_servers.csv")
+    report = import_directory(store, admin, EXAMPLE / "crm")
+    assert not report.failures, report.failures
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in settings.as_env().items():
+            mp.setenv(key, value)
+        with dg.DagsterInstance.ephemeral() as instance:
+            assert materialize_all(instance, settings, lambda _: None)
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with serving(settings, log) as (_, _dagster, streamlit):
+        yield settings, streamlit
+
+
+def choose(page, label: str, option: str) -> None:
+    from playwright.sync_api import expect
+
+    settle(page)
+    page.get_by_label(label, exact=True).last.click()  # a rerun may still show the old one
+    choice = page.get_by_role("option", name=option).first
+    expect(choice).to_be_visible(timeout=30_000)
+    choice.click()
+    settle(page)
+
+
+@pytest.mark.xfail(
+    reason=(
+        "not yet seen passing: on the loaded machine it reached the statement (period, partner, "
+        "payable read) but the Line select box did not open its options; the drill, approval "
+        "and downloads after it are untried in the browser (AppTest covers them)"
+    ),
+    strict=False,
+)
+def test_finance_opens_drills_approves_and_downloads_a_statement(example_system, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from ingest.crm.store import Store
+
+    settings, url = example_system
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400}, accept_downloads=True)
+        page.set_default_timeout(120_000)  # a loaded machine: the app answers, slowly
+        page.set_default_navigation_timeout(120_000)
+        sign_in(page, url, "frank.finance")
+        settle(page)
+        page.get_by_role("link", name="Commission statements").click(timeout=60_000)
+        expect(page.get_by_role("heading", name="Commission statements")).to_be_visible(
+            timeout=60_000
+        )
+        choose(page, "Period", PERIOD)
+        choose(page, "Partner", f"{PARTNER} ·")
+        expect(page.get_by_text(f"· {PERIOD}")).to_be_visible(timeout=30_000)
+        payable_metric = page.get_by_test_id("stMetric").filter(has_text="Payable (USD)")
+        shown = payable_metric.get_by_test_id("stMetricValue").inner_text().strip()
+        payable = Decimal(shown.replace(",", ""))
+
+        choose(page, "Line", "USD")  # the first line offered (the list draws only a few)
+        deal_row = page.get_by_text("Deal row of line")
+        expect(deal_row).to_be_visible(timeout=30_000)
+        assert "deals_2026080" in deal_row.inner_text() and "row " in deal_row.inner_text()
+
+        page.get_by_role("button", name=f"Approve {PARTNER} for {PERIOD}").click()
+        expect(page.get_by_text(f"statement for {PERIOD} approved.")).to_be_visible(timeout=60_000)
+        frozen = Store.from_settings(settings).get("commission_statement", f"{PARTNER}/{PERIOD}")
+        assert (frozen["status"], Decimal(str(frozen["payable"]))) == ("approved", payable)
+
+        choose(page, "Period", PERIOD)
+        choose(page, "Partner", f"{PARTNER} ·")
+        files = {}
+        for file_format in ("XLSX", "PDF"):
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_role("button", name=file_format, exact=True).click()
+            files[file_format] = download.value.path().read_bytes()
+            assert download.value.suggested_filename == (
+                f"commissions-{PERIOD}-{PARTNER}.{file_format.lower()}"
+            )
+        page.screenshot(path=str(tmp_path / "statements.png"), full_page=True)
+        browser.close()
+
+    summary = load_workbook(io.BytesIO(files["XLSX"]))["Summary"]
+    header = [c.value for c in summary[1]]
+    cell = summary.cell(row=2, column=header.index("payable") + 1)
+    assert summary.cell(row=2, column=1).value == PARTNER
+    assert Decimal(str(cell.value)).quantize(Decimal("0.01")) == payable
+    assert "$" in cell.number_format
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(files["PDF"])).pages)
+    assert f"{payable:,.2f}" in text and f"({PARTNER})" in text and PERIOD in text
