@@ -298,7 +298,10 @@ def _choose_faults(
         spare.remove(victim["login"])
         chosen["trading_enabled_for_inactive_client"] = victim
     if "balance_discontinuity" in config.faults:
-        chosen["balance_discontinuity"] = spare.pop(int(rng.integers(len(spare))))
+        # the login open longest, so it has days of reports to break in the middle of
+        oldest = mt5.filter(pl.col("login").is_in(spare)).sort("opened_at", "login")["login"][0]
+        spare.remove(oldest)
+        chosen["balance_discontinuity"] = oldest
     return chosen
 
 
@@ -443,7 +446,11 @@ def _break_balance(
         return daily
     login = faults["balance_discontinuity"]
     days = daily.filter(pl.col("login") == login).sort("day_no")["day_no"]
-    day_no = int(days[len(days) // 2 + 1])
+    if len(days) < 2:
+        raise ValueError(
+            "balance_discontinuity needs a login with two daily reports: simulate more days"
+        )
+    day_no = int(days[len(days) // 2])
     jump_c = 123_45
     mine = pl.col("login") == login
     daily = daily.with_columns(
