@@ -290,7 +290,12 @@ def _choose_faults(
         )
     if "trading_enabled_for_inactive_client" in config.faults:
         # a client with this one account, so suspending them shows on one login
-        single = every_account.group_by("client_id").len().filter(pl.col("len") == 1)["client_id"]
+        single = (
+            every_account.group_by("client_id")
+            .len()
+            .filter(pl.col("len") == 1)["client_id"]
+            .to_list()
+        )
         candidates = mt5.filter(
             pl.col("login").is_in(spare) & pl.col("client_id").is_in(single)
         ).sort("login")
