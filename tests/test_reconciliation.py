@@ -223,3 +223,20 @@ def acting(store: Store, username: str):
 def manifest_fault(manifest: dict, name: str) -> dict:
     (fault,) = [f for f in manifest["faults"] if f["fault"] == name]
     return fault
+
+
+def test_reconciliation_models_are_one_asset_group_with_a_warning_check_per_check() -> None:
+    from orchestration.definitions import defs
+    from orchestration.defs.warehouse.reconciliation import CHECKS, RECONCILIATION_BREAKS_KEY
+
+    graph = defs.resolve_asset_graph()
+    groups = {
+        key.path[-1]: graph.get(key).group_name
+        for key in graph.get_all_asset_keys()
+        if "reconciliation" in key.path[-1]
+    }
+    assert len(groups) == 8 and set(groups.values()) == {"reconciliation"}, groups
+    checks = {
+        key.name for key in graph.asset_check_keys if key.asset_key == RECONCILIATION_BREAKS_KEY
+    }
+    assert {f"no_open_high_severity_{check}_breaks" for check in CHECKS} <= checks
