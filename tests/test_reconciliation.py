@@ -27,7 +27,8 @@ from ingest.market import FX_RATES_CSV, LANDING_GLOB
 from ingest.settings import Settings
 from ingest.simulator.run import FAULTS, SimulationConfig, simulate
 
-pytestmark = pytest.mark.slow
+# a world is a few CPU-seconds; the timeout leaves room for a machine shared many times over
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 START = date(2026, 3, 23)
 # what each fault must raise: (check, break type, the manifest keys the break must carry)
