@@ -27,7 +27,7 @@ from ingest.market import FX_RATES_CSV, LANDING_GLOB
 from ingest.settings import Settings
 from ingest.simulator.run import FAULTS, SimulationConfig, simulate
 
-# a world is a few CPU-seconds; the timeout leaves room for a machine shared many times over
+# a world takes about 25 CPU-seconds; the timeout leaves room for a machine shared many times over
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 START = date(2026, 3, 23)
