@@ -637,8 +637,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--faults",
         default="none",
-        help="'all', 'none', or a comma list of: payment_not_posted, "
-        "unauthorised_adjustment, leverage_mismatch, late_deal, malformed_rows",
+        help="'all', 'none', or a comma list of: payment_not_posted, unauthorised_adjustment, "
+        "duplicate_posting, amount_mismatch, login_mismatch, leverage_mismatch, "
+        "account_missing_on_platform, trading_enabled_for_inactive_client, "
+        "balance_discontinuity, late_deal, malformed_rows",
     )
     p.set_defaults(func=simulate)
     sub.add_parser("materialize", help="build every asset").set_defaults(func=materialize)

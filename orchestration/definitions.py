@@ -22,6 +22,7 @@ from orchestration.defs.warehouse.assets import (
     every_trading_server_is_registered,
     warehouse_models,
 )
+from orchestration.defs.warehouse.reconciliation import reconciliation_checks
 from orchestration.resources import build_resources
 
 ALL_ASSETS = [platform_feeds, fx_rates, crm_events, warehouse_models, serving_snapshot]
@@ -30,7 +31,7 @@ ALL_ASSETS = [platform_feeds, fx_rates, crm_events, warehouse_models, serving_sn
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*ALL_ASSETS, load_batches_table],
-        asset_checks=[every_trading_server_is_registered],
+        asset_checks=[every_trading_server_is_registered, *reconciliation_checks],
         jobs=[ingest_platform_feeds, build_and_publish, publish_crm_changes],
         sensors=[landing_sensor, build_after_loads, crm_events_sensor],
         resources=build_resources(settings or Settings.from_env()),

@@ -1,0 +1,98 @@
+"""Reconciliation at scale: what the reconciliation models add to the dbt build of a simulated
+world of N deals (every fault injected, the CRM history imported).
+
+The world is loaded once; then dbt builds everything but reconciliation (the baseline), and then
+the reconciliation models and their tests on top (the addition, over views already built).
+Prints both wall times and the addition as a share of the baseline; nothing is asserted.
+
+    uv run python benchmarks/reconciliation.py --deals 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RECONCILIATION = [
+    "path:models/intermediate/reconciliation",
+    "path:models/marts/reconciliation",
+    "path:models/reporting/reconciliation",
+    "stg_crm__break_decisions",
+]
+
+
+def prepare(deals: int, data_dir: Path) -> dict:
+    """Simulate, import the CRM history, load the platform files and rates, copy the events."""
+    import duckdb
+
+    from ingest.batches import load_file
+    from ingest.crm.staff import create_demo_staff
+    from ingest.crm.store import Store
+    from ingest.crm.warehouse import copy_events
+    from ingest.market import FX_RATES_CSV, LANDING_GLOB
+    from ingest.settings import Settings
+    from ingest.simulator.run import FAULTS, SimulationConfig, simulate
+    from orchestration.cli import import_simulated_crm
+    from orchestration.defs.platform.assets import platform_files
+
+    settings = Settings.from_env({"FXCRM_DATA_DIR": str(data_dir)})
+    settings.ensure_dirs()
+    os.environ.update(settings.as_env())
+    figures = {}
+    started = time.perf_counter()
+    manifest = simulate(SimulationConfig(deals=deals, faults=FAULTS), settings.landing_dir)
+    figures["deals"] = manifest["generated"]["deals"]
+    figures["simulate_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    store = Store.from_settings(settings)
+    create_demo_staff(store)
+    imported, figures["crm"] = import_simulated_crm(settings)
+    assert imported, figures["crm"]
+    landing = settings.landing_dir
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        for path in platform_files(landing):
+            load_file(con, path, "bench", str(path.relative_to(landing)))
+        for path in sorted(landing.glob(LANDING_GLOB)):
+            load_file(con, path, "bench", str(path.relative_to(landing)), found=FX_RATES_CSV)
+        copy_events(store, con, "bench")
+    figures["load_s"] = time.perf_counter() - started
+    return figures
+
+
+def dbt_build(data_dir: str, *selection: str) -> float:
+    """Wall seconds of one `dbt build` with the given selection flags."""
+    project = str(Path(__file__).resolve().parent.parent / "dbt_project")
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    target = str(Path(data_dir) / "dbt_target")
+    started = time.perf_counter()
+    options = ["--quiet", "--target-path", target, "--project-dir", project]
+    subprocess.run([dbt, "build", *selection, *options, "--profiles-dir", project], check=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--deals", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fxcrm-bench-reconciliation-") as data_dir:
+        world = prepare(args.deals, Path(data_dir))
+        print(
+            f"world: {world['deals']:,} deals, {world['crm']}; simulated in "
+            f"{world['simulate_s']:.0f} s, imported and loaded in {world['load_s']:.0f} s",
+            flush=True,
+        )
+        baseline = dbt_build(data_dir, "--exclude", *RECONCILIATION)
+        print(f"dbt build without reconciliation: {baseline:.1f} s", flush=True)
+        added = dbt_build(data_dir, "--select", *RECONCILIATION)
+        print(f"reconciliation models and tests:  {added:.1f} s", flush=True)
+        print(f"reconciliation adds {added / baseline:.1%} to the dbt build", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
