@@ -70,6 +70,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "user.unlock_sign_in": frozenset({ADMIN}),
     "crm.import": frozenset({ADMIN}),
     "server.register": frozenset({ADMIN}),
+    "reconciliation.acknowledge": frozenset({COMPLIANCE, FINANCE}),
+    "reconciliation.resolve": frozenset({COMPLIANCE, FINANCE}),
 }
 
 

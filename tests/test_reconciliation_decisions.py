@@ -1,0 +1,206 @@
+"""Decisions on reconciliation breaks: acknowledge and resolve, by compliance or finance only,
+with a note, as events on the break's record (SQLite and PostgreSQL), and from the command line
+on a break the published snapshot shows."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ingest.crm.commands.reconciliation import RECORD, acknowledge, resolve
+from ingest.crm.errors import InvalidInput, InvalidTransition, NotPermitted, StaleVersion
+from ingest.crm.store import Store
+
+BREAK = {
+    "break_id": "5f2c0a9be1d34c7a8e6b0f1d2c3a4b5e",
+    "check": "money",
+    "break_type": "payment_not_posted",
+    "severity": "high",
+    "server": "FXCRM-MT5-Live1",
+    "login": 500123,
+    "client_id": "C-0001",
+    "payment_id": "P-0001",
+    "partner_id": None,
+    "ticket": None,
+    "day": date(2026, 3, 25),
+    "expected": Decimal("2500.00"),
+}
+ID = BREAK["break_id"]
+
+
+def test_compliance_acknowledges_and_finance_resolves(crm_store: Store, staff):
+    carol, frank = staff["carol.compliance"], staff["frank.finance"]
+    acknowledge(crm_store, carol, ID, "  asked the PSP for the transfer  ", 0, BREAK)
+    seen = crm_store.get(RECORD, ID)
+    assert seen.state == {k: v for k, v in BREAK.items() if k not in ("break_id", "expected")} | {
+        "day": "2026-03-25",
+        "status": "acknowledged",
+        "note": "asked the PSP for the transfer",
+        "decided_by": "carol.compliance",
+    }
+    resolve(crm_store, frank, ID, "posted by hand, ticket 881", 1)
+    done = crm_store.get(RECORD, ID)
+    assert (done["status"], done["note"], done["decided_by"], done["check"]) == (
+        "resolved",
+        "posted by hand, ticket 881",
+        "frank.finance",
+        "money",
+    )
+    events = crm_store.events(record_type=RECORD, record_id=ID)
+    assert [(e["event_type"], e["actor"], e["actor_role"]) for e in events] == [
+        ("reconciliation_break.acknowledged", "carol.compliance", "compliance_officer"),
+        ("reconciliation_break.resolved", "frank.finance", "finance"),
+    ]
+    assert json.loads(events[1]["payload"]) == {
+        "status": "resolved",
+        "note": "posted by hand, ticket 881",
+        "decided_by": "frank.finance",
+    }
+    assert crm_store.verify().intact
+
+
+def test_resolved_straight_from_open_and_then_final(crm_store: Store, staff):
+    carol = staff["carol.compliance"]
+    resolve(crm_store, carol, ID, "client withdrew the request", 0, BREAK)
+    assert crm_store.get(RECORD, ID)["status"] == "resolved"
+    with pytest.raises(InvalidTransition, match="is resolved: it can move to nothing"):
+        acknowledge(crm_store, carol, ID, "again", 1)
+    with pytest.raises(InvalidTransition, match="is resolved"):
+        resolve(crm_store, carol, ID, "again", 1)
+
+
+def test_acknowledged_once(crm_store: Store, staff):
+    carol = staff["carol.compliance"]
+    acknowledge(crm_store, carol, ID, "looking", 0, BREAK)
+    with pytest.raises(InvalidTransition, match="can move to resolved, not acknowledged"):
+        acknowledge(crm_store, carol, ID, "still looking", 1)
+
+
+@pytest.mark.parametrize(
+    "username", ["admin", "sam.manager", "alice.agent", "paul.partners", "ann.analyst"]
+)
+def test_other_roles_are_refused_and_the_refusal_recorded(crm_store: Store, staff, username):
+    for step in (acknowledge, resolve):
+        with pytest.raises(NotPermitted, match="may not reconciliation"):
+            step(crm_store, staff[username], ID, "not mine to decide", 0, BREAK)
+    assert crm_store.find(RECORD, ID) is None
+    refused = crm_store.events(event_type="command.refused", record_id=ID)
+    assert [(json.loads(e["payload"])["command"], e["actor"]) for e in refused] == [
+        ("reconciliation.acknowledge", username),
+        ("reconciliation.resolve", username),
+    ]
+
+
+def test_a_note_is_required_and_bounded(crm_store: Store, staff):
+    carol = staff["carol.compliance"]
+    for note in ("", "   ", None):
+        with pytest.raises(InvalidInput, match="note: required"):
+            acknowledge(crm_store, carol, ID, note, 0, BREAK)
+    with pytest.raises(InvalidInput, match="note: at most 2,000 characters"):
+        resolve(crm_store, carol, ID, "x" * 2001, 0, BREAK)
+    assert crm_store.find(RECORD, ID) is None
+
+
+def test_the_break_must_be_named_and_shown(crm_store: Store, staff):
+    carol = staff["carol.compliance"]
+    for bad in ("", "P-0001", "5F2C0A9B", "abc", "a" * 41, "5f2c0a9b; drop"):
+        with pytest.raises(InvalidInput, match="is not a break id"):
+            acknowledge(crm_store, carol, bad, "note", 0, BREAK)
+    with pytest.raises(InvalidInput, match="its check and type are needed"):
+        acknowledge(crm_store, carol, ID, "note", 0)
+    with pytest.raises(InvalidInput, match="the row shown is break 0000"):
+        acknowledge(crm_store, carol, ID, "note", 0, BREAK | {"break_id": "00000000"})
+    assert crm_store.find(RECORD, ID) is None
+
+
+def test_a_stale_decision_is_refused_naming_who_decided(crm_store: Store, staff):
+    carol, frank = staff["carol.compliance"], staff["frank.finance"]
+    acknowledge(crm_store, carol, ID, "looking", 0, BREAK)
+    # Frank opened the break before Carol's acknowledgement: his page still says version 0.
+    with pytest.raises(StaleVersion, match=r"was acknowledged by carol\.compliance at .* reload"):
+        resolve(crm_store, frank, ID, "fixed", 0, BREAK)
+    acknowledge(crm_store, carol, "0" * 32, "other", 0, BREAK | {"break_id": "0" * 32})
+    with pytest.raises(StaleVersion, match="since you opened it"):
+        resolve(crm_store, frank, "0" * 32, "fixed", 2)
+    assert crm_store.get(RECORD, ID)["status"] == "acknowledged"
+
+
+def test_a_double_submit_records_once(crm_store: Store, staff):
+    carol = staff["carol.compliance"]
+    for _ in range(2):
+        acknowledge(crm_store, carol, ID, "looking", 0, BREAK, idempotency_key="form:1")
+    assert len(crm_store.events(record_type=RECORD, record_id=ID)) == 1
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def published_break(tmp_path, monkeypatch):
+    """A CRM store with the demo staff, and a serving snapshot holding BREAK."""
+    import duckdb
+
+    from ingest.crm.staff import create_demo_staff
+    from ingest.settings import Settings
+    from orchestration.defs.serving.assets import publish
+
+    monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
+    for name in ("FXCRM_CRM_STORE", "FXCRM_CRM_URL", "FXCRM_SERVING_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    create_demo_staff(Store.from_settings(settings))
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_reconciliation_breaks as select ?::varchar as break_id, "
+            "?::varchar as check, ?::varchar as break_type, ?::varchar as severity, "
+            "?::varchar as server, ?::bigint as login, ?::varchar as client_id, "
+            "?::varchar as payment_id, ?::varchar as partner_id, ?::bigint as ticket, "
+            "?::date as day, 'open' as status",
+            [BREAK[k] for k in list(BREAK)[:-1]],
+        )
+        publish(con, settings.serving_path, "test")
+    return settings
+
+
+def test_the_command_line_decides_as_the_named_user(published_break, capsys):
+    from orchestration.cli import main
+
+    args = ["reconciliation", "acknowledge", "--break", ID, "--note", "asked the PSP"]
+    assert main([*args, "--as", "carol.compliance"]) == 0
+    assert capsys.readouterr().out == f"break {ID} acknowledged by carol.compliance\n"
+    store = Store.from_settings(published_break)
+    record = store.get(RECORD, ID)
+    assert (record["status"], record["login"], record["day"]) == (
+        "acknowledged",
+        500123,
+        "2026-03-25",
+    )
+    assert store.events(record_id=ID)[-1]["actor"] == "carol.compliance"
+
+    resolve_args = ["reconciliation", "resolve", "--break", ID, "--note", "posted"]
+    assert main([*resolve_args, "--as", "ann.analyst"]) == 2
+    assert "Analyst (read-only) may not reconciliation.resolve" in capsys.readouterr().err
+    assert main([*resolve_args, "--as", "fiona.finance"]) == 0
+    assert store.get(RECORD, ID)["decided_by"] == "fiona.finance"
+
+    assert (
+        main(
+            [
+                "reconciliation",
+                "resolve",
+                "--break",
+                "0" * 32,
+                "--note",
+                "x",
+                "--as",
+                "fiona.finance",
+            ]
+        )
+        == 2
+    )
+    assert f"no break {'0' * 32} in the published snapshot" in capsys.readouterr().err
+    assert store.find(RECORD, "0" * 32) is None
