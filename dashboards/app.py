@@ -45,6 +45,13 @@ PAGES = [  # section, file, title, icon, roles
     ("Clients", "pages/payments_queue.py", "Payments", "payments", {ADMIN, FINANCE}),
     ("Partners", "pages/partners.py", "Partners", "handshake", {ADMIN, PARTNER_MANAGER, ANALYST}),
     ("Trading", "pages/trading_volume.py", "Trading volume", "bar_chart", EVERYONE),
+    (
+        "Trading",
+        "pages/reconciliation.py",
+        "Reconciliation",
+        "rule",
+        {ADMIN, COMPLIANCE, FINANCE},
+    ),
     ("Admin", "pages/users.py", "Users", "group", {ADMIN}),
     (
         "Admin",

@@ -141,28 +141,17 @@ def test_a_double_submit_records_once(crm_store: Store, staff):
 @pytest.fixture
 def published_break(tmp_path, monkeypatch):
     """A CRM store with the demo staff, and a serving snapshot holding BREAK."""
-    import duckdb
+    from reconciliation_snapshot import a_break, publish_breaks
 
     from ingest.crm.staff import create_demo_staff
     from ingest.settings import Settings
-    from orchestration.defs.serving.assets import publish
 
     monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
     for name in ("FXCRM_CRM_STORE", "FXCRM_CRM_URL", "FXCRM_SERVING_PATH"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings.from_env()
     create_demo_staff(Store.from_settings(settings))
-    with duckdb.connect(str(settings.warehouse_path)) as con:
-        con.execute("create schema reporting")
-        con.execute(
-            "create table reporting.rpt_reconciliation_breaks as select ?::varchar as break_id, "
-            "?::varchar as check, ?::varchar as break_type, ?::varchar as severity, "
-            "?::varchar as server, ?::bigint as login, ?::varchar as client_id, "
-            "?::varchar as payment_id, ?::varchar as partner_id, ?::bigint as ticket, "
-            "?::date as day, 'open' as status",
-            [BREAK[k] for k in list(BREAK)[:-1]],
-        )
-        publish(con, settings.serving_path, "test")
+    publish_breaks(settings, [a_break(**BREAK)])
     return settings
 
 
