@@ -483,6 +483,7 @@ def decide_break(args: argparse.Namespace) -> int:
         found = con.execute(
             "select * from rpt_reconciliation_breaks where break_id = ?", [args.break_id]
         ).pl()
+        [(published_at,)] = con.execute("select published_at from _publication").fetchall()
     if found.is_empty():
         print(f"{where}: no break {args.break_id} in the published snapshot", file=sys.stderr)
         return 2
@@ -495,7 +496,7 @@ def decide_break(args: argparse.Namespace) -> int:
             args.break_id,
             args.note,
             decided.version if decided else 0,
-            found.row(0, named=True),
+            reconciliation.Shown(found.row(0, named=True), published_at),
         )
     except CommandError as err:
         print(f"{where}: {err}", file=sys.stderr)

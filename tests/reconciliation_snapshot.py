@@ -24,8 +24,8 @@ BREAK_COLUMNS = {
     "partner_id": "varchar",
     "ticket": "bigint",
     "day": "date",
-    "expected": "decimal(18, 2)",
-    "actual": "decimal(18, 2)",
+    "expected": "varchar",
+    "actual": "varchar",
     "difference": "decimal(18, 2)",
     "crm_ref": "varchar",
     "platform_ref": "varchar",
@@ -71,8 +71,8 @@ def sample_breaks(payment_event: str, account_event: str) -> list[dict]:
             client_id="C-0001",
             payment_id="P-0001",
             day=date(2026, 3, 25),
-            expected=Decimal("2500.00"),
-            actual=Decimal("0.00"),
+            expected="2500.00",
+            actual="0.00",
             difference=Decimal("-2500.00"),
             crm_ref=payment_event,
         ),
@@ -84,8 +84,8 @@ def sample_breaks(payment_event: str, account_event: str) -> list[dict]:
             login=500124,
             ticket=9_100_017,
             day=date(2026, 3, 26),
-            expected=Decimal("0.00"),
-            actual=Decimal("1200.00"),
+            expected="0.00",
+            actual="1200.00",
             difference=Decimal("1200.00"),
             platform_ref=f"{deals} row 17",
             age_days=5,
@@ -97,8 +97,8 @@ def sample_breaks(payment_event: str, account_event: str) -> list[dict]:
             "medium",
             login=500125,
             client_id="C-0002",
-            expected=Decimal("30"),
-            actual=Decimal("100"),
+            expected="30",
+            actual="100",
             difference=Decimal("70"),
             crm_ref=account_event,
             platform_ref=f"mt5/{SERVER}/users/users_20260325_p000.json row 3",
@@ -112,8 +112,8 @@ def sample_breaks(payment_event: str, account_event: str) -> list[dict]:
             "low",
             login=600000 + n,
             day=date(2026, 3, 27),
-            expected=Decimal("100.00"),
-            actual=Decimal("100.50"),
+            expected="100.00",
+            actual="100.50",
             difference=Decimal("0.50"),
             platform_ref=f"mt5/{SERVER}/daily/daily_20260327_p000.json row {n}",
             age_days=1,
@@ -137,18 +137,18 @@ def publish_breaks(settings, breaks: list[dict]) -> Path:
         )
         con.execute(
             "create or replace table reporting.rpt_reconciliation_summary as "
-            "select \"check\", break_type, count(*) filter (status = 'open') as open, "
-            "count(*) filter (status = 'acknowledged') as acknowledged, "
-            "count(*) filter (status = 'resolved') as resolved, "
-            "count(*) filter (status = 'cleared') as cleared, "
-            "sum(abs(difference)) filter (status in ('open', 'acknowledged')) as money_at_stake, "
-            "max(age_days) as oldest_age_days "
+            "select \"check\", break_type, count(*) filter (status = 'open') as open_breaks, "
+            "count(*) filter (status = 'acknowledged') as acknowledged_breaks, "
+            "count(*) filter (status = 'resolved') as resolved_breaks, "
+            "count(*) filter (status = 'cleared') as cleared_breaks, "
+            "sum(abs(difference)) filter (status in ('open', 'acknowledged')) "
+            "as money_at_stake_usd, max(age_days) as oldest_age_days "
             "from reporting.rpt_reconciliation_breaks group by all"
         )
         con.execute(
             "create or replace table reporting.rpt_reconciliation_open_by_day as "
             'select day, "check", severity, count(*) as open_breaks, '
-            "sum(abs(difference)) as money_at_stake "
+            "sum(abs(difference)) as money_at_stake_usd "
             "from reporting.rpt_reconciliation_breaks where status = 'open' and day is not null "
             "group by all"
         )

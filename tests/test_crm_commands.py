@@ -702,10 +702,10 @@ def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_reco
             crm_store, a, name="S2", platform="MT5", time_zone="UTC"
         ),
         "reconciliation.acknowledge": lambda a: reconciliation.acknowledge(
-            crm_store, a, "0123abcd", "x", 0, {"check": "money", "break_type": "x"}
+            crm_store, a, "0123abcd", "x", 0
         ),
         "reconciliation.resolve": lambda a: reconciliation.resolve(
-            crm_store, a, "0123abcd", "x", 0, {"check": "money", "break_type": "x"}
+            crm_store, a, "0123abcd", "x", 0
         ),
     }
     assert set(commands) == set(ALLOWED), "a command without a refusal test"

@@ -5,12 +5,11 @@ on a break the published snapshot shows."""
 from __future__ import annotations
 
 import json
-from datetime import date
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ingest.crm.commands.reconciliation import RECORD, acknowledge, resolve
+from ingest.crm.commands.reconciliation import RECORD, Shown, acknowledge, next_steps, resolve
 from ingest.crm.errors import InvalidInput, InvalidTransition, NotPermitted, StaleVersion
 from ingest.crm.store import Store
 
@@ -26,16 +25,21 @@ BREAK = {
     "partner_id": None,
     "ticket": None,
     "day": date(2026, 3, 25),
-    "expected": Decimal("2500.00"),
+    "expected": "2500.00",
+    "status": "open",
 }
 ID = BREAK["break_id"]
+# As a page shows it: from a snapshot published before any decision in these tests.
+SHOWN = Shown(BREAK, published_at=datetime(2026, 3, 25, 7, 0, tzinfo=UTC))
 
 
 def test_compliance_acknowledges_and_finance_resolves(crm_store: Store, staff):
     carol, frank = staff["carol.compliance"], staff["frank.finance"]
-    acknowledge(crm_store, carol, ID, "  asked the PSP for the transfer  ", 0, BREAK)
+    acknowledge(crm_store, carol, ID, "  asked the PSP for the transfer  ", 0, SHOWN)
     seen = crm_store.get(RECORD, ID)
-    assert seen.state == {k: v for k, v in BREAK.items() if k not in ("break_id", "expected")} | {
+    assert seen.state == {
+        k: v for k, v in BREAK.items() if k not in ("break_id", "expected", "status")
+    } | {
         "day": "2026-03-25",
         "status": "acknowledged",
         "note": "asked the PSP for the transfer",
@@ -54,6 +58,8 @@ def test_compliance_acknowledges_and_finance_resolves(crm_store: Store, staff):
         ("reconciliation_break.acknowledged", "carol.compliance", "compliance_officer"),
         ("reconciliation_break.resolved", "frank.finance", "finance"),
     ]
+    assert crm_store.event(events[1]["event_id"]) == events[1]  # a break's lineage looks it up
+    assert crm_store.event("no-such-event") is None
     assert json.loads(events[1]["payload"]) == {
         "status": "resolved",
         "note": "posted by hand, ticket 881",
@@ -64,7 +70,7 @@ def test_compliance_acknowledges_and_finance_resolves(crm_store: Store, staff):
 
 def test_resolved_straight_from_open_and_then_final(crm_store: Store, staff):
     carol = staff["carol.compliance"]
-    resolve(crm_store, carol, ID, "client withdrew the request", 0, BREAK)
+    resolve(crm_store, carol, ID, "client withdrew the request", 0, SHOWN)
     assert crm_store.get(RECORD, ID)["status"] == "resolved"
     with pytest.raises(InvalidTransition, match="is resolved: it can move to nothing"):
         acknowledge(crm_store, carol, ID, "again", 1)
@@ -72,9 +78,27 @@ def test_resolved_straight_from_open_and_then_final(crm_store: Store, staff):
         resolve(crm_store, carol, ID, "again", 1)
 
 
+def test_a_resolved_break_that_came_back_is_decided_again(crm_store: Store, staff):
+    """The mart counts decisions from a break's latest return: a build published after the
+    resolution that shows the break open again (it cleared and came back) opens a new round;
+    one published before it, or one showing the resolution, does not."""
+    carol = staff["carol.compliance"]
+    resolve(crm_store, carol, ID, "reversed by the PSP", 0, SHOWN)
+    decided = crm_store.get(RECORD, ID)
+    at = datetime.fromisoformat(decided.updated_at)
+    returned = Shown(BREAK, published_at=at + timedelta(hours=1))
+    assert next_steps(decided, SHOWN) == ()
+    assert next_steps(decided, Shown(BREAK | {"status": "resolved"}, returned.published_at)) == ()
+    assert next_steps(decided, returned) == ("acknowledged", "resolved")
+    with pytest.raises(InvalidTransition, match="is resolved"):
+        acknowledge(crm_store, carol, ID, "came back", 1, SHOWN)
+    acknowledge(crm_store, carol, ID, "the PSP reversed it again", 1, returned)
+    assert crm_store.get(RECORD, ID)["status"] == "acknowledged"
+
+
 def test_acknowledged_once(crm_store: Store, staff):
     carol = staff["carol.compliance"]
-    acknowledge(crm_store, carol, ID, "looking", 0, BREAK)
+    acknowledge(crm_store, carol, ID, "looking", 0, SHOWN)
     with pytest.raises(InvalidTransition, match="can move to resolved, not acknowledged"):
         acknowledge(crm_store, carol, ID, "still looking", 1)
 
@@ -85,7 +109,7 @@ def test_acknowledged_once(crm_store: Store, staff):
 def test_other_roles_are_refused_and_the_refusal_recorded(crm_store: Store, staff, username):
     for step in (acknowledge, resolve):
         with pytest.raises(NotPermitted, match="may not reconciliation"):
-            step(crm_store, staff[username], ID, "not mine to decide", 0, BREAK)
+            step(crm_store, staff[username], ID, "not mine to decide", 0, SHOWN)
     assert crm_store.find(RECORD, ID) is None
     refused = crm_store.events(event_type="command.refused", record_id=ID)
     assert [(json.loads(e["payload"])["command"], e["actor"]) for e in refused] == [
@@ -98,9 +122,9 @@ def test_a_note_is_required_and_bounded(crm_store: Store, staff):
     carol = staff["carol.compliance"]
     for note in ("", "   ", None):
         with pytest.raises(InvalidInput, match="note: required"):
-            acknowledge(crm_store, carol, ID, note, 0, BREAK)
+            acknowledge(crm_store, carol, ID, note, 0, SHOWN)
     with pytest.raises(InvalidInput, match="note: at most 2,000 characters"):
-        resolve(crm_store, carol, ID, "x" * 2001, 0, BREAK)
+        resolve(crm_store, carol, ID, "x" * 2001, 0, SHOWN)
     assert crm_store.find(RECORD, ID) is None
 
 
@@ -108,21 +132,35 @@ def test_the_break_must_be_named_and_shown(crm_store: Store, staff):
     carol = staff["carol.compliance"]
     for bad in ("", "P-0001", "5F2C0A9B", "abc", "a" * 41, "5f2c0a9b; drop"):
         with pytest.raises(InvalidInput, match="is not a break id"):
-            acknowledge(crm_store, carol, bad, "note", 0, BREAK)
+            acknowledge(crm_store, carol, bad, "note", 0, SHOWN)
     with pytest.raises(InvalidInput, match="its check and type are needed"):
         acknowledge(crm_store, carol, ID, "note", 0)
     with pytest.raises(InvalidInput, match="the row shown is break 0000"):
-        acknowledge(crm_store, carol, ID, "note", 0, BREAK | {"break_id": "00000000"})
+        acknowledge(
+            crm_store,
+            carol,
+            ID,
+            "note",
+            0,
+            Shown(BREAK | {"break_id": "00000000"}, SHOWN.published_at),
+        )
     assert crm_store.find(RECORD, ID) is None
 
 
 def test_a_stale_decision_is_refused_naming_who_decided(crm_store: Store, staff):
     carol, frank = staff["carol.compliance"], staff["frank.finance"]
-    acknowledge(crm_store, carol, ID, "looking", 0, BREAK)
+    acknowledge(crm_store, carol, ID, "looking", 0, SHOWN)
     # Frank opened the break before Carol's acknowledgement: his page still says version 0.
     with pytest.raises(StaleVersion, match=r"was acknowledged by carol\.compliance at .* reload"):
-        resolve(crm_store, frank, ID, "fixed", 0, BREAK)
-    acknowledge(crm_store, carol, "0" * 32, "other", 0, BREAK | {"break_id": "0" * 32})
+        resolve(crm_store, frank, ID, "fixed", 0, SHOWN)
+    acknowledge(
+        crm_store,
+        carol,
+        "0" * 32,
+        "other",
+        0,
+        Shown(BREAK | {"break_id": "0" * 32}, SHOWN.published_at),
+    )
     with pytest.raises(StaleVersion, match="since you opened it"):
         resolve(crm_store, frank, "0" * 32, "fixed", 2)
     assert crm_store.get(RECORD, ID)["status"] == "acknowledged"
@@ -131,7 +169,7 @@ def test_a_stale_decision_is_refused_naming_who_decided(crm_store: Store, staff)
 def test_a_double_submit_records_once(crm_store: Store, staff):
     carol = staff["carol.compliance"]
     for _ in range(2):
-        acknowledge(crm_store, carol, ID, "looking", 0, BREAK, idempotency_key="form:1")
+        acknowledge(crm_store, carol, ID, "looking", 0, SHOWN, idempotency_key="form:1")
     assert len(crm_store.events(record_type=RECORD, record_id=ID)) == 1
 
 

@@ -43,17 +43,18 @@ try:
     stamp = data_as_of()
     summary = query('select * from rpt_reconciliation_summary order by "check", break_type')
     by_day = query('select * from rpt_reconciliation_open_by_day order by day, "check"')
+    published_at = query("select published_at from _publication")["published_at"][0]
 except NotPublished as err:
     st.warning(f"Nothing to show yet: {err}.")
     st.stop()
 st.caption(stamp)
 
 st.subheader("By check")
-st.dataframe(summary, hide_index=True, width="stretch", column_config={"money_at_stake": MONEY})
+st.dataframe(summary, hide_index=True, width="stretch", column_config={"money_at_stake_usd": MONEY})
 if not by_day.is_empty():
     chart = (
         # Vega-Lite draws numbers, not decimals: cast for the drawing only.
-        alt.Chart(by_day.with_columns(pl.col("money_at_stake").cast(pl.Float64)).to_pandas())
+        alt.Chart(by_day.with_columns(pl.col("money_at_stake_usd").cast(pl.Float64)).to_pandas())
         .mark_bar()
         .encode(
             x=alt.X("day:T", title="Day (UTC)"),
@@ -64,7 +65,7 @@ if not by_day.is_empty():
                 "check:N",
                 "severity:N",
                 "open_breaks:Q",
-                alt.Tooltip("money_at_stake:Q", format=",.2f"),
+                alt.Tooltip("money_at_stake_usd:Q", format=",.2f"),
             ],
         )
     )
@@ -96,7 +97,7 @@ st.dataframe(
     rows,
     hide_index=True,
     width="stretch",
-    column_config={name: MONEY for name in ("expected", "actual", "difference")},
+    column_config={"difference": MONEY},
 )
 st.caption(rows_caption(total, rows.height, offset, everything, "breaks"))
 listed = query(f"select * {matching}{order}", params)
@@ -153,17 +154,19 @@ with platform_side:
 st.markdown(f"Difference: `{found['difference']}`")
 
 decided = store.find(reconciliation.RECORD, chosen)
+shown = reconciliation.Shown(found, published_at)
 if decided:
+    if decided["status"] == found["status"]:
+        since = ""
+    elif reconciliation.standing(decided, shown) == "open":
+        since = " The break has cleared and come back since: it is open again."
+    else:
+        since = " (the list shows it after the next build)"
     st.info(
         f"Decision: **{decided['status']}** by {decided['decided_by']} at "
-        f"{decided.updated_at[:16].replace('T', ' ')} UTC: {decided['note']}"
-        + (
-            ""
-            if decided["status"] == found["status"]
-            else " (the list shows it after the next build)"
-        )
+        f"{decided.updated_at[:16].replace('T', ' ')} UTC: {decided['note']}{since}"
     )
-steps = reconciliation.TRANSITIONS.get(decided["status"] if decided else "open", ())
+steps = reconciliation.next_steps(decided, shown)
 if found["status"] == "cleared" or not steps or not can(actor, "reconciliation.acknowledge"):
     st.stop()
 with st.form("decide_break"):
@@ -179,7 +182,7 @@ with st.form("decide_break"):
                     chosen,
                     note,
                     decided.version if decided else 0,
-                    found,
+                    shown,
                     idempotency_key=form_key(f"decide_break:{chosen}"),
                 ),
                 f"Break {chosen[:8]} {step}.",
