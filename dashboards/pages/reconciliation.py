@@ -57,7 +57,7 @@ if not by_day.is_empty():
         alt.Chart(by_day.with_columns(pl.col("money_at_stake_usd").cast(pl.Float64)).to_pandas())
         .mark_bar()
         .encode(
-            x=alt.X("day:T", title="Day (UTC)"),
+            x=alt.X("yearmonthdate(day):O", title="Day (UTC)"),
             y=alt.Y("sum(open_breaks):Q", title="Open breaks"),
             color=alt.Color("check:N", title="Check"),
             tooltip=[
@@ -73,12 +73,13 @@ if not by_day.is_empty():
 
 st.subheader("Breaks")
 checks = summary["check"].unique(maintain_order=True).to_list()
-a, b, c, d, e = st.columns([2, 3, 2, 2, 1])
+a, b = st.columns([2, 3])
 chosen_checks = a.multiselect("Check", checks, default=checks)
 types = summary.filter(pl.col("check").is_in(chosen_checks))["break_type"].unique(
     maintain_order=True
 )
 chosen_types = b.multiselect("Break type", types.to_list(), default=types.to_list())
+c, d, e = st.columns([2, 2, 1])
 severities = c.multiselect("Severity", SEVERITIES, default=SEVERITIES)
 statuses = d.multiselect("Status", STATUSES, default=["open", "acknowledged"])
 min_age = e.number_input("Open ≥ days", min_value=0, value=0, step=1)
