@@ -1,0 +1,105 @@
+"""The reconciliation page in headless Chromium, over the built small world (every fault
+injected): a compliance officer works a high-severity money break to acknowledged."""
+
+from __future__ import annotations
+
+import duckdb
+import openpyxl
+import test_browser
+from test_browser import CHROMIUM, CHROMIUM_FLAGS, running_system, settle, sign_in  # noqa: F401
+
+from ingest.crm.commands.reconciliation import RECORD
+from ingest.crm.store import Store
+
+pytestmark = test_browser.pytestmark
+PAGE_SIZE = 100  # dashboards.crm.PAGE_SIZE: the break must be on the list's first page
+
+
+def a_money_break(serving) -> tuple[dict, list[str], str]:
+    """An open high-severity money break on the first page of the page's list, one with both
+    sides if there is one: (the break, the other checks, the list's caption once filtered)."""
+    with duckdb.connect(str(serving), read_only=True) as con:
+        listed = (
+            "from rpt_reconciliation_breaks where \"check\" = 'money' and severity = 'high' "
+            "and status in ('open', 'acknowledged')"
+        )
+        found = con.execute(
+            f"with first_page as (select * {listed} order by age_days desc, break_id "
+            f"limit {PAGE_SIZE}) select * from first_page where status = 'open' "
+            "order by crm_ref is not null and platform_ref is not null desc, break_id limit 1"
+        ).pl()
+        count = con.execute(f"select count(*) {listed}").fetchone()[0]
+        everything = con.execute("select count(*) from rpt_reconciliation_breaks").fetchone()[0]
+        checks = con.execute(
+            'select distinct "check" from rpt_reconciliation_summary where "check" <> \'money\''
+        ).fetchall()
+    assert not found.is_empty(), "the world with every fault has no open high money break"
+    caption = f"{count:,} of {everything:,} breaks"
+    return found.row(0, named=True), [c for (c,) in checks], caption
+
+
+def test_compliance_acknowledges_a_high_money_break(running_system, built_platform, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    found, other_checks, caption = a_money_break(built_platform.serving_path)
+    break_id = found["break_id"]
+    store = Store.from_settings(built_platform)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        sign_in(page, running_system[1], "carol.compliance")
+        page.get_by_role("link", name="Reconciliation").click()
+        expect(page.get_by_role("heading", name="Reconciliation")).to_be_visible(timeout=60_000)
+        settle(page)
+        for chip in [*other_checks, "medium", "low"]:
+            page.get_by_role("button", name=f"Remove {chip}", exact=True).click()
+            settle(page)
+        expect(page.get_by_text(caption)).to_be_visible(timeout=30_000)
+        count = int(caption.split()[0].replace(",", ""))
+
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download XLSX", exact=True).click()
+        sheet = openpyxl.load_workbook(download.value.path())["breaks"]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert len(rows) == count + 1
+        assert {r[rows[0].index("check")] for r in rows[1:]} == {"money"}
+        assert {r[rows[0].index("severity")] for r in rows[1:]} == {"high"}
+
+        page.get_by_label("Break", exact=True).click()
+        option = page.get_by_role("option").filter(has_text=break_id[:8])
+        expect(option).to_be_visible(timeout=30_000)
+        option.click()
+        settle(page)
+        expect(page.get_by_text(f"{found['check']} · {found['break_type']}")).to_be_visible(
+            timeout=30_000
+        )
+        crm_side = page.get_by_test_id("stColumn").filter(has_text="CRM ·")
+        platform_side = page.get_by_test_id("stColumn").filter(
+            has_text="Platform ·"
+        )
+        if found["crm_ref"]:
+            event = store.event(found["crm_ref"])
+            assert event is not None, f"the break's CRM event {found['crm_ref']} is not stored"
+            expect(crm_side.last).to_contain_text(f"Event {found['crm_ref']}")
+            expect(crm_side.last).to_contain_text(event["event_type"])
+        if found["platform_ref"]:
+            file, row = found["platform_ref"].split("; ")[0].rsplit(" row ", 1)
+            expect(platform_side.last).to_contain_text(f"File and row: {file} row {row}")
+        assert found["crm_ref"] or found["platform_ref"], "a break with neither side"
+
+        page.get_by_label("Note", exact=True).fill("asked the PSP for the transfer's trace")
+        page.get_by_role("button", name="Acknowledge", exact=True).click()
+        expect(page.get_by_text(f"Break {break_id[:8]} acknowledged.")).to_be_visible(
+            timeout=30_000
+        )
+        expect(page.get_by_text("Decision: acknowledged by carol.compliance")).to_be_visible()
+        expect(page.get_by_role("button", name="Acknowledge", exact=True)).to_have_count(0)
+        page.screenshot(path=str(tmp_path / "reconciliation.png"), full_page=True)
+        browser.close()
+    decided = store.get(RECORD, break_id)
+    assert (decided["status"], decided["note"], decided["check"]) == (
+        "acknowledged",
+        "asked the PSP for the transfer's trace",
+        "money",
+    )
+    assert store.events(record_id=break_id)[-1]["actor"] == "carol.compliance"
