@@ -29,13 +29,26 @@ from ingest.simulator.market import Market
 from ingest.simulator.trading import server_day_ends, simulate_accounts
 from ingest.simulator.world import SERVERS, build_world
 
+# Each fault but the last two is named after the reconciliation break it must raise
+# (../shared/reconciliation.md); a late deal and malformed rows must raise none.
 FAULTS = (
     "payment_not_posted",
     "unauthorised_adjustment",
+    "duplicate_posting",
+    "amount_mismatch",
+    "login_mismatch",
     "leverage_mismatch",
+    "account_missing_on_platform",
+    "trading_enabled_for_inactive_client",
+    "balance_discontinuity",
     "late_deal",
     "malformed_rows",
 )
+MISPOSTED = {  # how the platform posts the victim of each posting fault
+    "duplicate_posting": {"copies": 2},
+    "amount_mismatch": {"amount_delta_c": 50_00},
+    "login_mismatch": {},  # the login is chosen with the victim
+}
 OUTPUT_FOLDERS = ("mt5", "mt4", "crm", "market")
 DEFAULT_POSITIONS_PER_DAY = 1.0
 FAULT_SERVER = "FXCRM-MT5-Live1"
@@ -70,6 +83,7 @@ class _Output:
     files: list[Path] = field(default_factory=list)
     faults: list[dict] = field(default_factory=list)
     deals: int = 0
+    suspended_client: str | None = None
     positions_per_day: float = DEFAULT_POSITIONS_PER_DAY
 
 
@@ -95,6 +109,10 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
         world.payments.filter(pl.col("status") == "executed").select("account_id").unique(),
         on="account_id",
     ).sort("account_id")
+    # Accounts never funded never trade, but the platform holds them all the same.
+    idle = accounts.join(funded, on="account_id", how="anti").with_columns(
+        pl.lit(0, pl.Int64).alias("balance_c")
+    )
 
     t_end = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(days=config.days)
     first = world.payments.group_by("account_id").agg(pl.col("executed_at").min())
@@ -115,7 +133,11 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
         part_payments = world.payments.join(
             part_accounts.select("account_id"), on="account_id", how="semi"
         )
-        faults = _choose_faults(config, part, part_accounts, part_payments) if part == 0 else {}
+        faults = (
+            _choose_faults(config, part, part_accounts, idle, part_payments, world.trading_accounts)
+            if part == 0
+            else {}
+        )
         activity = simulate_accounts(
             part_accounts,
             part_payments,
@@ -128,12 +150,30 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
             server_tz,
             unposted_payments=frozenset(faults.get("payment_not_posted", [])),
             adjustments=faults.get("unauthorised_adjustment_ops"),
+            misposted=faults.get("misposted"),
         )
         all_payments.append(activity.payments)
-        _write_part(config, landing, part, part_accounts, activity, server_tz, faults, out)
+        _write_part(
+            config,
+            landing,
+            part,
+            part_accounts,
+            idle if part == 0 else idle.clear(),
+            activity,
+            server_tz,
+            faults,
+            out,
+        )
 
     payments = pl.concat(all_payments).sort("payment_id")
     crm = world.tables() | {"payments": payments}
+    if suspended := out.suspended_client:
+        crm["clients"] = crm["clients"].with_columns(
+            pl.when(pl.col("client_id") == suspended)
+            .then(pl.lit("suspended"))
+            .otherwise(pl.col("account_status"))
+            .alias("account_status")
+        )
     (landing / "crm").mkdir(parents=True, exist_ok=True)
     for name, frame in crm.items():
         path = landing / "crm" / f"{name}.csv"
@@ -166,9 +206,15 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
 
 
 def _choose_faults(
-    config: SimulationConfig, part: int, accounts: pl.DataFrame, payments: pl.DataFrame
+    config: SimulationConfig,
+    part: int,
+    accounts: pl.DataFrame,
+    idle: pl.DataFrame,
+    payments: pl.DataFrame,
+    every_account: pl.DataFrame,
 ) -> dict:
-    """Pick deterministic victims for each requested fault among this part's MT5 accounts."""
+    """Pick deterministic victims for each requested fault among this part's MT5 accounts, each
+    fault its own, so that together they raise one break each as alone."""
     rng = np.random.default_rng([config.seed, 999, part])
     mt5 = accounts.filter(pl.col("server") == FAULT_SERVER).sort("login")
     chosen: dict = {}
@@ -214,8 +260,45 @@ def _choose_faults(
                 "comment": ["adj"],
             }
         )
+    posting_faults = [f for f in MISPOSTED if f in config.faults]
+    if posting_faults:
+        # deposits only: withdrawals are resized (or refused) by the balance they meet
+        deposits = payments.filter(
+            (pl.col("server") == FAULT_SERVER)
+            & (pl.col("kind") == "deposit")
+            & (pl.col("status") == "executed")
+            & ~pl.col("payment_id").is_in(chosen.get("payment_not_posted", []))
+        ).sort("payment_id")
+        picked = rng.choice(deposits.height, size=len(posting_faults), replace=False)
+        chosen["misposted"] = {}
+        for fault, row in zip(posting_faults, picked, strict=True):
+            payment = deposits.row(int(row), named=True)
+            how = dict(MISPOSTED[fault], fault=fault, payment=payment)
+            if fault == "login_mismatch":
+                others = [login for login in logins if login != payment["login"]]
+                how["login"] = others[int(rng.integers(len(others)))]
+            chosen["misposted"][payment["payment_id"]] = how
+    spare = list(logins)  # logins no account-level fault has taken yet
     if "leverage_mismatch" in config.faults:
-        chosen["leverage_mismatch"] = logins[int(rng.integers(len(logins)))]
+        chosen["leverage_mismatch"] = spare.pop(int(rng.integers(len(spare))))
+    if "account_missing_on_platform" in config.faults:
+        never_funded = idle.filter(pl.col("server") == FAULT_SERVER).sort("login")["login"]
+        chosen["account_missing_on_platform"] = (
+            never_funded[int(rng.integers(len(never_funded)))]
+            if len(never_funded)
+            else spare.pop(int(rng.integers(len(spare))))
+        )
+    if "trading_enabled_for_inactive_client" in config.faults:
+        # a client with this one account, so suspending them shows on one login
+        single = every_account.group_by("client_id").len().filter(pl.col("len") == 1)["client_id"]
+        candidates = mt5.filter(
+            pl.col("login").is_in(spare) & pl.col("client_id").is_in(single)
+        ).sort("login")
+        victim = candidates.row(int(rng.integers(candidates.height)), named=True)
+        spare.remove(victim["login"])
+        chosen["trading_enabled_for_inactive_client"] = victim
+    if "balance_discontinuity" in config.faults:
+        chosen["balance_discontinuity"] = spare.pop(int(rng.integers(len(spare))))
     return chosen
 
 
@@ -224,6 +307,7 @@ def _write_part(
     landing: Path,
     part: int,
     accounts: pl.DataFrame,
+    idle: pl.DataFrame,
     activity,
     server_tz: dict[str, str],
     faults: dict,
@@ -245,10 +329,16 @@ def _write_part(
     )
 
     for server, tz in server_tz.items():
-        server_accounts = (
-            accounts.filter(pl.col("server") == server)
-            .join(balances, on=["login", "server"], how="left")
-            .with_columns(pl.col("balance_c").fill_null(0))
+        server_accounts = pl.concat(
+            [
+                accounts.filter(pl.col("server") == server)
+                .join(balances, on=["login", "server"], how="left")
+                .with_columns(pl.col("balance_c").fill_null(0)),
+                idle.filter(pl.col("server") == server).select(
+                    *accounts.columns, pl.col("balance_c")
+                ),
+            ],
+            how="vertical_relaxed",
         )
         if server_accounts.is_empty():
             continue
@@ -280,11 +370,45 @@ def _write_part(
                     "file": f"mt5/{server}/users/users_{last_day:%Y%m%d}_p{part:03d}.json",
                 }
             )
+        if server == FAULT_SERVER:
+            server_accounts = _drop_missing_account(server_accounts, faults, out)
         out.files.append(write_mt5_users(landing, server, part, server_accounts, tz, last_day))
         daily = activity.daily.filter(pl.col("server") == server)
+        if server == FAULT_SERVER:
+            daily = _break_balance(config, daily, faults, out)
         ends = [int(e) for e in server_day_ends(tz, config.start, config.days)]
         out.files += write_mt5_daily(landing, server, part, daily, tz, ends)
 
+    for payment_id, how in faults.get("misposted", {}).items():
+        p = how["payment"]
+        out.faults.append(
+            {
+                "fault": how["fault"],
+                "server": p["server"],
+                "login": p["login"],
+                "payment_id": payment_id,
+                "amount": f"{p['amount_cents'] / 100:.2f}",
+                "currency": p["currency"],
+            }
+            | ({"posted_to_login": how["login"]} if "login" in how else {})
+            | (
+                {"posted_amount": f"{(p['amount_cents'] + how['amount_delta_c']) / 100:.2f}"}
+                if "amount_delta_c" in how
+                else {}
+            )
+            | ({"postings": how["copies"]} if "copies" in how else {})
+        )
+    if victim := faults.get("trading_enabled_for_inactive_client"):
+        out.suspended_client = victim["client_id"]
+        out.faults.append(
+            {
+                "fault": "trading_enabled_for_inactive_client",
+                "server": FAULT_SERVER,
+                "login": victim["login"],
+                "client_id": victim["client_id"],
+                "crm_status": "suspended",
+            }
+        )
     for payment_id in faults.get("payment_not_posted", []):
         p = activity.payments.filter(pl.col("payment_id") == payment_id).row(0, named=True)
         out.faults.append(
@@ -297,6 +421,51 @@ def _write_part(
                 "currency": p["currency"],
             }
         )
+
+
+def _drop_missing_account(users: pl.DataFrame, faults: dict, out: _Output) -> pl.DataFrame:
+    """The platform lost (or never created) one account the CRM opened."""
+    if "account_missing_on_platform" not in faults:
+        return users
+    login = faults["account_missing_on_platform"]
+    out.faults.append(
+        {"fault": "account_missing_on_platform", "server": FAULT_SERVER, "login": login}
+    )
+    return users.filter(pl.col("login") != login)
+
+
+def _break_balance(
+    config: SimulationConfig, daily: pl.DataFrame, faults: dict, out: _Output
+) -> pl.DataFrame:
+    """One login's balance jumps at a day's end with nothing posted to explain it, and carries
+    the jump on: one discontinuity, on that day."""
+    if "balance_discontinuity" not in faults:
+        return daily
+    login = faults["balance_discontinuity"]
+    days = daily.filter(pl.col("login") == login).sort("day_no")["day_no"]
+    day_no = int(days[len(days) // 2 + 1])
+    jump_c = 123_45
+    mine = pl.col("login") == login
+    daily = daily.with_columns(
+        pl.when(mine & (pl.col("day_no") >= day_no))
+        .then(pl.col("balance_c") + jump_c)
+        .otherwise(pl.col("balance_c"))
+        .alias("balance_c"),
+        pl.when(mine & (pl.col("day_no") > day_no))
+        .then(pl.col("balance_prev_c") + jump_c)
+        .otherwise(pl.col("balance_prev_c"))
+        .alias("balance_prev_c"),
+    )
+    out.faults.append(
+        {
+            "fault": "balance_discontinuity",
+            "server": FAULT_SERVER,
+            "login": login,
+            "day": str(config.start + timedelta(days=day_no)),
+            "difference": f"{jump_c / 100:.2f}",
+        }
+    )
+    return daily
 
 
 def _inject_feed_faults(

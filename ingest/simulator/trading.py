@@ -56,9 +56,12 @@ def simulate_accounts(
     server_tz: dict[str, str],
     unposted_payments: frozenset[str] = frozenset(),
     adjustments: pl.DataFrame | None = None,
+    misposted: dict[str, dict] | None = None,
 ) -> PlatformActivity:
     """Trade the funded accounts; `unposted_payments` never reach the platform, `adjustments`
-    are balance operations made on the platform alone (both are injected faults)."""
+    are balance operations made on the platform alone, and `misposted` payments (by id) reach
+    it as `{"copies": n, "login": other login, "amount_delta_c": cents}` says (all injected
+    faults; the daily reports follow what the platform posted)."""
     rng = np.random.default_rng([seed, 100, chunk])
     t_start = datetime.combine(start, datetime.min.time(), UTC).timestamp()
     t_end = t_start + days * DAY
@@ -189,6 +192,7 @@ def simulate_accounts(
         (pl.col("status") == "executed") & ~pl.col("payment_id").is_in(list(unposted_payments))
     )
     balance_ops = posted.select(
+        "payment_id",
         "login",
         "server",
         pl.col("server")
@@ -216,6 +220,7 @@ def simulate_accounts(
             pl.col("payment_id"),
         ).alias("comment"),
     )
+    balance_ops = _misposted(balance_ops, misposted or {}).drop("payment_id")
     if adjustments is not None:
         balance_ops = pl.concat(
             [balance_ops, adjustments.select(balance_ops.columns)], how="vertical_relaxed"
@@ -225,6 +230,27 @@ def simulate_accounts(
     )
     daily = daily_reports(deals, positions, acc, market, start, days, server_tz)
     return PlatformActivity(deals=deals, daily=daily, payments=payments)
+
+
+def _misposted(balance_ops: pl.DataFrame, misposted: dict[str, dict]) -> pl.DataFrame:
+    """The postings of `misposted` payments as the platform made them: repeated, on another
+    login or with another amount."""
+    for payment_id, how in misposted.items():
+        mine = pl.col("payment_id") == payment_id
+        balance_ops = balance_ops.with_columns(
+            pl.when(mine)
+            .then(pl.lit(how.get("login"), balance_ops["login"].dtype))
+            .otherwise(None)
+            .fill_null(pl.col("login"))
+            .alias("login"),
+            pl.when(mine)
+            .then(pl.col("profit_c") + how.get("amount_delta_c", 0))
+            .otherwise(pl.col("profit_c"))
+            .alias("profit_c"),
+        )
+        again = balance_ops.filter(mine).with_columns(pl.col("time") + 60)  # a minute later
+        balance_ops = pl.concat([balance_ops, *[again] * (how.get("copies", 1) - 1)])
+    return balance_ops
 
 
 def _deals_of(positions: pl.DataFrame, closing: bool) -> pl.DataFrame:

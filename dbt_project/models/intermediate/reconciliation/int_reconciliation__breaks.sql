@@ -1,0 +1,84 @@
+-- Every break this build finds, from every check, with its stable id and severity.
+with
+
+found as (
+    select * from {{ ref('int_reconciliation__accounts') }}
+    union all by name
+    select * from {{ ref('int_reconciliation__money') }}
+    union all by name
+    select * from {{ ref('int_reconciliation__balance') }}
+    union all by name
+    select * from {{ ref('int_reconciliation__status') }}
+),
+
+platform_accounts as (
+    select
+        server,
+        login,
+        currency
+    from {{ ref('stg_platform__accounts') }}
+),
+
+rates as (
+    select * from {{ ref('stg_market__fx_rates') }}
+),
+
+keyed as (
+    select
+        found.*,
+        coalesce(found.currency, platform_accounts.currency) as money_currency,
+        -- the key names the difference, not its amounts: a payment by its id, a platform
+        -- operation by its ticket, the rest by login (and day, for a day's balance)
+        case
+            when found.payment_id is not null then found.payment_id
+            when found.ticket is not null then found.server || '|' || found.ticket
+            else concat_ws('|', found.server, found.login, found.partner_id, found.break_day)
+        end as break_key
+    from found
+    left join platform_accounts
+        on found.server = platform_accounts.server and found.login = platform_accounts.login
+),
+
+-- Money at stake in USD at the latest rate on or before the break's day (the latest rate for
+-- breaks without a day).
+valued as (
+    select
+        keyed.*,
+        keyed.money_at_stake * rates.usd_per_unit as money_at_stake_usd
+    from keyed
+    left join rates
+        on
+            keyed.money_currency = rates.currency
+            and rates.rate_date <= coalesce(keyed.break_day, rates.rate_date)
+    qualify row_number() over (
+        partition by keyed.check_name, keyed.break_type, keyed.break_key
+        order by rates.rate_date desc nulls last
+    ) = 1
+)
+
+select
+    check_name,
+    break_type,
+    server,
+    login,
+    client_id,
+    payment_id,
+    partner_id,
+    ticket,
+    break_day,
+    money_currency as currency,
+    expected,
+    actual,
+    difference,
+    money_at_stake,
+    money_at_stake_usd,
+    crm_ref,
+    platform_ref,
+    md5(concat_ws('|', check_name, break_type, break_key)) as break_id,
+    case
+        when check_name = 'status' then 'high'
+        when coalesce(money_at_stake_usd, money_at_stake) >= 1000 then 'high'
+        when break_type = 'group_mismatch' then 'low'
+        else 'medium'
+    end as severity
+from valued
