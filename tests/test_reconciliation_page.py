@@ -176,3 +176,36 @@ def test_before_anything_is_published_the_page_says_so(tmp_path, monkeypatch):
     at = signed_in_page(store, "carol.compliance")
     assert not at.exception
     assert "fxcrm materialize" in at.warning[0].value
+
+
+def test_a_break_back_after_its_resolution_is_offered_again(published):
+    """Resolved, then a build published later shows the break open: it cleared and came back,
+    so the page says so and offers a new decision."""
+    from datetime import UTC, datetime
+
+    from reconciliation_snapshot import a_break
+
+    from ingest.crm.commands.reconciliation import Shown, resolve
+
+    store, payment_event = published
+    row = a_break(LEVERAGE_BREAK, "accounts", "leverage_mismatch", "medium", login=500125)
+    frank = create_demo_staff(store)["frank.finance"].actor
+    resolve(
+        store,
+        frank,
+        LEVERAGE_BREAK,
+        "CRM corrected",
+        0,
+        Shown(row, datetime(2026, 3, 25, tzinfo=UTC)),
+    )
+    at = filter_to(signed_in_page(store, "carol.compliance"), Check=["accounts"])
+    assert "it is open again" not in text(at)  # the snapshot was published before the decision
+    assert not [b for b in at.button if b.label in ("Acknowledge", "Resolve")]
+
+    publish_breaks(Settings.from_env(), sample_breaks(payment_event["event_id"], "none"))
+    at = filter_to(signed_in_page(store, "carol.compliance"), Check=["accounts"])
+    assert "The break has cleared and come back since: it is open again." in text(at)
+    assert [b.label for b in at.button if b.label in ("Acknowledge", "Resolve")] == [
+        "Acknowledge",
+        "Resolve",
+    ]
