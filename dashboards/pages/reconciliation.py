@@ -7,6 +7,7 @@ store. Acknowledging or resolving is a CRM event (ingest/crm/commands/reconcilia
 the next build reads back into the breaks' status."""
 
 import io
+import json
 
 import altair as alt
 import polars as pl
@@ -141,6 +142,9 @@ with crm_side:
             f"{event['record_id']} (version {event['record_version']}), by "
             f"{event['actor']} at {event['occurred_at'][:19].replace('T', ' ')} UTC"
         )
+        # an imported record's event names the import file and row it came from
+        for file, source in json.loads(event["payload"]).get("imported_from", {}).items():
+            st.markdown(f"Imported from file and row: `{file} row {source['row']}`")
         st.json(event["state"], expanded=False)
     elif found["crm_ref"]:
         st.warning(f"Event {found['crm_ref']} is not in the CRM store.")
