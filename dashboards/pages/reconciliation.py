@@ -36,6 +36,12 @@ DECISIONS = {
 }
 MONEY = st.column_config.NumberColumn(format="%.2f")
 
+
+def shown_value(value: object) -> str:
+    """A side's value as written, or a dash where that side has none."""
+    return "—" if value is None else f"`{value}`"
+
+
 actor = signed_in()
 store = crm_store()
 st.title("Reconciliation")
@@ -134,7 +140,7 @@ st.markdown(
 )
 crm_side, platform_side = st.columns(2, border=True)
 with crm_side:
-    st.markdown(f"**CRM** · expected `{found['expected']}`")
+    st.markdown(f"**CRM** · expected {shown_value(found['expected'])}")
     event = store.event(found["crm_ref"]) if found["crm_ref"] else None
     if event:
         st.markdown(
@@ -151,12 +157,12 @@ with crm_side:
     else:
         st.markdown("The CRM has no record of it.")
 with platform_side:
-    st.markdown(f"**Platform** · actual `{found['actual']}`")
+    st.markdown(f"**Platform** · actual {shown_value(found['actual'])}")
     if found["platform_ref"]:
         st.markdown(f"File and row: `{found['platform_ref']}`")
     else:
         st.markdown("The platform has no record of it.")
-st.markdown(f"Difference: `{found['difference']}`")
+st.markdown(f"Difference: {shown_value(found['difference'])}")
 
 decided = store.find(reconciliation.RECORD, chosen)
 shown = reconciliation.Shown(found, published_at)
