@@ -59,6 +59,13 @@ PAGES = [  # section, file, title, icon, roles
         {ADMIN, FINANCE, PARTNER_MANAGER},
     ),
     ("Trading", "pages/trading_volume.py", "Trading volume", "bar_chart", EVERYONE),
+    (
+        "Trading",
+        "pages/reconciliation.py",
+        "Reconciliation",
+        "rule",
+        {ADMIN, COMPLIANCE, FINANCE},
+    ),
     ("Admin", "pages/users.py", "Users", "group", {ADMIN}),
     (
         "Admin",

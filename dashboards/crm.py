@@ -139,9 +139,14 @@ def page_offset(key: str, title: str = "Page") -> int:
 
 def page_caption(page: Page, everything: int, noun: str) -> str:
     """ "12 of 40 leads", or with more than a page, which of them are shown."""
-    caption = f"{page.total:,} of {everything:,} {noun}"
-    if page.total > len(page.records) and page.records:
-        caption += f", showing {page.offset + 1:,} to {page.offset + len(page.records):,}"
-    elif page.total and not page.records:
+    return rows_caption(page.total, len(page.records), page.offset, everything, noun)
+
+
+def rows_caption(total: int, shown: int, offset: int, everything: int, noun: str) -> str:
+    """The same for a page of rows from the serving snapshot."""
+    caption = f"{total:,} of {everything:,} {noun}"
+    if total > shown and shown:
+        caption += f", showing {offset + 1:,} to {offset + shown:,}"
+    elif total and not shown:
         caption += ", none on this page: go back to page 1"
     return caption

@@ -12,6 +12,8 @@ fxcrm audit verify  check the CRM event log's hash chain, the current state agai
 fxcrm audit anchor  sign the chain head (sequence, hash, time) into the checkpoints file
 fxcrm users set-password   set a CRM user's password (users imported without one)
 fxcrm crm import DIR --as USER   import a CRM history (users, leads, clients, accounts, …)
+fxcrm reconciliation acknowledge|resolve --break ID --note TEXT --as USER
+                    a decision on a published reconciliation break (compliance or finance)
 """
 
 from __future__ import annotations
@@ -520,6 +522,49 @@ def export_commissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def decide_break(args: argparse.Namespace) -> int:
+    """Acknowledge or resolve a reconciliation break as the `--as` user, on the break as the
+    published snapshot shows it (its check, type and keys go on the decision)."""
+    import duckdb
+
+    from ingest.crm.commands import reconciliation
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Store
+
+    settings = _settings()
+    store = Store.from_settings(settings)
+    actor = acting_user(store, args.as_user)
+    where = f"fxcrm reconciliation {args.reconciliation_command}"
+    if not settings.serving_path.exists():
+        print(f"{where}: nothing published yet: run `fxcrm materialize` first", file=sys.stderr)
+        return 2
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        found = con.execute(
+            "select * from rpt_reconciliation_breaks where break_id = ?", [args.break_id]
+        ).pl()
+        [(published_at,)] = con.execute("select published_at from _publication").fetchall()
+    if found.is_empty():
+        print(f"{where}: no break {args.break_id} in the published snapshot", file=sys.stderr)
+        return 2
+    decided = store.find(reconciliation.RECORD, args.break_id)
+    decide = getattr(reconciliation, args.reconciliation_command)
+    try:
+        decide(
+            store,
+            actor,
+            args.break_id,
+            args.note,
+            decided.version if decided else 0,
+            reconciliation.Shown(found.row(0, named=True), published_at),
+        )
+    except CommandError as err:
+        print(f"{where}: {err}", file=sys.stderr)
+        return 2
+    status = store.get(reconciliation.RECORD, args.break_id)["status"]
+    print(f"break {args.break_id} {status} by {actor.username}")
+    return 0
+
+
 def verify_audit(args: argparse.Namespace) -> int:
     """The chain and the current state, the signed checkpoints, and (asked) the warehouse's
     copy: each check's verdict on its own line, exit 1 if any failed."""
@@ -688,6 +733,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("directory")
     p.add_argument("--as", dest="as_user", required=True, help="the admin importing")
     p.set_defaults(func=import_crm)
+    breaks = sub.add_parser(
+        "reconciliation", help="decisions on reconciliation breaks"
+    ).add_subparsers(dest="reconciliation_command", required=True)
+    for step, what in (("acknowledge", "seen, being worked"), ("resolve", "explained or fixed")):
+        p = breaks.add_parser(step, help=f"{what}: a break with a note (compliance, finance)")
+        p.add_argument("--break", dest="break_id", required=True, help="the break's id")
+        p.add_argument("--note", required=True, help="what was found or done")
+        p.add_argument("--as", dest="as_user", required=True, help="the person deciding")
+        p.set_defaults(func=decide_break)
     commissions = sub.add_parser("commissions", help="IB commission statements").add_subparsers(
         dest="commissions_command", required=True
     )

@@ -11,7 +11,7 @@ import pytest
 from crm_samples import NEXT_YEAR, PDF, PNG
 
 from ingest.crm import auth, documents
-from ingest.crm.commands import accounts, clients, leads, partners, payments, users
+from ingest.crm.commands import accounts, clients, leads, partners, payments, reconciliation, users
 from ingest.crm.errors import (
     Duplicate,
     InvalidInput,
@@ -700,6 +700,12 @@ def test_the_read_only_analyst_is_refused_every_command_and_each_refusal_is_reco
         "crm.import": lambda a: import_directory(crm_store, a, tmp_path),
         "server.register": lambda a: accounts.register_server(
             crm_store, a, name="S2", platform="MT5", time_zone="UTC"
+        ),
+        "reconciliation.acknowledge": lambda a: reconciliation.acknowledge(
+            crm_store, a, "0123abcd", "x", 0
+        ),
+        "reconciliation.resolve": lambda a: reconciliation.resolve(
+            crm_store, a, "0123abcd", "x", 0
         ),
     }
     assert set(commands) == set(ALLOWED), "a command without a refusal test"

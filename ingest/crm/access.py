@@ -77,6 +77,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "commission.pay": frozenset({FINANCE}),
     "crm.import": frozenset({ADMIN}),
     "server.register": frozenset({ADMIN}),
+    "reconciliation.acknowledge": frozenset({COMPLIANCE, FINANCE}),
+    "reconciliation.resolve": frozenset({COMPLIANCE, FINANCE}),
 }
 
 

@@ -811,6 +811,14 @@ class Store:
         sql += "ORDER BY seq" + (f" LIMIT {int(limit)}" if limit else "")
         return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in self.query(sql, params)]
 
+    def event(self, event_id: str) -> dict[str, Any] | None:
+        """One event by its id: what a figure's lineage names (a reconciliation break's CRM
+        side), looked up where it was recorded."""
+        rows = self.query(
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE event_id = ?", [event_id]
+        )
+        return dict(zip(EVENT_COLUMNS, rows[0], strict=True)) if rows else None
+
     def verify(self) -> ChainReport:
         """Walk the chain from the first event: each must follow its predecessor's number and
         hash and hash to what it says, and the last must match the chain head, so an event
