@@ -7,6 +7,14 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards.reports import READERS
+from ingest.crm.auth import sign_in
+from ingest.crm.staff import DEMO_STAFF, demo_password
+from ingest.crm.store import Store
+from ingest.settings import PROJECT_ROOT
 
 STAGES = ["created", "contacted", "qualified", "registered", "kyc_approved", "funded", "traded"]
 
@@ -66,3 +74,129 @@ def test_the_funnel_per_source_agrees_with_the_simulators_files(crm_build, small
     assert expected["traded"].sum() > 0 and (expected["funded"] > expected["traded"]).any(), (
         "the small world has leads at every stage, some funded that never traded"
     )
+
+
+PAGES = ["sales_overview", "agents", "money", "compliance_overview"]
+USERS = [name for name, *_ in DEMO_STAFF]
+
+
+@pytest.fixture
+def published_crm(crm_build, monkeypatch):
+    for key, value in crm_build.as_env().items():
+        monkeypatch.setenv(key, value)
+    return crm_build
+
+
+def page_as(settings, page: str, username: str) -> AppTest:
+    store = Store.from_settings(settings)
+    token, _ = sign_in(store, username, demo_password(username))
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "pages" / f"{page}.py"))
+    at.default_timeout = 60
+    at.session_state["token"] = token
+    return at.run()
+
+
+def serving(settings, sql: str, params: tuple = ()) -> list[tuple]:
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("username", USERS)
+def test_each_report_page_opens_for_its_roles_only(published_crm, page, username):
+    at = page_as(published_crm, page, username)
+    assert not at.exception, at.exception
+    role = next(role for name, _, role, _ in DEMO_STAFF if name == username)
+    if role not in READERS[page]:
+        assert at.error and "not open" in at.error[0].value
+        assert not at.dataframe
+        return
+    assert at.caption[0].value.startswith("Data as of ")
+    assert at.get("vega_lite_chart"), "the page opens on charts"
+    assert at.dataframe and any(len(frame.value) for frame in at.dataframe)
+    assert {b.proto.label for b in at.get("download_button")} >= {
+        "Download CSV",
+        "Download XLSX",
+    }
+
+
+def test_the_sales_overview_shows_the_marts_funnel_and_the_leads_behind_a_count(
+    published_crm, small_world
+):
+    at = page_as(published_crm, "sales_overview", "sam.manager")
+    stages = at.dataframe[0].value
+    expected = serving(
+        published_crm,
+        f"select {', '.join(f'sum({s})::bigint' for s in STAGES)} from rpt_lead_funnel",
+    )[0]
+    assert stages["stage"].tolist() == STAGES
+    assert tuple(stages["leads"].tolist()) == expected
+
+    at.selectbox(key="drill_stage").set_value("funded").run()
+    leads = next(f.value for f in at.dataframe if "crm_event_id" in f.value.columns)
+    assert len(leads) == expected[STAGES.index("funded")]
+    # every lead behind the count leads to its CRM event and its row of leads.csv
+    events = {e["event_id"] for e in Store.from_settings(published_crm).events()}
+    assert set(leads["crm_event_id"]) <= events
+    rows = pl.read_csv(small_world[0] / "crm" / "leads.csv", infer_schema=False)
+    for lead_id, row in leads[["lead_id", "import_row"]].itertuples(index=False):
+        assert rows["lead_id"][int(row) - 2] == lead_id  # row 1 is the header
+
+    at.sidebar.multiselect(key="rpt_lead_funnel_source").set_value(["campaign"]).run()
+    campaign = serving(
+        published_crm, "select sum(created)::bigint from rpt_lead_funnel where source = 'campaign'"
+    )[0][0]
+    assert at.dataframe[0].value["leads"][0] == campaign < expected[0]
+
+
+def test_an_agent_sees_only_their_own_leaderboard_rows(published_crm):
+    at = page_as(published_crm, "agents", "alice.agent")
+    board = at.dataframe[0].value
+    assert len(board) > 0 and set(board["owner_username"]) == {"alice.agent"}
+    assert not at.sidebar.multiselect, "an agent is not offered the other agents' names"
+    manager = page_as(published_crm, "agents", "sam.manager").dataframe[0].value
+    assert len(set(manager["owner_username"])) > 1
+
+
+def test_a_compliance_officer_goes_from_a_funnel_count_to_the_leads_audit_story(published_crm):
+    at = page_as(published_crm, "sales_overview", "carol.compliance")
+    at.selectbox(key="drill_stage").set_value("registered").run()
+    lead_id = at.selectbox(key="story_lead").value
+    assert lead_id
+    # what the "Open its audit trail" button hands the audit page
+    at.button[0].click().run()
+    story = page_as(published_crm, "audit", "carol.compliance")
+    story.session_state["audit_record_id"] = at.session_state["audit_record_id"]
+    story.session_state["audit_period"] = at.session_state["audit_period"]
+    story.run()
+    events = story.dataframe[0].value
+    assert lead_id in set(events["record_id"]) and "lead.imported" in set(events["event_type"])
+
+
+def test_the_lineage_reads_the_chain_of_models_from_dbts_manifest(crm_build):
+    from dashboards.reports import model_chain
+
+    chain = model_chain("rpt_lead_funnel")
+    edges = set(chain.iter_rows())
+    assert ("rpt_lead_funnel", "fct_lead_funnel") in edges
+    assert ("int_lead_stage_times", "fct_deals") in edges
+    assert ("stg_crm__events", "source crm.crm_events") in edges
+
+
+def test_fxcrm_sql_opens_the_serving_snapshot_read_only(published_crm):
+    import subprocess
+    import sys
+
+    fxcrm = [sys.executable, "-m", "orchestration.cli", "sql"]
+    answer = subprocess.run(
+        [*fxcrm, "-csv", "-c", "select sum(created) as created from rpt_lead_funnel"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    created = serving(published_crm, "select sum(created) from rpt_lead_funnel")[0][0]
+    assert answer.stdout.split() == ["created", str(created)]
+    write = subprocess.run(
+        [*fxcrm, "-c", "create table mine (a int)"], capture_output=True, text=True
+    )
+    assert write.returncode != 0 and "read-only" in write.stderr

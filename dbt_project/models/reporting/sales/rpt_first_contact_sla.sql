@@ -1,5 +1,5 @@
--- First contact against the SLA (var first_contact_sla_hours, 24 by default), by weekly cohort,
--- source, owning agent and team. A lead is due once its SLA window has closed or it was
+-- First contact against the SLA (var first_contact_sla_hours, 24 by default), at
+-- rpt_lead_funnel's grain. A lead is due once its SLA window has closed or it was
 -- contacted; it is in time when its first activity came within the window.
 with
 
@@ -23,8 +23,11 @@ counted as (
     select
         cohort_week,
         source,
+        campaign_id,
         owner_agent_id,
         team_id,
+        country,
+        partner_id,
         sla_hours,
         count(*) filter (where sla_due) as leads_due,
         count(*) filter (where contacted_in_time) as contacted_in_time,
