@@ -54,23 +54,29 @@ def report_page(title: str, page: str) -> Actor:
 
 
 def downloads(rows: pl.DataFrame, name: str) -> None:
-    """CSV and XLSX of exactly the rows shown."""
+    """CSV and XLSX of exactly the rows shown, written when the button is clicked (deferred),
+    so a page run does not pay for files nobody asked for."""
     left, right = st.columns(2)
     left.download_button(
-        "Download CSV", rows.write_csv(), f"{name}.csv", "text/csv", key=f"{name}_csv"
-    )
-    workbook = io.BytesIO()
-    # Excel has no time zones: times go in as UTC wall-clock times (every time here is UTC)
-    rows.with_columns(cs.datetime(time_zone="*").dt.replace_time_zone(None)).write_excel(
-        workbook, worksheet=name[:31]
+        "Download CSV", rows.write_csv, f"{name}.csv", "text/csv", key=f"{name}_csv"
     )
     right.download_button(
         "Download XLSX",
-        workbook.getvalue(),
+        lambda: xlsx(rows, name),
         f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{name}_xlsx",
     )
+
+
+def xlsx(rows: pl.DataFrame, sheet: str) -> bytes:
+    """The rows as a workbook. Excel has no time zones: times go in as UTC wall-clock times
+    (every time here is UTC)."""
+    workbook = io.BytesIO()
+    rows.with_columns(cs.datetime(time_zone="*").dt.replace_time_zone(None)).write_excel(
+        workbook, worksheet=sheet[:31]
+    )
+    return workbook.getvalue()
 
 
 @cache

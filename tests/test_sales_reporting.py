@@ -3,6 +3,7 @@ the funnel checked against the simulator's own files, the pages per role, lineag
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import duckdb
@@ -200,3 +201,26 @@ def test_fxcrm_sql_opens_the_serving_snapshot_read_only(published_crm):
         [*fxcrm, "-c", "create table mine (a int)"], capture_output=True, text=True
     )
     assert write.returncode != 0 and "read-only" in write.stderr
+
+
+def test_the_xlsx_download_holds_the_rows_shown_with_utc_times():
+    import zipfile
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from dashboards.reports import xlsx
+
+    rows = pl.DataFrame(
+        {
+            "payment_id": ["PAY1"],
+            "amount_usd": [Decimal("1250.50")],
+            "executed_at": [datetime(2026, 3, 2, 9, 30, tzinfo=UTC)],
+        }
+    )
+    book = zipfile.ZipFile(io.BytesIO(xlsx(rows, "payments")))
+    sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    strings = book.read("xl/sharedStrings.xml").decode()
+    assert "PAY1" in strings and "executed_at" in strings
+    assert "<v>1250.50</v>" in sheet  # the decimal as written, not a float
+    # 2026-03-02 09:30 as Excel's serial day number, the wall-clock time in UTC
+    assert "<v>46083.3958333333" in sheet
