@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from dashboards.crm import crm_store
+from dashboards.reports import READERS
 from ingest.crm import auth
 from ingest.crm.access import (
     ADMIN,
@@ -57,6 +58,22 @@ PAGES = [  # section, file, title, icon, roles
         "Partner performance",
         "monitoring",
         {ADMIN, FINANCE, PARTNER_MANAGER},
+    ),
+    (
+        "Reports",
+        "pages/sales_overview.py",
+        "Sales overview",
+        "monitoring",
+        READERS["sales_overview"],
+    ),
+    ("Reports", "pages/agents.py", "Agents", "leaderboard", READERS["agents"]),
+    ("Reports", "pages/money.py", "Money", "account_balance", READERS["money"]),
+    (
+        "Reports",
+        "pages/compliance_overview.py",
+        "Compliance overview",
+        "gpp_maybe",
+        READERS["compliance_overview"],
     ),
     ("Trading", "pages/trading_volume.py", "Trading volume", "bar_chart", EVERYONE),
     (

@@ -2,7 +2,7 @@
 
 fxcrm simulate      write a simulated brokerage into the landing folder
 fxcrm materialize   load everything landed and build the warehouse and serving snapshot
-fxcrm serve         start the Dagster UI (3000) and the Streamlit app (8501)
+fxcrm serve         start the Dagster UI (3000), the Streamlit app (8501) and dbt's docs (8580)
 fxcrm demo          all three, on the demo brokerage: what `make run` does
 fxcrm users create-admin   the first admin of the CRM entry store
 fxcrm users unlock  lift the sign-in wait or lock on a user name or an address (--as an admin)
@@ -10,6 +10,7 @@ fxcrm audit verify  check the CRM event log's hash chain, the current state agai
                     signed checkpoints (--warehouse: the warehouse's copy too); exit 1 naming
                     the first difference
 fxcrm audit anchor  sign the chain head (sequence, hash, time) into the checkpoints file
+fxcrm sql           a read-only DuckDB SQL session on the serving snapshot (the DuckDB CLI)
 fxcrm users set-password   set a CRM user's password (users imported without one)
 fxcrm crm import DIR --as USER   import a CRM history (users, leads, clients, accounts, …)
 fxcrm reconciliation acknowledge|resolve --break ID --note TEXT --as USER
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 DAGSTER_PORT = 3000
 STREAMLIT_PORT = 8501
+DOCS_PORT = 8580
 # The Dagster instance's settings, copied into DAGSTER_HOME.
 INSTANCE_CONFIG = PROJECT_ROOT / "dagster.yaml"
 # The code location `dagster dev` loads, read from outside the checkout (see the file).
@@ -287,9 +289,15 @@ def serve(args: argparse.Namespace) -> int:
     prepare_dbt_manifest()
     env = {**os.environ, **settings.as_env()}
     address = settings.bind_address
+    from orchestration.defs.warehouse.assets import docs_dir
+
+    docs = docs_dir(settings)
+    docs.mkdir(parents=True, exist_ok=True)
     commands = [
         [*DAGSTER_DEV, "-h", address, "-p", str(args.dagster_port)],
         streamlit_command(args.streamlit_port, address),
+        # dbt's docs are a static site the build wrote: any file server serves them
+        [sys.executable, "-m", "http.server", "-b", address, "-d", str(docs), str(args.docs_port)],
     ]
     # The handler only notes the signal: one that takes a lock (threading.Event.set) deadlocks
     # when the signal lands while the main thread holds that lock inside Event.wait.
@@ -300,12 +308,16 @@ def serve(args: argparse.Namespace) -> int:
     # Dagster webserver, daemon and code server) and a Ctrl-C reaches them only through here.
     processes = [
         subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
-        for command, cwd in zip(commands, (settings.dagster_home, PROJECT_ROOT), strict=True)
+        for command, cwd in zip(
+            commands, (settings.dagster_home, PROJECT_ROOT, PROJECT_ROOT), strict=True
+        )
     ]
     host = "localhost" if address in ("127.0.0.1", "localhost") else address
     print(
         f"\n  Dagster UI:    http://{host}:{args.dagster_port}\n"
         f"  Streamlit app: http://{host}:{args.streamlit_port}\n"
+        f"  dbt docs:      http://{host}:{args.docs_port}\n"
+        f"  SQL:           fxcrm sql (a read-only DuckDB session on the serving snapshot)\n"
         f"  Sign in with a CRM user (`fxcrm demo` printed the demo's; `fxcrm users create-admin`\n"
         f"  makes the first admin of a new store).\n"
         f"  Data:          {settings.data_dir}\n  Stop with Ctrl-C.\n",
@@ -315,6 +327,21 @@ def serve(args: argparse.Namespace) -> int:
         time.sleep(0.5)
     _stop_groups(processes)
     return 0
+
+
+def sql_session(args: argparse.Namespace) -> int:
+    """The DuckDB CLI, read-only, on the serving snapshot: the analyst's door. The CLI is PyPI's
+    duckdb-cli at the library's own version, so it reads the file the publish wrote; any
+    further arguments go to it (`fxcrm sql -c "select ..."`, `-csv`)."""
+    settings = _settings()
+    if not settings.serving_path.exists():
+        print(
+            f"no serving snapshot at {settings.serving_path}: run `fxcrm materialize` first",
+            file=sys.stderr,
+        )
+        return 1
+    cli = Path(sys.executable).with_name("duckdb")
+    return subprocess.call([str(cli), "-readonly", str(settings.serving_path), *args.cli_args])
 
 
 def _stop_groups(processes: list[subprocess.Popen], grace: float = 30) -> None:
@@ -693,6 +720,7 @@ def main(argv: list[str] | None = None) -> int:
     def server_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--dagster-port", type=int, default=DAGSTER_PORT)
         p.add_argument("--streamlit-port", type=int, default=STREAMLIT_PORT)
+        p.add_argument("--docs-port", type=int, default=DOCS_PORT)
 
     p = sub.add_parser("serve", help="start the Dagster UI and the Streamlit app")
     server_args(p)
@@ -779,12 +807,19 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_parser(
         "anchor", help="sign the chain head into the checkpoints file, outside the store"
     ).set_defaults(func=anchor_audit)
+    p = sub.add_parser("sql", help="a read-only SQL session on the serving snapshot")
+    p.epilog = "Further arguments go to the DuckDB CLI, e.g. -csv -c 'select ...'."
+    p.set_defaults(func=sql_session)
     p = sub.add_parser("demo", help="simulate (with every fault), materialize, serve")
     simulation_args(p)
     server_args(p)
     p.add_argument("--no-serve", action="store_true", help="stop after materializing")
     p.set_defaults(func=demo)
-    args = parser.parse_args(argv)
+    # `fxcrm sql` hands what follows it to the DuckDB CLI, its options (-csv, -c) included
+    args, cli_args = parser.parse_known_args(argv)
+    if cli_args and args.command != "sql":
+        parser.error(f"unrecognized arguments: {' '.join(cli_args)}")
+    args.cli_args = cli_args
     return args.func(args)
 
 

@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     out of the fast lane without anyone remembering to mark it."""
     for item in items:
         params = getattr(item, "callspec", None)
-        if "platform_build" in item.fixturenames:  # built_platform's too
+        if {"platform_build", "crm_build"} & set(item.fixturenames):  # built_platform's too
             item.add_marker(pytest.mark.slow)
         if "postgres_url" in item.fixturenames or (
             params is not None and params.params.get("crm_store") == "postgres"
@@ -90,6 +90,36 @@ def platform_build(tmp_path_factory: pytest.TempPathFactory, small_world) -> Ite
 @pytest.fixture(scope="session")
 def built_platform(platform_build) -> Settings:
     return platform_build[0]
+
+
+@pytest.fixture(scope="session")
+def crm_build(tmp_path_factory: pytest.TempPathFactory, small_world) -> Settings:
+    """The small world as `fxcrm demo` builds it: the demo staff, the simulated CRM history
+    imported by the admin, then every asset materialized (the sales, money and compliance
+    reports need the CRM's records, which platform_build leaves out)."""
+    import shutil
+
+    import dagster as dg
+
+    from ingest.crm.imports import import_directory
+    from ingest.crm.staff import create_demo_staff
+    from ingest.crm.store import Store
+    from orchestration.definitions import materialize_all
+
+    settings = settings_for(tmp_path_factory.mktemp("crm_platform"))
+    shutil.copytree(small_world[0], settings.landing_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in settings.as_env().items():
+            mp.setenv(key, value)
+        store = Store.from_settings(settings)
+        admin = create_demo_staff(store)["admin"].actor
+        report = import_directory(store, admin, settings.landing_dir / "crm")
+        assert report.ok, [str(f) for f in report.failures[:5]]
+        with dg.DagsterInstance.ephemeral() as instance:
+            assert materialize_all(instance, settings)
+    # the environment is restored here, so other session builds keep theirs: a test on this
+    # build sets its own (monkeypatch.setenv from settings.as_env())
+    return settings
 
 
 def register_servers(settings: Settings, servers_csv: Path) -> None:

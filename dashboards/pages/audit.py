@@ -14,11 +14,11 @@ store = crm_store()
 st.title("Audit trail")
 
 a, b, c = st.columns(3)
-record_id = a.text_input("Record id (L-…, C-…, P-…)")
+record_id = a.text_input("Record id (L-…, C-…, P-…)", key="audit_record_id")  # set by drill-downs
 actor = b.text_input("Actor (user name)")
 event_type = c.text_input("Event type (e.g. payment.approved)")
 today = datetime.now(UTC).date()
-period = st.date_input("Days (UTC)", (today - timedelta(days=30), today))
+period = st.date_input("Days (UTC)", (today - timedelta(days=30), today), key="audit_period")
 if not isinstance(period, tuple) or len(period) != 2:
     st.info("Choose a first and a last day.")
     st.stop()

@@ -3,6 +3,7 @@
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -49,8 +50,17 @@ class FxcrmTranslator(DagsterDbtTranslator):
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build staging, intermediate, marts and reporting, with every dbt test as an asset check."""
     # dbt's profile takes the warehouse path from the environment: hand it the same Settings.
-    os.environ.update(Settings.from_env().as_env())
+    settings = Settings.from_env()
+    os.environ.update(settings.as_env())
     yield from dbt.cli(["build"], context=context).stream()
+    # The docs site `fxcrm serve` publishes: models, columns, lineage and the dashboards as
+    # exposures, with the catalog of what this build made.
+    dbt.cli(["docs", "generate", "--target-path", str(docs_dir(settings))]).wait()
+
+
+def docs_dir(settings: Settings) -> Path:
+    """Where the build writes dbt's docs site (index.html, manifest.json, catalog.json)."""
+    return settings.data_dir / "dbt_docs"
 
 
 def reporting_model_keys() -> list[dg.AssetKey]:

@@ -6,4 +6,5 @@
     ['appropriateness_score', 'integer'], ['screening', 'varchar'], ['status', 'varchar'],
     ['partner_id', 'varchar'], ['trading_enabled', 'boolean'], ['close_only', 'boolean'],
     ['deposits_enabled', 'boolean'], ['withdrawals_enabled', 'boolean'],
+    ['kyc_approved_at', 'timestamptz'],
 ]) }}

@@ -4,4 +4,5 @@
     ['referral_code', 'varchar'], ['status', 'varchar'], ['owner_id', 'varchar'],
     ['owner', 'varchar'], ['created_by', 'varchar'], ['first_contacted_at', 'timestamptz'],
     ['client_id', 'varchar'],
+    ['partner_id', 'varchar'], ['owner_agent_id', 'varchar'], ['imported_from', 'varchar'],
 ]) }}

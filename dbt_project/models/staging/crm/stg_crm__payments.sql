@@ -3,4 +3,5 @@
     ['method', 'varchar'], ['amount', 'decimal(18, 2)'], ['currency', 'varchar'],
     ['fee', 'decimal(18, 2)'], ['status', 'varchar'], ['requested_by', 'varchar'],
     ['approved_by', 'varchar'], ['deal_ticket', 'bigint'],
+    ['executed_at', 'timestamptz'], ['imported_from', 'varchar'],
 ]) }}

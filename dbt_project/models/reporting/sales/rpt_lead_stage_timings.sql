@@ -1,0 +1,55 @@
+-- Hours between consecutive funnel stages, median and 90th percentile, at rpt_lead_funnel's
+-- grain. A pair counts a lead where both stages were reached at a known time (a qualified
+-- stage imported without its history has none, so it is left out of the two pairs around it).
+with
+
+funnel as (
+    select * from {{ ref('fct_lead_funnel') }}
+),
+
+lead_hours as (
+    select
+        cohort_week,
+        source,
+        campaign_id,
+        owner_agent_id,
+        team_id,
+        country,
+        partner_id,
+        date_diff('second', created_at, contacted_at) / 3600.0 as created_to_contacted,
+        date_diff('second', contacted_at, qualified_at) / 3600.0 as contacted_to_qualified,
+        date_diff('second', qualified_at, registered_at) / 3600.0 as qualified_to_registered,
+        date_diff('second', registered_at, kyc_approved_at) / 3600.0 as registered_to_kyc_approved,
+        date_diff('second', kyc_approved_at, funded_at) / 3600.0 as kyc_approved_to_funded,
+        date_diff('second', funded_at, traded_at) / 3600.0 as funded_to_traded
+    from funnel
+),
+
+timed as (
+    select
+        cohort_week,
+        source,
+        campaign_id,
+        owner_agent_id,
+        team_id,
+        country,
+        partner_id,
+        round(median(created_to_contacted), 2) as created_to_contacted_median_hours,
+        round(quantile_cont(created_to_contacted, 0.9), 2) as created_to_contacted_p90_hours,
+        round(median(contacted_to_qualified), 2) as contacted_to_qualified_median_hours,
+        round(quantile_cont(contacted_to_qualified, 0.9), 2) as contacted_to_qualified_p90_hours,
+        round(median(qualified_to_registered), 2) as qualified_to_registered_median_hours,
+        round(quantile_cont(qualified_to_registered, 0.9), 2) as qualified_to_registered_p90_hours,
+        round(median(registered_to_kyc_approved), 2) as registered_to_kyc_approved_median_hours,
+        round(quantile_cont(registered_to_kyc_approved, 0.9), 2)
+            as registered_to_kyc_approved_p90_hours,
+        round(median(kyc_approved_to_funded), 2) as kyc_approved_to_funded_median_hours,
+        round(quantile_cont(kyc_approved_to_funded, 0.9), 2) as kyc_approved_to_funded_p90_hours,
+        round(median(funded_to_traded), 2) as funded_to_traded_median_hours,
+        round(quantile_cont(funded_to_traded, 0.9), 2) as funded_to_traded_p90_hours,
+        count(*) as leads
+    from lead_hours
+    group by all
+)
+
+select * from timed
