@@ -217,13 +217,6 @@ def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp
     assert store.verify().intact
 
 
-@pytest.mark.xfail(
-    reason=(
-        "the sign-in form opened from a direct link is inert in headless Chromium; the "
-        "cookie session is shown by AppTest only (issue 15 left open)"
-    ),
-    strict=False,
-)
 def test_a_session_survives_a_refresh_and_a_direct_link(running_system):
     from playwright.sync_api import expect, sync_playwright
 

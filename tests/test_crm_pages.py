@@ -83,6 +83,20 @@ def test_a_page_without_a_session_asks_to_sign_in(crm):
     assert at.warning[0].value == "Please sign in."
 
 
+def test_a_link_to_a_page_signs_in_there_and_opens_that_page(crm):
+    """A page's address opened directly (a bookmark, a refresh after a restart) shows the
+    sign-in form, not the page's script on its own, and after sign-in that page."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=30)
+    at.switch_page("dashboards/pages/clients.py").run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    at.text_input[0].input("sam.manager")
+    at.text_input[1].input(demo_password("sam.manager"))
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Clients"
+
+
 def test_leads_page_creates_logs_and_converts(crm):
     store, _, _ = crm
     at = page("leads", store, "bob.agent")
