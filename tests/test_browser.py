@@ -227,6 +227,8 @@ def test_a_session_survives_a_refresh_and_a_direct_link(running_system):
         page.goto(f"{url}/clients")  # a link opened before signing in: there after sign-in
         sign_in(page, f"{url}/clients", "sam.manager")
         expect(page.get_by_role("heading", name="Clients")).to_be_visible(timeout=60_000)
+        # the page's script sets the cookie once it has drawn the sidebar
+        page.wait_for_function("document.cookie.includes('fxcrm_session=')", timeout=30_000)
         cookies = {c["name"]: c for c in page.context.cookies()}
         assert cookies["fxcrm_session"]["sameSite"] == "Strict"
         assert cookies["fxcrm_session"]["value"] not in page.url
