@@ -77,10 +77,13 @@ def sign_in(page, url: str, username: str) -> None:
 
 
 def settle(page) -> None:
-    """Wait until the script has finished its rerun: a widget clicked mid-run may be redrawn."""
+    """Wait until the script has finished its rerun: a widget clicked mid-run may be redrawn.
+    Streamlit shows its status widget only after half a second of running, but marks at once
+    every element the rerun has not yet drawn again as stale."""
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=60_000)
 
 
 def sign_out(page) -> None:
@@ -171,6 +174,7 @@ def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp
         page.get_by_role("link", name="KYC review").click()
         expect(page.get_by_text("Documents to review (2)")).to_be_visible(timeout=30_000)
         for remaining in (1, 0):
+            settle(page)
             page.get_by_role("button", name="Record decision", exact=True).click()
             expect(page.get_by_text(f"Documents to review ({remaining})")).to_be_visible(
                 timeout=30_000
