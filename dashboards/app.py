@@ -4,7 +4,7 @@ Navigation is built from the role, but hiding a page is only a convenience: ever
 checks the actor's permission itself."""
 
 import json
-from urllib.parse import urlparse
+from pathlib import Path
 
 import streamlit as st
 
@@ -166,26 +166,30 @@ if token := remembered_token():
         st.session_state["signed_out"] = True
         st.warning(str(err))
 
+HERE = Path(__file__).parent  # pages are named from here: Streamlit runs streamlit_app.py
+
 if actor is None:
-    # The page asked for, to open once signed in (a link to a page opened directly).
-    st.session_state.setdefault("wanted_page", urlparse(st.context.url or "").path.strip("/"))
+    # Every page's address leads to the sign-in form, so a link opened directly (or a refresh
+    # of a page whose session ended) signs in there and then shows that page, not a "page not
+    # found" over the form.
+    sign_in_pages = [st.Page(sign_in_page, title="Sign in", icon=":material/login:")] + [
+        st.Page(sign_in_page, title="Sign in", url_path=Path(path).stem, visibility="hidden")
+        for _, path, *_ in PAGES
+    ]
     if st.session_state.get("signed_out"):
         keep_session_cookie(None)
-    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
+    st.navigation(sign_in_pages).run()
 else:
     sections: dict[str, list] = {}
     for section, path, title, icon, roles in PAGES:
         if actor.role in roles:
             sections.setdefault(section, []).append(
-                st.Page(path, title=title, icon=f":material/{icon}:")
+                st.Page(
+                    HERE / path, title=title, icon=f":material/{icon}:", url_path=Path(path).stem
+                )
             )
     with st.sidebar:
         st.caption(f"Signed in as **{actor.username}** ({ROLE_NAMES[actor.role]})")
         st.button("Sign out", on_click=sign_out, icon=":material/logout:")
         keep_session_cookie(token)
-    navigation = st.navigation(sections)
-    wanted = st.session_state.pop("wanted_page", "")
-    for page in (p for pages in sections.values() for p in pages):
-        if wanted and page.url_path == wanted and navigation.url_path != wanted:
-            st.switch_page(page)
-    navigation.run()
+    st.navigation(sections).run()

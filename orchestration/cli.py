@@ -116,7 +116,7 @@ def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
         "-m",
         "streamlit",
         "run",
-        "dashboards/app.py",
+        "streamlit_app.py",
         "--server.address",
         address,
         "--server.port",

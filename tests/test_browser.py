@@ -77,10 +77,13 @@ def sign_in(page, url: str, username: str) -> None:
 
 
 def settle(page) -> None:
-    """Wait until the script has finished its rerun: a widget clicked mid-run may be redrawn."""
+    """Wait until the script has finished its rerun: a widget clicked mid-run may be redrawn.
+    Streamlit shows its status widget only after half a second of running, but marks at once
+    every element the rerun has not yet drawn again as stale."""
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=60_000)
 
 
 def sign_out(page) -> None:
@@ -116,8 +119,9 @@ def test_trading_volume_page_draws_its_chart(running_system, tmp_path):
 
 @pytest.mark.xfail(
     reason=(
-        "after this session's merges the KYC status list no longer offers 'approved' at "
-        "that step (issue 15 left open to find out why)"
+        "the click on the KYC status list could land mid-rerun (settle() now waits for no "
+        "stale element) and the status form showed the queue's first client (now the client "
+        "just decided); not yet run several times on a quiet machine (issue 15)"
     ),
     strict=False,
 )
@@ -171,6 +175,7 @@ def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp
         page.get_by_role("link", name="KYC review").click()
         expect(page.get_by_text("Documents to review (2)")).to_be_visible(timeout=30_000)
         for remaining in (1, 0):
+            settle(page)
             page.get_by_role("button", name="Record decision", exact=True).click()
             expect(page.get_by_text(f"Documents to review ({remaining})")).to_be_visible(
                 timeout=30_000
@@ -217,13 +222,6 @@ def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp
     assert store.verify().intact
 
 
-@pytest.mark.xfail(
-    reason=(
-        "the sign-in form opened from a direct link is inert in headless Chromium; the "
-        "cookie session is shown by AppTest only (issue 15 left open)"
-    ),
-    strict=False,
-)
 def test_a_session_survives_a_refresh_and_a_direct_link(running_system):
     from playwright.sync_api import expect, sync_playwright
 
@@ -234,6 +232,8 @@ def test_a_session_survives_a_refresh_and_a_direct_link(running_system):
         page.goto(f"{url}/clients")  # a link opened before signing in: there after sign-in
         sign_in(page, f"{url}/clients", "sam.manager")
         expect(page.get_by_role("heading", name="Clients")).to_be_visible(timeout=60_000)
+        # the page's script sets the cookie once it has drawn the sidebar
+        page.wait_for_function("document.cookie.includes('fxcrm_session=')", timeout=30_000)
         cookies = {c["name"]: c for c in page.context.cookies()}
         assert cookies["fxcrm_session"]["sameSite"] == "Strict"
         assert cookies["fxcrm_session"]["value"] not in page.url
@@ -256,8 +256,10 @@ def test_a_session_survives_a_refresh_and_a_direct_link(running_system):
 
 @pytest.mark.xfail(
     reason=(
-        "the lead has not yet been seen on the Lead pipeline page within a minute under "
-        "test (issue 15 left open)"
+        "the chain works (the lead reaches serving.duckdb), but the lead's publish waits "
+        "for the one the sign-in started, and each rebuilds every model downstream of the "
+        "CRM (the trading servers feed the deals): two runs exceed a minute under load "
+        "(issue 15)"
     ),
     strict=False,
 )

@@ -83,6 +83,20 @@ def test_a_page_without_a_session_asks_to_sign_in(crm):
     assert at.warning[0].value == "Please sign in."
 
 
+def test_a_link_to_a_page_signs_in_there_and_opens_that_page(crm):
+    """A page's address opened directly (a bookmark, a refresh after a restart) shows the
+    sign-in form, not the page's script on its own, and after sign-in that page."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=30)
+    at.switch_page("dashboards/pages/clients.py").run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    at.text_input[0].input("sam.manager")
+    at.text_input[1].input(demo_password("sam.manager"))
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Clients"
+
+
 def test_leads_page_creates_logs_and_converts(crm):
     store, _, _ = crm
     at = page("leads", store, "bob.agent")
@@ -157,6 +171,36 @@ def test_kyc_queue_accepts_documents_and_approves(crm):
     next(b for b in at.button if b.label == "Set KYC status").click().run()
     assert not at.exception
     assert store.get("client", client_id)["kyc_status"] == "approved"
+
+
+def test_the_kyc_status_form_follows_the_client_whose_documents_were_decided(crm):
+    """With another client first in the queue, deciding a client's documents puts that client
+    in the status form, so approving them is the next click, not another client's status."""
+    store, staff, first_client = crm
+    agent = staff["alice.agent"]
+    client_id = clients.register_client(store, agent, name="Ivo Maric", email="ivo@example.com")
+    for doc_type, name, content in (("passport", "p.pdf", PDF), ("proof_of_address", "b.png", PNG)):
+        clients.upload_document(
+            store, agent, client_id, doc_type, name, content, expires_on=NEXT_YEAR
+        )
+    at = page("kyc_queue", store, "carol.compliance")
+
+    def chosen(label: str) -> str:
+        box = next(s for s in at.selectbox if s.label == label)
+        return box.options[box.index]
+
+    assert chosen("Client").startswith(first_client)
+    for document in store.records("kyc_document", client_id=client_id):
+        box = next(s for s in at.selectbox if s.label == "Document")
+        box.select(next(o for o in box.options if o.startswith(document.record_id))).run()
+        button(at, "Record decision").click().run()
+        assert not at.exception
+    assert chosen("Client").startswith(f"{client_id} · Ivo Maric")
+    next(s for s in at.selectbox if s.label == "KYC status").select("approved")
+    button(at, "Set KYC status").click().run()
+    assert not at.exception
+    assert store.get("client", client_id)["kyc_status"] == "approved"
+    assert store.get("client", first_client)["kyc_status"] == "documents_pending"
 
 
 def test_payments_queue_keeps_four_eyes(crm):

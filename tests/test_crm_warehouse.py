@@ -17,7 +17,7 @@ from ingest.crm.staff import create_demo_staff
 from ingest.crm.store import Store
 from orchestration.definitions import build_definitions
 from orchestration.defs.crm.assets import CRM_EVENTS_KEY, crm_events
-from orchestration.defs.crm.sensors import crm_events_sensor
+from orchestration.defs.crm.sensors import crm_events_sensor, publish_crm_changes
 from orchestration.defs.warehouse.assets import warehouse_models
 
 
@@ -135,17 +135,34 @@ def test_a_log_altered_after_copying_stops_the_copy(crm_settings):
 
 def test_the_sensor_requests_a_build_when_events_arrive(crm_settings):
     store = Store.from_settings(crm_settings)
-    with dg.build_sensor_context() as context:
+    instance = dg.DagsterInstance.ephemeral()
+    with dg.build_sensor_context(instance) as context:
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
     create_demo_staff(store)
     head = len(store.events())
-    with dg.build_sensor_context(cursor="0") as context:
+    with dg.build_sensor_context(instance, cursor="0") as context:
         request = crm_events_sensor(context)
         assert isinstance(request, dg.RunRequest)
         assert request.run_key == f"crm-events-{head}"
         assert context.cursor == str(head)
-    with dg.build_sensor_context(cursor=str(head)) as context:
+    with dg.build_sensor_context(instance, cursor=str(head)) as context:
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
+
+
+def test_events_arriving_during_a_publish_wait_for_one_next_publish(crm_settings):
+    """A run per tick queued a full rebuild every 15 s behind the one running."""
+    store = Store.from_settings(crm_settings)
+    instance = dg.DagsterInstance.ephemeral()
+    job = build_definitions(crm_settings).resolve_job_def(publish_crm_changes.name)
+    running = instance.create_run_for_job(job)
+    create_demo_staff(store)
+    with dg.build_sensor_context(instance, cursor="0") as context:
+        assert "a publish is under way" in crm_events_sensor(context).skip_message
+        assert context.cursor == "0"
+    instance.report_run_failed(running)
+    with dg.build_sensor_context(instance, cursor="0") as context:
+        request = crm_events_sensor(context)
+        assert request.run_key == f"crm-events-{store.last_seq()}"
 
 
 def store_actor(store: Store, username: str):
@@ -169,11 +186,12 @@ def test_the_sensor_starts_at_what_the_warehouse_already_holds(crm_settings):
     resources = build_definitions(crm_settings).resources
     assert dg.materialize([crm_events], resources=resources).success
     head = store.last_seq()
-    with dg.build_sensor_context() as context:  # switched on after the demo: nothing to do
+    instance = dg.DagsterInstance.ephemeral()
+    with dg.build_sensor_context(instance) as context:  # switched on after the demo: nothing to do
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
         assert context.cursor == str(head)
     leads.create_lead(store, store_actor(store, "alice.agent"), name="Oto", email="oto@example.com")
-    with dg.build_sensor_context(cursor=str(head)) as context:
+    with dg.build_sensor_context(instance, cursor=str(head)) as context:
         request = crm_events_sensor(context)
         assert isinstance(request, dg.RunRequest) and request.run_key == f"crm-events-{head + 1}"
     writer = subprocess.Popen(  # a run writing the warehouse, in another process

@@ -54,6 +54,8 @@ if document is not None:
             )
             reason = st.text_input("Reason (required to reject or ask for more)")
             if st.form_submit_button("Record decision", type="primary"):
+                # the client box below shows this client next, for their KYC status
+                st.session_state["kyc_client_id"] = document["client_id"]
                 attempt(
                     "review",
                     lambda: clients.review_document(
