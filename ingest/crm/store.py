@@ -11,8 +11,10 @@ projection row that says otherwise, since that row can be edited behind the log;
 every record against it.
 
 SQLite in WAL mode is the default (a file, nothing to start); a `postgresql://` URL selects
-PostgreSQL. Only portable SQL is used; the two differ in placeholders and in how the chain is
-locked, nothing else.
+PostgreSQL. Reads are portable SQL. Appends differ: SQLite appends in process under its write
+lock; PostgreSQL appends in one call to a server-side function (`fxcrm_append`) that holds the
+chain head's row lock only while the server checks and writes, never across a round trip to a
+client, so many writers do not queue behind one another's network waits.
 """
 
 from __future__ import annotations
@@ -702,10 +704,11 @@ class Store:
                 )
             for sql, params in side_writes:
                 cur.execute(self._sql(sql), list(params))
-            cur.execute(
+            appended = cur.connection.cursor()  # its own: a batch's savepoint ends on `cur`
+            appended.execute(
                 "SELECT * FROM fxcrm_append(%s, %s::json)", [idempotency_key, to_json(planned)]
             )
-        for event, (seq, prev_hash, hash_) in zip(events, cur.fetchall(), strict=True):
+        for event, (seq, prev_hash, hash_) in zip(events, appended.fetchall(), strict=True):
             event |= {"seq": seq, "prev_hash": prev_hash, "hash": hash_}
         return events
 
