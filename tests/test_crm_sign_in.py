@@ -191,7 +191,7 @@ def test_a_reset_whose_event_fails_keeps_the_old_password(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Store, "_apply", broken)
+    monkeypatch.setattr(Store, "_event_for", broken)
     with pytest.raises(RuntimeError):
         users.reset_password(crm_store, staff["admin"], bob.user_id, "brand-new-pass-9")
     monkeypatch.undo()

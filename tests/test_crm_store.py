@@ -83,6 +83,81 @@ def test_a_unique_value_is_held_by_one_record(crm_store: Store):
     assert crm_store.find("lead", "L-2") is None
 
 
+def test_an_event_is_hashed_as_verify_hashes_it_whatever_its_text(crm_store: Store):
+    """PostgreSQL hashes events in the database around text the client built: keys and quotes
+    inside values, escapes and non-ASCII text must not move where the head's fields go."""
+    from ingest.crm.store import event_hash
+
+    odd = 'say "seq":0 and "prev_hash":"" \\ \u00e9\u20ac\U0001f600 \t end'
+    crm_store.append(AGENT, [lead("L-1", 0, name=odd, **{'"seq":0': odd})], reason=odd)
+    appended = crm_store.append(
+        AGENT,
+        [lead("L-1", 1, note=odd), lead("L-2", 0, name="Bo")],
+        reason="Ž",
+        idempotency_key=odd,
+    )
+    stored = crm_store.events()
+    assert [e["hash"] for e in stored[1:]] == [e["hash"] for e in appended]
+    assert all(event_hash(e) == e["hash"] for e in stored)
+    assert stored[1]["prev_hash"] == stored[0]["hash"] and stored[2]["seq"] == 3
+    assert crm_store.get("lead", "L-1")["note"] == odd
+    with pytest.raises(Duplicate, match="lead L-2 already exists"):
+        crm_store.append(AGENT, [lead("L-2", 0)])
+    assert crm_store.verify().intact
+
+
+@pytest.fixture
+def moved_while_read(crm_store: Store, monkeypatch):
+    """On PostgreSQL an append reads records outside the chain's lock: `moved(store)` makes the
+    next read of L-1 be followed by another writer's change to it (`interloper`), before the
+    append takes the lock."""
+    if not crm_store.postgres:
+        pytest.skip("SQLite reads under its write lock: nothing can move in between")
+    read = Store._checked
+    pending = []
+
+    def checked(self, cur, record_type, record_id):
+        found = read(self, cur, record_type, record_id)
+        if pending and record_id == "L-1":
+            pending.pop()(Store(crm_store.url))
+        return found
+
+    monkeypatch.setattr(Store, "_checked", checked)
+    return pending.append
+
+
+def test_a_record_moved_on_before_the_lock_is_appended_on_its_latest_state(
+    crm_store: Store, moved_while_read
+):
+    crm_store.append(AGENT, [lead("L-1", 0, status="new")])
+    moved_while_read(lambda other: other.append(OTHER, [lead("L-1", 1, status="qualified")]))
+    [note] = crm_store.append(AGENT, [lead("L-1", None, seen="yes")], reason="a note")
+
+    assert note["record_version"] == 2, "built on the version the other writer made"
+    assert '"status":"qualified"' in note["state"]
+    moved_while_read(lambda other: other.append(OTHER, [lead("L-1", 2, status="lost")]))
+    with pytest.raises(StaleVersion, match=r"changed by bob\.agent .* \(your version 2, now 3\)"):
+        crm_store.append(AGENT, [lead("L-1", 2, status="contacted")])
+    assert crm_store.get("lead", "L-1")["status"] == "lost"
+    assert crm_store.verify().intact
+
+
+def test_a_key_used_before_the_lock_answers_with_the_first_events(
+    crm_store: Store, moved_while_read
+):
+    crm_store.append(AGENT, [lead("L-1", 0, status="new")])
+    first = []
+    moved_while_read(
+        lambda other: first.extend(other.append(AGENT, [lead("L-2", 0)], idempotency_key="k"))
+    )
+    again = crm_store.append(AGENT, [lead("L-1", 1, status="contacted")], idempotency_key="k")
+
+    assert [e["event_id"] for e in again] == [e["event_id"] for e in first]
+    assert again[0]["replayed"] and again[0]["record_id"] == "L-2"
+    assert crm_store.get("lead", "L-1").version == 1, "nothing else was written"
+    assert len(crm_store.events()) == 2 and crm_store.verify().intact
+
+
 def test_verify_names_the_first_altered_event(crm_store: Store):
     for i in range(5):
         crm_store.append(AGENT, [lead(f"L-{i}", 0, amount="100.00")])

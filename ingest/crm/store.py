@@ -11,8 +11,10 @@ projection row that says otherwise, since that row can be edited behind the log;
 every record against it.
 
 SQLite in WAL mode is the default (a file, nothing to start); a `postgresql://` URL selects
-PostgreSQL. Only portable SQL is used; the two differ in placeholders and in how the chain is
-locked, nothing else.
+PostgreSQL. Reads are portable SQL. Appends differ: SQLite appends in process under its write
+lock; PostgreSQL appends in one call to a server-side function (`fxcrm_append`) that holds the
+chain head's row lock only while the server checks and writes, never across a round trip to a
+client, so many writers do not queue behind one another's network waits.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ingest.crm.errors import Duplicate, NotFound, StaleVersion, TamperedRecord
+from ingest.crm.errors import (
+    CommandError,
+    Duplicate,
+    NotFound,
+    StaleVersion,
+    TamperedRecord,
+)
 from ingest.settings import Settings
 
 GENESIS = "0" * 64
@@ -163,13 +171,110 @@ CREATE INDEX records_by_partner ON records (record_type, partner_id, created_at,
 CREATE INDEX records_by_client ON records (record_type, client_id, created_at, record_id);
 CREATE INDEX records_by_lead ON records (record_type, lead_id, created_at, record_id)
 """
-SCHEMA_VERSION = 2
 RECORD_READ = "record_type, record_id, version, state, created_at, updated_at, updated_by"
 RECORD_COLUMNS = (*RECORD_READ.split(", "), *PROJECTED, "search_text")
+UPDATED = tuple(c for c in RECORD_COLUMNS if c not in ("record_type", "record_id", "created_at"))
+INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
+)
 INSERT_RECORD = (
     f"INSERT INTO records ({', '.join(RECORD_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in RECORD_COLUMNS)})"
 )
+UPDATE_RECORD = (
+    f"UPDATE records SET {', '.join(f'{c} = ?' for c in UPDATED)} "
+    "WHERE record_type = ? AND record_id = ?"
+)
+
+# PostgreSQL's append, one call per command so the chain's lock is held only while the server
+# works, never across a round trip to the client. The client has read the records and built the
+# events (`Store._append_postgres`); this checks under the lock that nothing it read has moved
+# on (each record's version, the key unused), claims and releases unique keys, hashes each event
+# onto the chain (the client's canonical JSON around the sequence number and previous hash, which
+# only the chain head gives) and writes events, projection rows and the head. MOVED: a record
+# moved on or the key was used, so the client appends again reading under the lock; CLAIMED: a
+# unique key is another record's (its id in the detail).
+MOVED, CLAIMED = "FX001", "FX002"
+APPEND_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION fxcrm_append(p_key TEXT, p_changes JSON)
+RETURNS TABLE (seq BIGINT, prev_hash CHAR(64), hash CHAR(64)) AS $$
+#variable_conflict use_column
+DECLARE
+    head_seq BIGINT;
+    head_hash CHAR(64);
+    change JSON;
+    e events;
+    claim JSON;
+    holder VARCHAR(40);
+BEGIN
+    SELECT c.seq, c.hash INTO head_seq, head_hash FROM chain_head c WHERE c.id = 1 FOR UPDATE;
+    IF p_key IS NOT NULL AND EXISTS (SELECT 1 FROM events WHERE idempotency_key = p_key) THEN
+        RAISE EXCEPTION USING ERRCODE = '{MOVED}', MESSAGE = 'idempotency key used meanwhile';
+    END IF;
+    FOR change IN SELECT value FROM json_array_elements(p_changes) LOOP
+        e := json_populate_record(NULL::events, change -> 'event');
+        IF coalesce((SELECT version FROM records WHERE record_type = e.record_type
+                     AND record_id = e.record_id), 0) <> (change ->> 'read_version')::INTEGER
+        THEN
+            RAISE EXCEPTION USING ERRCODE = '{MOVED}',
+                MESSAGE = format('%s %s changed meanwhile', e.record_type, e.record_id);
+        END IF;
+        DELETE FROM unique_keys
+        WHERE record_type = e.record_type AND record_id = e.record_id
+            AND (key_name, key_value) IN (
+                SELECT r ->> 0, r ->> 1 FROM json_array_elements(change -> 'releases') r
+            );
+        FOR claim IN SELECT value FROM json_array_elements(change -> 'claims') LOOP
+            INSERT INTO unique_keys
+            VALUES (e.record_type, claim ->> 0, claim ->> 1, e.record_id)
+            ON CONFLICT DO NOTHING;
+            IF NOT FOUND THEN
+                SELECT record_id INTO holder FROM unique_keys WHERE record_type = e.record_type
+                    AND key_name = claim ->> 0 AND key_value = claim ->> 1;
+                IF holder <> e.record_id THEN
+                    RAISE EXCEPTION USING ERRCODE = '{CLAIMED}', DETAIL = holder,
+                        MESSAGE = format(
+                            '%s %s already has %s %s',
+                            e.record_type, holder, claim ->> 0, claim ->> 1
+                        );
+                END IF;
+            END IF;
+        END LOOP;
+        e.seq := head_seq + 1;
+        e.prev_hash := head_hash;
+        e.hash := encode(sha256(convert_to(
+            concat(change -> 'hash_parts' ->> 0, e.prev_hash, change -> 'hash_parts' ->> 1,
+                   e.seq, change -> 'hash_parts' ->> 2),
+            'UTF8'
+        )), 'hex');
+        INSERT INTO events ({", ".join(EVENT_COLUMNS)})
+        VALUES ({", ".join("e." + c for c in EVENT_COLUMNS)});
+        IF json_typeof(change -> 'record') = 'object' THEN
+            IF (change ->> 'read_version')::INTEGER = 0 THEN
+                INSERT INTO records ({", ".join(RECORD_COLUMNS)})
+                SELECT {", ".join(RECORD_COLUMNS)}
+                FROM json_populate_record(NULL::records, change -> 'record');
+            ELSE
+                UPDATE records SET ({", ".join(UPDATED)}) = (
+                    SELECT {", ".join(UPDATED)}
+                    FROM json_populate_record(NULL::records, change -> 'record')
+                )
+                WHERE record_type = e.record_type AND record_id = e.record_id;
+            END IF;
+        END IF;
+        head_seq := e.seq;
+        head_hash := e.hash;
+        seq := e.seq;
+        prev_hash := e.prev_hash;
+        hash := e.hash;
+        RETURN NEXT;
+    END LOOP;
+    UPDATE chain_head SET seq = head_seq, hash = head_hash WHERE id = 1;
+END
+$$ LANGUAGE plpgsql
+"""
+SCHEMA_VERSION = 3
 
 
 def _json_default(value: Any) -> str:
@@ -194,6 +299,16 @@ def event_hash(event: dict[str, Any]) -> str:
     previous event's hash and so chains each event to all before it."""
     body = {k: event[k] for k in EVENT_COLUMNS if k != "hash"}
     return hashlib.sha256(to_json(body).encode()).hexdigest()
+
+
+def _hash_parts(event: dict[str, Any]) -> list[str]:
+    """An event's canonical JSON as `event_hash` hashes it, in three parts around the previous
+    hash and the sequence number, which only the chain head gives: joined with them, the text
+    PostgreSQL's `fxcrm_append` hashes. Each key occurs once, unescaped, at the top level."""
+    body = {k: event.get(k) for k in EVENT_COLUMNS if k != "hash"} | {"prev_hash": "", "seq": 0}
+    head, rest = to_json(body).split('"prev_hash":""')
+    middle, tail = rest.split('"seq":0')
+    return [head + '"prev_hash":"', '"' + middle + '"seq":', tail]
 
 
 def new_id(prefix: str) -> str:
@@ -310,7 +425,7 @@ class Store:
         if not self.postgres:
             with closing(sqlite3.connect(self.url, timeout=60)) as con:
                 con.execute("PRAGMA journal_mode = WAL")  # kept by the file
-        with self._writing(lock_chain=False) as cur:
+        with self._writing() as cur:
             if self.postgres:
                 cur.execute("SELECT pg_advisory_xact_lock(7306)")  # 'fx': one migrator
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -352,6 +467,12 @@ class Store:
                     for record_type, record_id, state in rows[start : start + 10_000]
                 ],
             )
+
+    def _create_append_function(self, cur: Any) -> None:
+        """PostgreSQL's append in one server-side call (APPEND_FUNCTION); SQLite appends in
+        process and needs none."""
+        if self.postgres:
+            cur.execute(APPEND_FUNCTION)
 
     # -- connections -------------------------------------------------------------------------
 
@@ -405,11 +526,11 @@ class Store:
             self._held.begin_immediate()
 
     @contextmanager
-    def _writing(self, lock_chain: bool = True) -> Iterator[Any]:
-        """A transaction that holds the chain's write lock from its first statement. On
-        PostgreSQL its statements are pipelined: those whose results are not read (the lock,
-        the inserts) travel with the next that is, so an append waits on a few round trips,
-        not one per statement. In a batch, a savepoint of the batch's transaction."""
+    def _writing(self) -> Iterator[Any]:
+        """A write transaction: on SQLite it holds the write lock from its first statement; on
+        PostgreSQL its statements are pipelined, those whose results are not read travelling
+        with the next that is or with the commit, and `fxcrm_append` takes the chain's lock.
+        In a batch, a savepoint of the batch's transaction."""
         if self._held is not None:
             cur = self._held.cursor()
             cur.execute("SAVEPOINT append")
@@ -427,8 +548,6 @@ class Store:
                 cur = con.cursor()
                 if not self.postgres:
                     con.begin_immediate()
-                elif lock_chain:
-                    cur.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
                 yield cur
                 con.commit()
         except BaseException:
@@ -481,28 +600,28 @@ class Store:
         records once. `side_writes` (statement, parameters) change what lives beside the log
         (a password, a sign-in lock) in the same transaction, so they stand only if the event
         that says so does."""
+        if self.postgres:
+            return self._append_postgres(actor, changes, reason, idempotency_key, side_writes)
         with self._writing() as cur:
-            if idempotency_key:
-                cur.execute(
-                    self._sql(
-                        f"SELECT {', '.join(EVENT_COLUMNS)} FROM events "
-                        "WHERE idempotency_key = ? ORDER BY seq"
-                    ),
-                    [idempotency_key],
-                )
-                done = cur.fetchall()
-                if done:
-                    return [
-                        dict(zip(EVENT_COLUMNS, row, strict=True)) | {"replayed": True}
-                        for row in done
-                    ]
+            if done := self._replayed(cur, idempotency_key):
+                return done
             cur.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
             seq, prev_hash = cur.fetchone()
             events = []
             for change in changes:
+                current = self._checked(cur, change.record_type, change.record_id)
+                event, row = self._event_for(actor, change, current, reason, idempotency_key)
+                self._claim(cur, change)
                 seq += 1
-                event = self._apply(cur, actor, change, seq, prev_hash, reason, idempotency_key)
-                prev_hash = event["hash"]
+                event |= {"seq": seq, "prev_hash": prev_hash}
+                event["hash"] = prev_hash = event_hash(event)
+                cur.execute(INSERT_EVENT, [event[c] for c in EVENT_COLUMNS])
+                if row and current is None:
+                    cur.execute(INSERT_RECORD, [row[c] for c in RECORD_COLUMNS])
+                elif row:
+                    cur.execute(
+                        UPDATE_RECORD, [row[c] for c in (*UPDATED, "record_type", "record_id")]
+                    )
                 events.append(event)
             cur.execute(
                 self._sql("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"), [seq, prev_hash]
@@ -511,18 +630,112 @@ class Store:
                 cur.execute(self._sql(sql), list(params))
         return events
 
-    def _apply(
+    def _append_postgres(
         self,
-        cur: Any,
         actor: Actor,
-        change: Change,
-        seq: int,
-        prev_hash: str,
+        changes: Sequence[Change],
         reason: str | None,
         idempotency_key: str | None,
-    ) -> dict[str, Any]:
-        sql = self._sql
-        current = self._checked(cur, change.record_type, change.record_id)
+        side_writes: Sequence[tuple[str, Sequence[Any]]],
+    ) -> list[dict[str, Any]]:
+        """On PostgreSQL the chain's lock is held only while one server-side call,
+        `fxcrm_append`, checks and writes: the events are built first, on records read outside
+        the lock, and it hashes them onto the chain. Had a record moved on since it was read
+        (or the key been used), or was the append refused on what was read, it is made again
+        reading under the lock, as SQLite's always is, so the answer is the same as there."""
+        import psycopg
+
+        for locked in (False, True):
+            try:
+                return self._append_planned(
+                    actor, changes, reason, idempotency_key, side_writes, locked
+                )
+            except CommandError:
+                if locked:
+                    raise
+            except psycopg.Error as err:
+                if err.sqlstate == CLAIMED:
+                    raise Duplicate(
+                        err.diag.message_primary, existing=err.diag.message_detail
+                    ) from None
+                if locked or err.sqlstate != MOVED:
+                    raise
+        raise AssertionError("unreachable: an append under the lock returns or raises")
+
+    def _append_planned(
+        self,
+        actor: Actor,
+        changes: Sequence[Change],
+        reason: str | None,
+        idempotency_key: str | None,
+        side_writes: Sequence[tuple[str, Sequence[Any]]],
+        locked: bool,
+    ) -> list[dict[str, Any]]:
+        """One attempt at a PostgreSQL append, in one round trip but for the records read.
+        Not `locked`, it reads only the records whose state the events build on: a record
+        created is taken to be new and the key unused, which `fxcrm_append` checks."""
+        events, planned, known = [], [], {}
+        with self._writing() as cur:
+            if locked:
+                cur.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
+                if done := self._replayed(cur, idempotency_key):
+                    return done
+            for change in changes:
+                record = (change.record_type, change.record_id)
+                if record in known:
+                    current = known[record]
+                elif change.expected_version == 0 and not locked:
+                    current = None
+                else:
+                    current = self._checked(cur, *record)
+                event, row = self._event_for(actor, change, current, reason, idempotency_key)
+                if row:
+                    known[record] = _record(list(row.values()))
+                events.append(event)
+                planned.append(
+                    {
+                        "event": event,
+                        "hash_parts": _hash_parts(event),
+                        "read_version": current.version if current else 0,
+                        "record": row,
+                        "releases": list(change.releases.items()),
+                        "claims": list(change.claims.items()),
+                    }
+                )
+            for sql, params in side_writes:
+                cur.execute(self._sql(sql), list(params))
+            appended = cur.connection.cursor()  # its own: a batch's savepoint ends on `cur`
+            appended.execute(
+                "SELECT * FROM fxcrm_append(%s, %s::json)", [idempotency_key, to_json(planned)]
+            )
+        for event, (seq, prev_hash, hash_) in zip(events, appended.fetchall(), strict=True):
+            event |= {"seq": seq, "prev_hash": prev_hash, "hash": hash_}
+        return events
+
+    def _replayed(self, cur: Any, idempotency_key: str | None) -> list[dict[str, Any]]:
+        if not idempotency_key:
+            return []
+        cur.execute(
+            self._sql(
+                f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE idempotency_key = ? "
+                "ORDER BY seq"
+            ),
+            [idempotency_key],
+        )
+        return [dict(zip(EVENT_COLUMNS, row, strict=True)) | {"replayed": True} for row in cur]
+
+    def _event_for(
+        self,
+        actor: Actor,
+        change: Change,
+        current: Record | None,
+        reason: str | None,
+        idempotency_key: str | None,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The event `change` makes of the record as `current` holds it (None: no such record),
+        its place in the chain (seq, prev_hash, hash) still to come, and the record's new
+        projection row if its state changes; refused if the change was made against another
+        version."""
         version = current.version if current else 0
         label = f"{change.record_type} {change.record_id}"
         if change.expected_version is not None and change.expected_version != version:
@@ -543,35 +756,7 @@ class Store:
             state |= payload
             version += 1
         at = change.occurred_at or now_utc()
-        for name, value in change.releases.items():
-            cur.execute(
-                sql(
-                    "DELETE FROM unique_keys WHERE record_type = ? AND key_name = ? "
-                    "AND key_value = ? AND record_id = ?"
-                ),
-                [change.record_type, name, value, change.record_id],
-            )
-        for name, value in change.claims.items():
-            cur.execute(
-                sql(
-                    "SELECT record_id FROM unique_keys WHERE record_type = ? AND key_name = ? "
-                    "AND key_value = ?"
-                ),
-                [change.record_type, name, value],
-            )
-            holder = cur.fetchone()
-            if holder and holder[0] != change.record_id:
-                raise Duplicate(
-                    f"{change.record_type} {holder[0]} already has {name} {value}",
-                    existing=holder[0],
-                )
-            if not holder:
-                cur.execute(
-                    sql("INSERT INTO unique_keys VALUES (?, ?, ?, ?)"),
-                    [change.record_type, name, value, change.record_id],
-                )
         event = {
-            "seq": seq,
             "event_id": str(uuid.uuid4()),
             "record_type": change.record_type,
             "record_id": change.record_id,
@@ -584,48 +769,40 @@ class Store:
             "occurred_at": at,
             "reason": reason,
             "idempotency_key": idempotency_key,
-            "prev_hash": prev_hash,
         }
-        event["hash"] = event_hash(event)
-        cur.execute(
-            sql(
-                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
-            ),
-            [event[c] for c in EVENT_COLUMNS],
-        )
-        if changes_state and current is None:
+        if not changes_state:
+            return event, None
+        created = current.created_at if current else at
+        row = [change.record_type, change.record_id, version, event["state"], created, at]
+        row += [actor.username, *projection(state)]
+        return event, dict(zip(RECORD_COLUMNS, row, strict=True))
+
+    def _claim(self, cur: Any, change: Change) -> None:
+        """Give up the unique keys `change` releases and take those it claims (SQLite; on
+        PostgreSQL `fxcrm_append` does the same)."""
+        for name, value in change.releases.items():
             cur.execute(
-                sql(INSERT_RECORD),
-                [
-                    change.record_type,
-                    change.record_id,
-                    version,
-                    event["state"],
-                    at,
-                    at,
-                    actor.username,
-                    *projection(state),
-                ],
+                "DELETE FROM unique_keys WHERE record_type = ? AND key_name = ? "
+                "AND key_value = ? AND record_id = ?",
+                [change.record_type, name, value, change.record_id],
             )
-        elif changes_state:
+        for name, value in change.claims.items():
             cur.execute(
-                sql(
-                    "UPDATE records SET version = ?, state = ?, updated_at = ?, updated_by = ?, "
-                    f"{', '.join(f'{c} = ?' for c in (*PROJECTED, 'search_text'))} "
-                    "WHERE record_type = ? AND record_id = ?"
-                ),
-                [
-                    version,
-                    event["state"],
-                    at,
-                    actor.username,
-                    *projection(state),
-                    change.record_type,
-                    change.record_id,
-                ],
+                "SELECT record_id FROM unique_keys WHERE record_type = ? AND key_name = ? "
+                "AND key_value = ?",
+                [change.record_type, name, value],
             )
-        return event
+            holder = cur.fetchone()
+            if holder and holder[0] != change.record_id:
+                raise Duplicate(
+                    f"{change.record_type} {holder[0]} already has {name} {value}",
+                    existing=holder[0],
+                )
+            if not holder:
+                cur.execute(
+                    "INSERT INTO unique_keys VALUES (?, ?, ?, ?)",
+                    [change.record_type, name, value, change.record_id],
+                )
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -930,7 +1107,7 @@ def _record(row: tuple) -> Record:
 
 
 def _replay(events: list[tuple]) -> tuple[int, Record | str]:
-    """One record's events folded in order as `_apply` wrote them (a change adds its payload and
+    """One record's events folded in order as `append` wrote them (a change adds its payload and
     a version; a note changes neither): the last event's number and the record they leave, or
     what in them does not add up. Each event's own state is covered by its hash."""
     version, state, created, updated, by = 0, {}, None, None, None
@@ -1161,4 +1338,8 @@ class _SqliteConnection:
         self.con.close()
 
 
-MIGRATIONS = {1: Store._create_v1, 2: Store._add_projection_columns}
+MIGRATIONS = {
+    1: Store._create_v1,
+    2: Store._add_projection_columns,
+    3: Store._create_append_function,
+}
