@@ -6,11 +6,11 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import types
-from unittest import mock
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from ingest.crm.errors import CommandError
 from ingest.crm.store import Actor, Store

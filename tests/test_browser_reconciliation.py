@@ -4,6 +4,7 @@ high-severity money break to acknowledged."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -122,7 +123,9 @@ def test_compliance_acknowledges_a_high_money_break(demo_world, tmp_path):
 
         with page.expect_download() as download:
             page.get_by_role("button", name="Download XLSX", exact=True).click()
-        sheet = openpyxl.load_workbook(download.value.path())["breaks"]
+        # Playwright saves a download without its extension, which openpyxl refuses as a path.
+        saved = Path(download.value.path()).read_bytes()
+        sheet = openpyxl.load_workbook(io.BytesIO(saved))["breaks"]
         rows = list(sheet.iter_rows(values_only=True))
         assert len(rows) == count + 1
         assert {r[rows[0].index("check")] for r in rows[1:]} == {"money"}
