@@ -201,3 +201,13 @@ def cheap_hashing(monkeypatch):
     auth._dummy_hash.cache_clear()
     yield
     auth._dummy_hash.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """`fxcrm` commands export their settings into `os.environ` (so dbt, Dagster and Streamlit
+    agree on every path); a test that runs one must not hand its paths to the next test."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

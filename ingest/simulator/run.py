@@ -269,6 +269,9 @@ def _choose_faults(
             & (pl.col("status") == "executed")
             & ~pl.col("payment_id").is_in(chosen.get("payment_not_posted", []))
         ).sort("payment_id")
+        # a world too small for every fault injects those it has deposits for; the manifest
+        # lists only what was injected
+        posting_faults = posting_faults[: deposits.height]
         picked = rng.choice(deposits.height, size=len(posting_faults), replace=False)
         chosen["misposted"] = {}
         for fault, row in zip(posting_faults, picked, strict=True):
@@ -279,10 +282,10 @@ def _choose_faults(
                 how["login"] = others[int(rng.integers(len(others)))]
             chosen["misposted"][payment["payment_id"]] = how
     spare = list(logins)  # logins no account-level fault has taken yet
-    if "leverage_mismatch" in config.faults:
+    if "leverage_mismatch" in config.faults and spare:
         chosen["leverage_mismatch"] = spare.pop(int(rng.integers(len(spare))))
-    if "account_missing_on_platform" in config.faults:
-        never_funded = idle.filter(pl.col("server") == FAULT_SERVER).sort("login")["login"]
+    never_funded = idle.filter(pl.col("server") == FAULT_SERVER).sort("login")["login"]
+    if "account_missing_on_platform" in config.faults and (len(never_funded) or spare):
         chosen["account_missing_on_platform"] = (
             never_funded[int(rng.integers(len(never_funded)))]
             if len(never_funded)
@@ -299,14 +302,15 @@ def _choose_faults(
         candidates = mt5.filter(
             pl.col("login").is_in(spare) & pl.col("client_id").is_in(single)
         ).sort("login")
-        victim = candidates.row(int(rng.integers(candidates.height)), named=True)
-        spare.remove(victim["login"])
-        chosen["trading_enabled_for_inactive_client"] = victim
-    if "balance_discontinuity" in config.faults:
+        if candidates.height:
+            victim = candidates.row(int(rng.integers(candidates.height)), named=True)
+            spare.remove(victim["login"])
+            chosen["trading_enabled_for_inactive_client"] = victim
+    longest_open = mt5.filter(pl.col("login").is_in(spare)).sort("opened_at", "login")["login"]
+    if "balance_discontinuity" in config.faults and len(longest_open):
         # the login open longest, so it has days of reports to break in the middle of
-        oldest = mt5.filter(pl.col("login").is_in(spare)).sort("opened_at", "login")["login"][0]
-        spare.remove(oldest)
-        chosen["balance_discontinuity"] = oldest
+        spare.remove(longest_open[0])
+        chosen["balance_discontinuity"] = longest_open[0]
     return chosen
 
 
