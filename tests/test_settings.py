@@ -49,4 +49,6 @@ def test_dagster_dev_starts_outside_the_checkout_so_it_does_not_warn_about_dagst
     assert (cli.WORKSPACE.parent / module["working_directory"]).resolve() == PROJECT_ROOT
     source = Path(cli.__file__).read_text()
     assert cli.DAGSTER_DEV[-2:] == ["-w", str(cli.WORKSPACE)]
-    assert "(settings.dagster_home, PROJECT_ROOT)" in source
+    assert (
+        "(settings.dagster_home, PROJECT_ROOT, PROJECT_ROOT)" in source
+    )  # dagster, streamlit, docs
