@@ -149,6 +149,7 @@ def test_the_command_line_approves_from_the_snapshot_and_pays(
         warehouse.execute(f"create table snap.main.{table} as select * from reporting.{table}")
     warehouse.execute("detach snap")
     monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FXCRM_SERVING_PATH", str(snapshot))  # an earlier test may have set it
     monkeypatch.setenv("FXCRM_CRM_URL" if crm_store.postgres else "FXCRM_CRM_STORE", crm_store.url)
     args = ["commissions", "approve", "--period", "2026-08", "--partner", earner]
     assert main([*args, "--as", "paul.partners"]) == 2
