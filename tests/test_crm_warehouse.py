@@ -140,7 +140,8 @@ def test_the_sensor_requests_a_build_when_events_arrive(crm_settings):
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
     create_demo_staff(store)
     head = len(store.events())
-    with dg.build_sensor_context(instance, cursor="0") as context:
+    definitions = build_definitions(crm_settings)
+    with dg.build_sensor_context(instance, cursor="0", definitions=definitions) as context:
         request = crm_events_sensor(context)
         assert isinstance(request, dg.RunRequest)
         assert request.run_key == f"crm-events-{head}"
@@ -149,18 +150,56 @@ def test_the_sensor_requests_a_build_when_events_arrive(crm_settings):
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
 
 
+def test_a_publish_rebuilds_what_reads_the_records_that_changed(crm_settings):
+    """A sign-in changes no record; a lead changes the sales models, not the deals; a trading
+    server changes the deals (their times) too."""
+    from ingest.crm.auth import sign_in
+    from ingest.crm.commands import accounts
+    from ingest.crm.staff import demo_password
+
+    store = Store.from_settings(crm_settings)
+    definitions = build_definitions(crm_settings)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def rebuilt(after: int) -> set[str]:
+        with dg.build_sensor_context(instance, cursor=str(after), definitions=definitions) as c:
+            request = crm_events_sensor(c)
+        assert isinstance(request, dg.RunRequest)
+        return {"/".join(key.path) for key in request.asset_selection}
+
+    create_demo_staff(store)
+    seen = store.last_seq()
+    sign_in(store, "alice.agent", demo_password("alice.agent"))
+    every_event = {"raw/crm_events", "staging/stg_crm__events", "reporting/rpt_data_freshness"}
+    assert every_event | {"serving/serving_snapshot"} <= rebuilt(seen)
+    assert not {"marts/fct_deals", "staging/stg_crm__leads"} & rebuilt(seen)
+
+    seen = store.last_seq()
+    leads.create_lead(store, store_actor(store, "alice.agent"), name="Oto", email="o@example.com")
+    lead = rebuilt(seen)
+    assert {"staging/stg_crm__leads", "reporting/rpt_lead_funnel"} | every_event <= lead
+    assert not {"marts/fct_deals", "staging/stg_crm__payments"} & lead
+
+    seen = store.last_seq()
+    accounts.register_server(
+        store, store_actor(store, "admin"), name="MT5-Z", platform="MT5", time_zone="UTC"
+    )
+    assert {"staging/stg_crm__trading_servers", "marts/fct_deals"} <= rebuilt(seen)
+
+
 def test_events_arriving_during_a_publish_wait_for_one_next_publish(crm_settings):
     """A run per tick queued a full rebuild every 15 s behind the one running."""
     store = Store.from_settings(crm_settings)
     instance = dg.DagsterInstance.ephemeral()
-    job = build_definitions(crm_settings).resolve_job_def(publish_crm_changes.name)
+    definitions = build_definitions(crm_settings)
+    job = definitions.resolve_job_def(publish_crm_changes.name)
     running = instance.create_run_for_job(job)
     create_demo_staff(store)
     with dg.build_sensor_context(instance, cursor="0") as context:
         assert "a publish is under way" in crm_events_sensor(context).skip_message
         assert context.cursor == "0"
     instance.report_run_failed(running)
-    with dg.build_sensor_context(instance, cursor="0") as context:
+    with dg.build_sensor_context(instance, cursor="0", definitions=definitions) as context:
         request = crm_events_sensor(context)
         assert request.run_key == f"crm-events-{store.last_seq()}"
 
@@ -183,15 +222,15 @@ time.sleep(120)
 def test_the_sensor_starts_at_what_the_warehouse_already_holds(crm_settings):
     store = Store.from_settings(crm_settings)
     journey(store)
-    resources = build_definitions(crm_settings).resources
-    assert dg.materialize([crm_events], resources=resources).success
+    definitions = build_definitions(crm_settings)
+    assert dg.materialize([crm_events], resources=definitions.resources).success
     head = store.last_seq()
     instance = dg.DagsterInstance.ephemeral()
     with dg.build_sensor_context(instance) as context:  # switched on after the demo: nothing to do
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
         assert context.cursor == str(head)
     leads.create_lead(store, store_actor(store, "alice.agent"), name="Oto", email="oto@example.com")
-    with dg.build_sensor_context(instance, cursor=str(head)) as context:
+    with dg.build_sensor_context(instance, cursor=str(head), definitions=definitions) as context:
         request = crm_events_sensor(context)
         assert isinstance(request, dg.RunRequest) and request.run_key == f"crm-events-{head + 1}"
     writer = subprocess.Popen(  # a run writing the warehouse, in another process

@@ -6,6 +6,8 @@
     [state key, SQL type, column name (optional)].
 -#}
 {% macro crm_versions(record_type, id_column, columns) -%}
+    {#- The CRM events sensor rebuilds a model only when its kind of record changed. -#}
+    {{ config(meta={'crm_record_type': record_type}) }}
     select
         record_id as {{ id_column }},
         record_version,
