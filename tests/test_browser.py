@@ -117,14 +117,6 @@ def test_trading_volume_page_draws_its_chart(running_system, tmp_path):
         browser.close()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "the click on the KYC status list could land mid-rerun (settle() now waits for no "
-        "stale element) and the status form showed the queue's first client (now the client "
-        "just decided); not yet run several times on a quiet machine (issue 15)"
-    ),
-    strict=False,
-)
 def test_the_onboarding_journey_across_roles(running_system, built_platform, tmp_path):
     """Agent: lead, call, conversion. Compliance: KYC documents and approval. Finance: the
     deposit. Then each step on the audit trail with its actor."""
