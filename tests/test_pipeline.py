@@ -44,6 +44,16 @@ def test_every_warehouse_writer_shares_one_pool_of_size_one():
     assert config["concurrency"]["pools"]["default_limit"] == 1
 
 
+def test_the_dbt_resource_knows_its_dbt_version_without_asking_the_executable():
+    """It skips a `dbt --version` process per dbt step; the answer must be the executable's."""
+    import subprocess
+
+    from orchestration.resources import DBT_EXECUTABLE, dbt_cli
+
+    answer = subprocess.check_output([DBT_EXECUTABLE, "--version"], text=True)
+    assert f"installed: {dbt_cli()._cli_version}" in answer
+
+
 def test_rows_read_equal_rows_loaded_plus_quarantined(built_platform, small_world):
     _, manifest = small_world
     with duckdb.connect(str(built_platform.warehouse_path), read_only=True) as con:
