@@ -246,15 +246,6 @@ def test_a_session_survives_a_refresh_and_a_direct_link(running_system):
         browser.close()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "the chain works (the lead reaches serving.duckdb), but the lead's publish waits "
-        "for the one the sign-in started, and each rebuilds every model downstream of the "
-        "CRM (the trading servers feed the deals): two runs exceed a minute under load "
-        "(issue 15)"
-    ),
-    strict=False,
-)
 def test_a_lead_created_in_a_form_reaches_the_dashboard_without_a_command(
     running_system, built_platform, tmp_path
 ):
