@@ -41,7 +41,8 @@ def run_stage(stage: str, deals: int, data_dir: Path) -> dict:
         import dagster as dg
         import duckdb
 
-        from orchestration.definitions import build_definitions, every_server_day
+        from orchestration.cli import every_server_day
+        from orchestration.definitions import build_definitions
         from orchestration.defs.crm.assets import crm_events
         from orchestration.defs.platform.assets import files_by_day, fx_rates
         from orchestration.defs.serving.assets import serving_snapshot

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
+from dashboards.settings import settings
 from ingest.crm import auth
 from ingest.crm.errors import CommandError
 from ingest.crm.store import Actor, Page, Record, Store
-from ingest.settings import Settings
 
 T = TypeVar("T")
 PAGE_SIZE = 100
@@ -25,7 +25,7 @@ log = logging.getLogger("fxcrm.forms")
 
 
 def crm_store() -> Store:
-    return Store.from_settings(Settings.from_env())
+    return Store.from_settings(settings())
 
 
 def signed_in() -> Actor:

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from ingest.settings import Settings
+from dashboards.settings import settings
 
 
 class NotPublished(RuntimeError):
@@ -17,7 +17,7 @@ class NotPublished(RuntimeError):
 
 
 def serving_path() -> Path:
-    return Settings.from_env().serving_path
+    return settings().serving_path
 
 
 def snapshot_version(path: Path) -> tuple[int, int]:

@@ -28,7 +28,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -212,11 +212,54 @@ def dbt_figures(run_id: str) -> str:
     )
 
 
+# The tags a single-run backfill carries: one run loads every server day in the range.
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def backfill_tags(first: str, last: str) -> dict[str, str]:
+    return {RANGE_START: first, RANGE_END: last}
+
+
+def every_server_day(instance: dg.DagsterInstance, days: list[date]) -> dict[str, str]:
+    """Add the landed `days` as partitions; the tags of one run over every server day."""
+    from orchestration.defs.platform.assets import SERVER_DAYS
+
+    instance.add_dynamic_partitions(SERVER_DAYS.name, [d.isoformat() for d in sorted(days)])
+    keys = instance.get_dynamic_partitions(SERVER_DAYS.name)
+    return backfill_tags(keys[0], keys[-1])
+
+
+def materialize_all(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    on_run: Callable[[dg.ExecuteInProcessResult], None] = lambda _result: None,
+) -> bool:
+    """Load every landed server day in one run, then build and publish: `fxcrm materialize`.
+    `on_run` sees each run's result as it ends (the CLI's progress lines)."""
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.jobs import build_and_publish, ingest_platform_feeds
+    from orchestration.defs.platform.assets import files_by_day
+
+    defs = build_definitions(settings)
+    days = sorted(files_by_day(settings.landing_dir))
+    if days:
+        load = defs.resolve_job_def(ingest_platform_feeds.name).execute_in_process(
+            instance=instance, tags=every_server_day(instance, days), raise_on_error=False
+        )
+        on_run(load)
+        if not load.success:
+            return False
+    build = defs.resolve_job_def(build_and_publish.name).execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    on_run(build)
+    return build.success
+
+
 def build_materialize(settings: Settings, stages: Stages) -> bool:
     """Load, build and publish every asset, reporting each stage's figures as its run ends."""
     import dagster as dg
 
-    from orchestration.definitions import materialize_all
     from orchestration.defs.serving.assets import serving_snapshot
     from orchestration.defs.warehouse.assets import warehouse_models
 

@@ -1,4 +1,4 @@
-"""Resources every domain shares: the warehouse connection and the dbt project, from Settings."""
+"""Resources every domain shares: the settings, the warehouse connection and the dbt project."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 
+import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 from dbt.version import __version__ as DBT_VERSION
@@ -60,10 +61,67 @@ def prepare_dbt_manifest() -> None:
         dbt_cli().cli(["--quiet", "parse"], target_path=fxcrm_dbt_project.target_path).wait()
 
 
-def build_resources(settings: Settings) -> dict:
+# The resource's fields and the environment variables `Settings.as_env` names them by.
+SETTINGS_VARIABLES = {
+    "data_dir": "FXCRM_DATA_DIR",
+    "landing_dir": "FXCRM_LANDING_DIR",
+    "documents_dir": "FXCRM_DOCUMENTS_DIR",
+    "crm_store": "FXCRM_CRM_STORE",
+    "crm_url": "FXCRM_CRM_URL",
+    "warehouse_path": "FXCRM_WAREHOUSE_PATH",
+    "serving_path": "FXCRM_SERVING_PATH",
+    "dagster_home": "DAGSTER_HOME",
+    "audit_key_file": "FXCRM_AUDIT_KEY_FILE",
+    "audit_checkpoints": "FXCRM_AUDIT_CHECKPOINTS",
+    "payment_limit": "FXCRM_PAYMENT_LIMIT",
+    "bind_address": "FXCRM_BIND_ADDRESS",
+    "broker_name": "FXCRM_BROKER_NAME",
+}
+
+
+class FxcrmSettings(dg.ConfigurableResource):
+    """Where fxcrm's data lives, the one way assets and sensors learn it. The code location the
+    webserver and daemon load reads each field from the environment `fxcrm serve` exports
+    (`dg.EnvVar`, shown as such in the UI); the CLI and tests hand in their Settings."""
+
+    data_dir: str
+    landing_dir: str
+    documents_dir: str
+    crm_store: str
+    crm_url: str
+    warehouse_path: str
+    serving_path: str
+    dagster_home: str
+    audit_key_file: str
+    audit_checkpoints: str
+    payment_limit: str
+    bind_address: str
+    broker_name: str
+
+    @classmethod
+    def from_environment(cls) -> FxcrmSettings:
+        return cls(**{field: dg.EnvVar(name) for field, name in SETTINGS_VARIABLES.items()})
+
+    @classmethod
+    def of(cls, settings: Settings) -> FxcrmSettings:
+        env = settings.as_env()
+        return cls(**{field: env[name] for field, name in SETTINGS_VARIABLES.items()})
+
+    def get(self) -> Settings:
+        return Settings.from_env(
+            {name: getattr(self, field) for field, name in SETTINGS_VARIABLES.items()}
+        )
+
+
+def build_resources(settings: Settings | None) -> dict:
+    """The resources for `settings`, or (None) for the environment `fxcrm serve` exports, read
+    when a run or sensor tick starts."""
     return {
+        "fxcrm": FxcrmSettings.of(settings) if settings else FxcrmSettings.from_environment(),
         "warehouse": DuckDBResource(
-            database=str(settings.warehouse_path),
+            database=(
+                str(settings.warehouse_path) if settings else dg.EnvVar("FXCRM_WAREHOUSE_PATH")
+            ),
             connection_config={"memory_limit": WAREHOUSE_MEMORY_LIMIT},
         ),
         "dbt": dbt_cli(),

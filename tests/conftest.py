@@ -72,7 +72,7 @@ def platform_build(tmp_path_factory: pytest.TempPathFactory, small_world) -> Ite
 
     import dagster as dg
 
-    from orchestration.definitions import materialize_all
+    from orchestration.cli import materialize_all
 
     data_dir = tmp_path_factory.mktemp("platform")
     settings = settings_for(data_dir)
@@ -104,7 +104,7 @@ def crm_build(tmp_path_factory: pytest.TempPathFactory, small_world) -> Settings
     from ingest.crm.imports import import_directory
     from ingest.crm.staff import create_demo_staff
     from ingest.crm.store import Store
-    from orchestration.definitions import materialize_all
+    from orchestration.cli import materialize_all
 
     settings = settings_for(tmp_path_factory.mktemp("crm_platform"))
     shutil.copytree(small_world[0], settings.landing_dir)

@@ -41,7 +41,7 @@ def example_system(tmp_path_factory):
     from ingest.crm.imports import import_directory
     from ingest.crm.staff import create_demo_staff
     from ingest.crm.store import Store
-    from orchestration.definitions import materialize_all
+    from orchestration.cli import materialize_all
 
     settings = settings_for(tmp_path_factory.mktemp("commissions"))
     shutil.copytree(EXAMPLE / "landing", settings.landing_dir)

@@ -39,8 +39,7 @@ def demo_world(small_world, tmp_path_factory):
     import dagster as dg
 
     from ingest.crm.staff import create_demo_staff
-    from orchestration.cli import import_simulated_crm
-    from orchestration.definitions import materialize_all
+    from orchestration.cli import import_simulated_crm, materialize_all
 
     settings = settings_for(tmp_path_factory.mktemp("demo"))
     shutil.copytree(small_world[0], settings.landing_dir)

@@ -70,7 +70,7 @@ def test_the_worked_example_both_phases_to_the_cent(tmp_path, monkeypatch):
     from ingest.crm.imports import import_directory
     from ingest.crm.staff import create_demo_staff
     from ingest.crm.store import Store
-    from orchestration.definitions import materialize_all
+    from orchestration.cli import materialize_all
 
     settings = settings_for(tmp_path / "data")
     for key, value in settings.as_env().items():

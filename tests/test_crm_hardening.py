@@ -127,9 +127,7 @@ def _deposit(store: Store, actor, client_id: str, amount: str, currency: str = "
     )
 
 
-def test_a_payment_beyond_the_limit_or_the_warehouse_is_never_written(
-    crm_store: Store, staff, monkeypatch
-):
+def test_a_payment_beyond_the_limit_or_the_warehouse_is_never_written(crm_store: Store, staff):
     agent = staff["alice.agent"]
     client_id = clients.register_client(crm_store, agent, name="Ana", email="ana@example.com")
     before = len(crm_store.events())
@@ -151,10 +149,11 @@ def test_a_payment_beyond_the_limit_or_the_warehouse_is_never_written(
     yen = _deposit(crm_store, agent, client_id, "1,500,000", "JPY")
     assert crm_store.get("payment", yen)["amount"] == "1500000"
 
-    monkeypatch.setenv("FXCRM_PAYMENT_LIMIT", "5000")
+    settings = Settings.from_env({"FXCRM_CRM_URL": crm_store.url, "FXCRM_PAYMENT_LIMIT": "5000"})
+    limited = Store.from_settings(replace(settings, documents_dir=crm_store.documents_dir))
     with pytest.raises(InvalidInput, match="over the per-payment limit of 5,000 EUR"):
-        _deposit(crm_store, agent, client_id, "5000.01")
-    assert _deposit(crm_store, agent, client_id, "5000.00")
+        _deposit(limited, agent, client_id, "5000.01")
+    assert _deposit(limited, agent, client_id, "5000.00")
 
 
 def test_a_fee_is_read_like_an_amount_in_the_payment_currency(crm_store: Store, staff):

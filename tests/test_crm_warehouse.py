@@ -17,7 +17,8 @@ from ingest.crm.staff import create_demo_staff
 from ingest.crm.store import Store
 from orchestration.definitions import build_definitions
 from orchestration.defs.crm.assets import CRM_EVENTS_KEY, crm_events
-from orchestration.defs.crm.sensors import crm_events_sensor, publish_crm_changes
+from orchestration.defs.crm.sensors import crm_events_sensor
+from orchestration.defs.jobs import publish_crm_changes
 from orchestration.defs.warehouse.assets import warehouse_models
 
 
@@ -30,6 +31,15 @@ def crm_settings(tmp_path, monkeypatch):
     for key, value in settings.as_env().items():
         monkeypatch.setenv(key, value)
     return settings
+
+
+def sensor_context(settings, instance=None, **kwargs) -> dg.SensorEvaluationContext:
+    """A sensor's tick on `settings`, as the code location gives them to it."""
+    from orchestration.resources import FxcrmSettings
+
+    return dg.build_sensor_context(
+        instance, resources={"fxcrm": FxcrmSettings.of(settings)}, **kwargs
+    )
 
 
 def journey(store: Store) -> str:
@@ -136,17 +146,17 @@ def test_a_log_altered_after_copying_stops_the_copy(crm_settings):
 def test_the_sensor_requests_a_build_when_events_arrive(crm_settings):
     store = Store.from_settings(crm_settings)
     instance = dg.DagsterInstance.ephemeral()
-    with dg.build_sensor_context(instance) as context:
+    with sensor_context(crm_settings, instance) as context:
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
     create_demo_staff(store)
     head = len(store.events())
     definitions = build_definitions(crm_settings)
-    with dg.build_sensor_context(instance, cursor="0", definitions=definitions) as context:
+    with sensor_context(crm_settings, instance, cursor="0", definitions=definitions) as context:
         request = crm_events_sensor(context)
         assert isinstance(request, dg.RunRequest)
         assert request.run_key == f"crm-events-{head}"
         assert context.cursor == str(head)
-    with dg.build_sensor_context(instance, cursor=str(head)) as context:
+    with sensor_context(crm_settings, instance, cursor=str(head)) as context:
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
 
 
@@ -162,7 +172,9 @@ def test_a_publish_rebuilds_what_reads_the_records_that_changed(crm_settings):
     instance = dg.DagsterInstance.ephemeral()
 
     def rebuilt(after: int) -> set[str]:
-        with dg.build_sensor_context(instance, cursor=str(after), definitions=definitions) as c:
+        with sensor_context(
+            crm_settings, instance, cursor=str(after), definitions=definitions
+        ) as c:
             request = crm_events_sensor(c)
         assert isinstance(request, dg.RunRequest)
         return {"/".join(key.path) for key in request.asset_selection}
@@ -195,11 +207,11 @@ def test_events_arriving_during_a_publish_wait_for_one_next_publish(crm_settings
     job = definitions.resolve_job_def(publish_crm_changes.name)
     running = instance.create_run_for_job(job)
     create_demo_staff(store)
-    with dg.build_sensor_context(instance, cursor="0") as context:
+    with sensor_context(crm_settings, instance, cursor="0") as context:
         assert "a publish is under way" in crm_events_sensor(context).skip_message
         assert context.cursor == "0"
     instance.report_run_failed(running)
-    with dg.build_sensor_context(instance, cursor="0", definitions=definitions) as context:
+    with sensor_context(crm_settings, instance, cursor="0", definitions=definitions) as context:
         request = crm_events_sensor(context)
         assert request.run_key == f"crm-events-{store.last_seq()}"
 
@@ -226,11 +238,15 @@ def test_the_sensor_starts_at_what_the_warehouse_already_holds(crm_settings):
     assert dg.materialize([crm_events], resources=definitions.resources).success
     head = store.last_seq()
     instance = dg.DagsterInstance.ephemeral()
-    with dg.build_sensor_context(instance) as context:  # switched on after the demo: nothing to do
+    with sensor_context(
+        crm_settings, instance
+    ) as context:  # switched on after the demo: nothing to do
         assert isinstance(crm_events_sensor(context), dg.SkipReason)
         assert context.cursor == str(head)
     leads.create_lead(store, store_actor(store, "alice.agent"), name="Oto", email="oto@example.com")
-    with dg.build_sensor_context(instance, cursor=str(head), definitions=definitions) as context:
+    with sensor_context(
+        crm_settings, instance, cursor=str(head), definitions=definitions
+    ) as context:
         request = crm_events_sensor(context)
         assert isinstance(request, dg.RunRequest) and request.run_key == f"crm-events-{head + 1}"
     writer = subprocess.Popen(  # a run writing the warehouse, in another process
@@ -238,7 +254,7 @@ def test_the_sensor_starts_at_what_the_warehouse_already_holds(crm_settings):
     )
     try:
         assert writer.stdout.readline() == b"open\n"
-        with dg.build_sensor_context() as context:
+        with sensor_context(crm_settings) as context:
             assert "busy" in crm_events_sensor(context).skip_message
             assert context.cursor is None
     finally:

@@ -132,7 +132,7 @@ def test_utc_conversion_follows_each_servers_clock(built_platform):
 
 
 def test_materializing_again_adds_nothing_and_republishes(built_platform):
-    from orchestration.definitions import materialize_all
+    from orchestration.cli import materialize_all
 
     def counts():
         with duckdb.connect(str(built_platform.warehouse_path), read_only=True) as con:
@@ -205,6 +205,13 @@ def test_raw_assets_report_counts_and_passing_blocking_checks(built_platform):
     assert materialization.metadata["new_batches"].value == 0, "already loaded: nothing new"
 
 
+def sensor_context(settings, **kwargs) -> dg.SensorEvaluationContext:
+    """A sensor's tick on `settings`, as the code location gives them to it."""
+    from orchestration.resources import FxcrmSettings
+
+    return dg.build_sensor_context(resources={"fxcrm": FxcrmSettings.of(settings)}, **kwargs)
+
+
 def _landing_settings(tmp_path, monkeypatch):
     from conftest import settings_for
 
@@ -220,12 +227,12 @@ def test_landing_sensor_starts_each_new_files_server_day(tmp_path, monkeypatch):
     settings = _landing_settings(tmp_path, monkeypatch)
     deals = settings.landing_dir / "mt5" / "SRV" / "deals"
     deals.mkdir(parents=True)
-    assert not landing_sensor(dg.build_sensor_context()).run_requests
+    assert not landing_sensor(sensor_context(settings)).run_requests
 
     for day in ("20260901", "20260902"):
         (deals / f"deals_{day}_p000.json").write_text('{"retcode":"0 Done","answer":[]}')
     (settings.landing_dir / "notes.txt").write_text("not a feed")
-    first = landing_sensor(dg.build_sensor_context())
+    first = landing_sensor(sensor_context(settings))
     assert [(r.job_name, r.partition_key) for r in first.run_requests] == [
         ("ingest_platform_feeds", "2026-09-01"),
         ("ingest_platform_feeds", "2026-09-02"),
@@ -235,17 +242,17 @@ def test_landing_sensor_starts_each_new_files_server_day(tmp_path, monkeypatch):
         "server_days",
         ["2026-09-01", "2026-09-02"],
     )
-    again = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
+    again = landing_sensor(sensor_context(settings, cursor=first.cursor))
     assert not again.run_requests, "the same files must not start another run"
 
     (deals / "deals_20260902_p001.json").write_text('{"retcode":"0 Done","answer":[]}')
-    second = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
+    second = landing_sensor(sensor_context(settings, cursor=first.cursor))
     assert [r.partition_key for r in second.run_requests] == ["2026-09-02"]
     assert second.run_requests[0].run_key != first.run_requests[1].run_key
 
     (settings.landing_dir / "market").mkdir()
     (settings.landing_dir / "market" / "fx_rates.csv").write_text("rate_date\n")
-    rates = landing_sensor(dg.build_sensor_context(cursor=second.cursor))
+    rates = landing_sensor(sensor_context(settings, cursor=second.cursor))
     assert [r.job_name for r in rates.run_requests] == ["build_and_publish"]
 
 
@@ -254,7 +261,8 @@ def test_sensor_runs_and_a_two_day_backfill_load_exactly_their_days(
 ):
     import shutil
 
-    from orchestration.definitions import backfill_tags, build_definitions
+    from orchestration.cli import backfill_tags
+    from orchestration.definitions import build_definitions
     from orchestration.defs.platform.sensors import landing_sensor
 
     settings = _landing_settings(tmp_path, monkeypatch)
@@ -272,7 +280,7 @@ def test_sensor_runs_and_a_two_day_backfill_load_exactly_their_days(
             ]
 
     with dg.DagsterInstance.ephemeral() as instance:
-        result = landing_sensor(dg.build_sensor_context(instance=instance))
+        result = landing_sensor(sensor_context(settings, instance=instance))
         [add_days] = result.dynamic_partitions_requests
         instance.add_dynamic_partitions(add_days.partitions_def_name, add_days.partition_keys)
         requests = result.run_requests
@@ -343,7 +351,8 @@ def _deal(ticket: int, symbol: str, price: str, profit: str = "0.00") -> dict:
 def test_corrections_supersede_dropped_deals_are_reported_and_unknown_symbols_warn(
     tmp_path, monkeypatch
 ):
-    from orchestration.definitions import build_definitions, materialize_all
+    from orchestration.cli import materialize_all
+    from orchestration.definitions import build_definitions
 
     settings = _landing_settings(tmp_path, monkeypatch)
     servers = tmp_path / "platform_servers.csv"
@@ -489,14 +498,14 @@ def test_landing_sensor_first_tick_counts_the_loaded_files_as_seen(
     settings = dataclasses.replace(built_platform, landing_dir=landing)
     for key, value in settings.as_env().items():
         monkeypatch.setenv(key, value)
-    first = landing_sensor(dg.build_sensor_context())
+    first = landing_sensor(sensor_context(settings))
     assert not first.run_requests and first.skip_reason
     assert len(json.loads(first.cursor)) > 10
     [days] = first.dynamic_partitions_requests  # the days already loaded are partitions too
     assert days.partition_keys == sorted(d.isoformat() for d in files_by_day(landing))
     deals = next(landing.glob("mt5/*/deals"))
     (deals / "deals_20260901_p900.json").write_text('{"retcode":"0 Done","answer":[]}')
-    second = landing_sensor(dg.build_sensor_context(cursor=first.cursor))
+    second = landing_sensor(sensor_context(settings, cursor=first.cursor))
     assert [r.partition_key for r in second.run_requests] == ["2026-09-01"]
     assert landing_sensor.default_status == dg.DefaultSensorStatus.RUNNING
 

@@ -10,10 +10,10 @@ import streamlit as st
 
 from dashboards.crm import attempt, crm_store, show_flash, signed_in
 from dashboards.serving import data_as_of, serving_path
+from dashboards.settings import settings
 from ingest import commissions_export as exports
 from ingest.crm.access import can
 from ingest.crm.commands import commissions
-from ingest.settings import Settings
 
 OVERVIEW = ("partner_id", "partner_name", *exports.PAYOUT, "status", "paid_reference")
 LINES = ("line_id", "component", "level", "rule", "rate", "base", "amount", "client_id", "server",
@@ -126,7 +126,7 @@ if lines:
         )
 
 st.markdown("**Download this statement**")
-broker = Settings.from_env().broker_name
+broker = settings().broker_name
 for column, file_format in zip(st.columns(len(exports.FORMATS)), exports.FORMATS, strict=True):
     column.download_button(
         file_format.upper(),

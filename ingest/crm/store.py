@@ -43,7 +43,7 @@ from ingest.crm.errors import (
     StaleVersion,
     TamperedRecord,
 )
-from ingest.settings import Settings
+from ingest.settings import DEFAULT_PAYMENT_LIMIT, Settings
 
 GENESIS = "0" * 64
 EVENT_COLUMNS = (
@@ -366,9 +366,15 @@ class Store:
     shared across threads and Streamlit sessions, and constructing one is cheap: the schema is
     set up or migrated once per URL and process."""
 
-    def __init__(self, url: str | Path, documents_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str | Path,
+        documents_dir: Path | None = None,
+        payment_limit: Decimal = DEFAULT_PAYMENT_LIMIT,
+    ) -> None:
         text = str(url)
         self.documents_dir = documents_dir
+        self.payment_limit = payment_limit  # the largest payment a command accepts (Settings)
         self._held: Any = None  # the open transaction of a batch, see `batch`
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
@@ -378,7 +384,9 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
-        return cls(settings.crm_url or settings.crm_store, settings.documents_dir)
+        return cls(
+            settings.crm_url or settings.crm_store, settings.documents_dir, settings.payment_limit
+        )
 
     def __enter__(self) -> Store:
         return self

@@ -11,7 +11,6 @@ from ingest.crm.access import FINANCE, authorize, owned_record
 from ingest.crm.errors import InvalidInput
 from ingest.crm.rows import RowError, SourceRow, imported
 from ingest.crm.store import Actor, Change, Record, Store, new_id
-from ingest.settings import Settings
 
 KINDS = ("deposit", "withdrawal")
 METHODS = ("card", "bank_wire", "e_wallet", "crypto")
@@ -39,7 +38,7 @@ def request_payment(
     v.one_of("kind", kind, KINDS)
     v.one_of("method", method, METHODS)
     code = v.currency(currency)
-    money = v.amount("amount", amount, code, limit=Settings.from_env().payment_limit)
+    money = v.amount("amount", amount, code, limit=store.payment_limit)
     if client["status"] not in ("pending", "active"):
         raise InvalidInput(f"client {client_id} is {client['status']}: no payments")
     if kind == "deposit" and client["status"] == "active" and not client["deposits_enabled"]:

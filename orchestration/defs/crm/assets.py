@@ -5,8 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingest.crm.store import Store
 from ingest.crm.warehouse import copy_events
-from ingest.settings import Settings
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, FxcrmSettings
 
 CRM_EVENTS_KEY = dg.AssetKey(["raw", "crm_events"])
 
@@ -26,8 +25,8 @@ CRM_EVENTS_KEY = dg.AssetKey(["raw", "crm_events"])
         "(a truncated, re-hashed or renumbered log)."
     ),
 )
-def crm_events(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
-    store = Store.from_settings(Settings.from_env())
+def crm_events(context: dg.AssetExecutionContext, warehouse: DuckDBResource, fxcrm: FxcrmSettings):
+    store = Store.from_settings(fxcrm.get())
     with warehouse.get_connection() as con:
         result = copy_events(store, con, context.run.run_id)
         total = con.execute("SELECT count(*), max(seq) FROM raw.crm_events").fetchone()

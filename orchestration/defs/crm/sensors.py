@@ -16,20 +16,11 @@ from functools import cache
 import dagster as dg
 
 from ingest.crm.store import Store
-from ingest.settings import Settings
 from orchestration.defs.crm.assets import CRM_EVENTS_KEY
+from orchestration.defs.jobs import publish_crm_changes
 from orchestration.defs.platform.sensors import PENDING, WarehouseBusy, warehouse_query
 from orchestration.defs.warehouse.assets import FxcrmTranslator
-from orchestration.resources import fxcrm_dbt_project
-
-# In one process: its three steps (copy, dbt, publish) run one after another anyway (one writer
-# on the warehouse), and a process per step spent longer importing the code than working.
-publish_crm_changes = dg.define_asset_job(
-    "publish_crm_changes",
-    selection=dg.AssetSelection.assets(CRM_EVENTS_KEY).downstream(),
-    executor_def=dg.in_process_executor,
-    description="Copy new CRM events, rebuild the models that read them and publish.",
-)
+from orchestration.resources import FxcrmSettings, fxcrm_dbt_project
 
 
 @cache
@@ -66,10 +57,12 @@ def models_to_rebuild(record_types: set[str]) -> dg.AssetSelection:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="New CRM events: copy them, rebuild the models that read them and publish.",
 )
-def crm_events_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+def crm_events_sensor(
+    context: dg.SensorEvaluationContext, fxcrm: FxcrmSettings
+) -> dg.RunRequest | dg.SkipReason:
     """The cursor is the last event sequence number asked for. It starts at what the warehouse
     already holds, so switching the sensor on after `fxcrm demo` starts no needless build."""
-    settings = Settings.from_env()
+    settings = fxcrm.get()
     if context.cursor is None:
         try:
             rows = warehouse_query(settings, "select max(seq) from raw.crm_events")

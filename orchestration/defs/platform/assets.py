@@ -25,8 +25,7 @@ from ingest.batches import (
 from ingest.market import FX_RATES_CSV, LANDING_GLOB
 from ingest.platforms.contracts import PLATFORM_TABLES
 from ingest.platforms.detect import Format
-from ingest.settings import Settings
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, FxcrmSettings
 
 PLATFORM_FOLDERS = ("mt5", "mt4", "ctrader")
 # Server days that have landed files: the landing sensor (and `fxcrm materialize`) adds a day
@@ -204,8 +203,10 @@ DESCRIPTIONS = {
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def platform_feeds(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
-    landing = Settings.from_env().landing_dir
+def platform_feeds(
+    context: dg.AssetExecutionContext, warehouse: DuckDBResource, fxcrm: FxcrmSettings
+):
+    landing = fxcrm.get().landing_dir
     days = {date.fromisoformat(key) for key in context.partition_keys}
     by_day = files_by_day(landing)
     files = [path for day in sorted(by_day) if day in days for path in by_day[day]]
@@ -248,8 +249,8 @@ FX_RATES_KEY = dg.AssetKey(["raw", "fx_rates"])
         dg.AssetCheckSpec("files_readable", asset=FX_RATES_KEY, description=FILES_READABLE),
     ],
 )
-def fx_rates(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
-    landing = Settings.from_env().landing_dir
+def fx_rates(context: dg.AssetExecutionContext, warehouse: DuckDBResource, fxcrm: FxcrmSettings):
+    landing = fxcrm.get().landing_dir
     with warehouse.get_connection() as con:
         loaded = load_batches(
             context, con, landing, sorted(landing.glob(LANDING_GLOB)), FX_RATES_CSV

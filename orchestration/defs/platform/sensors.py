@@ -18,18 +18,9 @@ import duckdb
 from ingest.batches import batch_id_of, server_day_of
 from ingest.market import LANDING_GLOB
 from ingest.settings import Settings
-from orchestration.defs.platform.assets import PLATFORM_KEYS, SERVER_DAYS, platform_files
-
-ingest_platform_feeds = dg.define_asset_job(
-    "ingest_platform_feeds",
-    selection=dg.AssetSelection.assets(*PLATFORM_KEYS),
-    description="Load the landed platform files of the chosen server days.",
-)
-build_and_publish = dg.define_asset_job(
-    "build_and_publish",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*PLATFORM_KEYS),
-    description="Load market rates, build every dbt model and test, publish serving.duckdb.",
-)
+from orchestration.defs.jobs import build_and_publish, ingest_platform_feeds
+from orchestration.defs.platform.assets import SERVER_DAYS, platform_files
+from orchestration.resources import FxcrmSettings
 
 
 def landed_files(settings: Settings) -> dict[str, str]:
@@ -80,10 +71,12 @@ def _run_key(files: list[str], current: dict[str, str]) -> str:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts each new file's server-day partition, or the build for new market rates.",
 )
-def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def landing_sensor(
+    context: dg.SensorEvaluationContext, fxcrm: FxcrmSettings
+) -> dg.SensorResult | dg.SkipReason:
     """New files' server days become partitions and start their loads; the first tick also adds
     the days of the files already loaded, so the partitions are every landed day."""
-    settings = Settings.from_env()
+    settings = fxcrm.get()
     current = landed_files(settings)
     if context.cursor is not None:
         seen = json.loads(context.cursor)

@@ -13,9 +13,8 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from ingest.settings import Settings
 from orchestration.defs.warehouse.assets import reporting_model_keys
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, FxcrmSettings
 
 PUBLISHED_SCHEMA = "reporting"
 
@@ -67,9 +66,9 @@ def publish(con: duckdb.DuckDBPyConnection, serving_path: Path, run_id: str) -> 
     ),
 )
 def serving_snapshot(
-    context: dg.AssetExecutionContext, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, warehouse: DuckDBResource, fxcrm: FxcrmSettings
 ) -> dg.MaterializeResult:
-    settings = Settings.from_env()
+    settings = fxcrm.get()
     with warehouse.get_connection() as con:
         counts = publish(con, settings.serving_path, context.run.run_id)
     return dg.MaterializeResult(

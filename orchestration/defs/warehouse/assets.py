@@ -1,7 +1,6 @@
 """dbt models as Dagster assets; dbt sources are the raw feed assets, so lineage is one graph."""
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from ingest.settings import Settings
-from orchestration.resources import WAREHOUSE_POOL, fxcrm_dbt_project, prepare_dbt_manifest
+from orchestration.resources import (
+    WAREHOUSE_POOL,
+    FxcrmSettings,
+    fxcrm_dbt_project,
+    prepare_dbt_manifest,
+)
 
 # The assets below are read from dbt's manifest: parse first if the project changed since.
 prepare_dbt_manifest()
@@ -47,18 +51,23 @@ class FxcrmTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=FxcrmTranslator(),
     pool=WAREHOUSE_POOL,
 )
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, fxcrm: FxcrmSettings):
     """Build staging, intermediate, marts and reporting, with every dbt test as an asset check."""
-    # dbt's profile takes the warehouse path from the environment: hand it the same Settings.
-    settings = Settings.from_env()
-    os.environ.update(settings.as_env())
-    yield from dbt.cli(["build"], context=context).stream()
+    settings = fxcrm.get()
+    yield from dbt.cli(["build", *warehouse_vars(settings)], context=context).stream()
     # The docs site `fxcrm serve` publishes: models, columns, lineage and the dashboards as
     # exposures, with the catalog of what this build made. A CRM publish rebuilds a subset of
     # the same models, which changes no model or column: it skips the 10 s the docs take, on
     # the path of a form's change to the dashboards.
     if not context.is_subset:
-        dbt.cli(["docs", "generate", "--target-path", str(docs_dir(settings))]).wait()
+        docs = ["docs", "generate", "--target-path", str(docs_dir(settings))]
+        dbt.cli([*docs, *warehouse_vars(settings)]).wait()
+
+
+def warehouse_vars(settings: Settings) -> list[str]:
+    """dbt's profile takes the warehouse's path from the `warehouse_path` var (else from the
+    environment, for dbt run by hand): the settings this run was given, not the process's."""
+    return ["--vars", json.dumps({"warehouse_path": str(settings.warehouse_path)})]
 
 
 def docs_dir(settings: Settings) -> Path:
