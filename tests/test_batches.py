@@ -101,6 +101,17 @@ def test_broken_rows_go_to_quarantine_with_column_value_and_reason(tmp_path):
     assert batches_that_do_not_add_up(con) == []
 
 
+def test_the_raw_layout_is_made_whole_again_when_a_part_is_missing():
+    """Each file skips the DDL when the layout is whole; a part missing is made again."""
+    con = duckdb.connect()
+    batches.ensure_tables(con)
+    con.execute("DROP VIEW raw.balance_operations")
+    con.execute("DROP TABLE quarantine.rows")
+    batches.ensure_tables(con)
+    assert con.execute("SELECT count(*) FROM raw.balance_operations").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM quarantine.rows").fetchone() == (0,)
+
+
 def test_an_empty_answer_is_a_batch_of_nothing(tmp_path):
     con = duckdb.connect()
     result = load_file(con, write_deals(tmp_path, []), run_id="r")
