@@ -237,7 +237,8 @@ def test_reconciliation_models_are_one_asset_group_with_a_warning_check_per_chec
         if "reconciliation" in key.path[-1]
     }
     expected = {
-        f"int_reconciliation__{check}" for check in ("accounts", "money", "balance", "status")
+        f"int_reconciliation__{check}"
+        for check in ("accounts", "money", "balance", "status", "payouts")
     }
     expected |= {"rpt_reconciliation_breaks", "rpt_reconciliation_summary"}
     assert expected <= set(groups) and set(groups.values()) == {"reconciliation"}, groups
