@@ -531,6 +531,31 @@ def pay_commissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def record_commission_payout(args: argparse.Namespace) -> int:
+    """Record the money sent to a partner for a month's statement, as the `--as` finance user;
+    the payouts reconciliation check compares it with the statement."""
+    from ingest.crm.commands.commissions import record_payout
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(_settings())
+    try:
+        payment = record_payout(
+            store,
+            acting_user(store, args.as_user),
+            args.period,
+            args.partner,
+            args.amount,
+            args.reference,
+            args.method,
+        )
+    except CommandError as err:
+        print(f"fxcrm commissions payout: {err}", file=sys.stderr)
+        return 2
+    print(f"payout {payment} recorded: {args.amount} USD for {args.partner}/{args.period}")
+    return 0
+
+
 def export_commissions(args: argparse.Namespace) -> int:
     """A month's statements (one partner's, or every partner's) as CSV, XLSX or PDF, from the
     serving snapshot: the figures the statements page shows."""
@@ -784,6 +809,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", required=True, help="the payment's reference")
     p.add_argument("--as", dest="as_user", required=True, help="the finance user paying")
     p.set_defaults(func=pay_commissions)
+    p = commissions.add_parser("payout", help="record the money sent for a statement (finance)")
+    p.add_argument("--period", required=True, help="the statement's month, YYYY-MM")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--amount", required=True, help="USD sent")
+    p.add_argument("--reference", required=True, help="the bank's or provider's reference")
+    p.add_argument("--method", default="bank_wire", help="bank_wire (default), e_wallet, ...")
+    p.add_argument("--as", dest="as_user", required=True, help="the finance user recording it")
+    p.set_defaults(func=record_commission_payout)
     p = commissions.add_parser("export", help="a month's statements as CSV, XLSX or PDF")
     p.add_argument("--period", required=True, help="the month, YYYY-MM")
     p.add_argument("--partner", help="one partner's statement (default: every partner's)")
