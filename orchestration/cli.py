@@ -676,6 +676,23 @@ def import_simulated_crm(settings: Settings) -> tuple[bool, str]:
     return report.ok, f"{rows:,} rows of CRM history imported{failed}"
 
 
+def close_demo_month(settings: Settings) -> str:
+    """Finance's month end in the demo brokerage (ingest/simulator/payouts.py), with the payout
+    faults the manifest asks for; the build after it shows their breaks."""
+    import duckdb
+
+    from ingest.crm.store import Store
+    from ingest.simulator.payouts import month_end
+
+    store = Store.from_settings(settings)
+    with duckdb.connect(str(settings.warehouse_path)) as warehouse:
+        faults = month_end(
+            store, acting_user(store, "frank.finance"), warehouse, settings.landing_dir
+        )
+    paid = sum(s["status"] == "paid" for s in store.records("commission_statement"))
+    return f"{paid} commission statement(s) paid, {len(faults)} payout fault(s) injected"
+
+
 def demo(args: argparse.Namespace) -> int:
     """Simulate, create the demo's users, load, build and publish, one line each, then serve."""
     from ingest.crm.staff import DEMO_STAFF, create_demo_staff
@@ -696,6 +713,10 @@ def demo(args: argparse.Namespace) -> int:
         imported, figures = import_simulated_crm(settings)
         stages.end(figures)
         success = imported and build_materialize(settings, stages)
+        if success:
+            stages.start("payouts")
+            stages.end(close_demo_month(settings))
+            success = build_materialize(settings, stages)
     if not success:
         print(f"demo failed: the log says why ({log})", file=sys.stderr)
         return 1
