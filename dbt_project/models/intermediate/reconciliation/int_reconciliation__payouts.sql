@@ -85,8 +85,10 @@ breaks as (
         -- a payout in another currency than the statement's USD cannot match: it says so
         cast(paid_total as varchar)
         || case when currencies <> 'USD' then ' ' || currencies else '' end as actual,
-        paid_total - payable as difference,
-        abs(paid_total - payable) as money_at_stake,
+        -- in another currency the difference is unknown and the whole statement is at stake
+        case when currencies = 'USD' then paid_total - payable end as difference,
+        case when currencies = 'USD' then abs(paid_total - payable) else abs(payable) end
+            as money_at_stake,
         _event_id as crm_ref,
         platform_ref
     from matched
