@@ -5,7 +5,9 @@ comes back is open again.
 
 Each world is small (80 clients, 14 days) and built the short way: the CRM history imported,
 the platform files and rates loaded, the events copied, and only the dbt models reconciliation
-reads run, so a world costs a fraction of a full build.
+reads run, so a world costs a fraction of a full build. A world with payout faults (and the
+clean world) also builds the commission models and closes its first month as finance does, so
+the payouts check has paid statements and payouts to compare.
 """
 
 from __future__ import annotations
