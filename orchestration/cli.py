@@ -574,6 +574,31 @@ def pay_commissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def record_commission_payout(args: argparse.Namespace) -> int:
+    """Record the money sent to a partner for a month's statement, as the `--as` finance user;
+    the payouts reconciliation check compares it with the statement."""
+    from ingest.crm.commands.commissions import record_payout
+    from ingest.crm.errors import CommandError
+    from ingest.crm.store import Store
+
+    store = Store.from_settings(_settings())
+    try:
+        payment = record_payout(
+            store,
+            acting_user(store, args.as_user),
+            args.period,
+            args.partner,
+            args.amount,
+            args.reference,
+            args.method,
+        )
+    except CommandError as err:
+        print(f"fxcrm commissions payout: {err}", file=sys.stderr)
+        return 2
+    print(f"payout {payment} recorded: {args.amount} USD for {args.partner}/{args.period}")
+    return 0
+
+
 def export_commissions(args: argparse.Namespace) -> int:
     """A month's statements (one partner's, or every partner's) as CSV, XLSX or PDF, from the
     serving snapshot: the figures the statements page shows."""
@@ -694,6 +719,23 @@ def import_simulated_crm(settings: Settings) -> tuple[bool, str]:
     return report.ok, f"{rows:,} rows of CRM history imported{failed}"
 
 
+def close_demo_month(settings: Settings) -> str:
+    """Finance's month end in the demo brokerage (ingest/simulator/payouts.py), with the payout
+    faults the manifest asks for; the build after it shows their breaks."""
+    import duckdb
+
+    from ingest.crm.store import Store
+    from ingest.simulator.payouts import month_end
+
+    store = Store.from_settings(settings)
+    with duckdb.connect(str(settings.warehouse_path)) as warehouse:
+        faults = month_end(
+            store, acting_user(store, "frank.finance"), warehouse, settings.landing_dir
+        )
+    paid = sum(s["status"] == "paid" for s in store.records("commission_statement"))
+    return f"{paid} commission statement(s) paid, {len(faults)} payout fault(s) injected"
+
+
 def demo(args: argparse.Namespace) -> int:
     """Simulate, create the demo's users, load, build and publish, one line each, then serve."""
     from ingest.crm.staff import DEMO_STAFF, create_demo_staff
@@ -714,6 +756,10 @@ def demo(args: argparse.Namespace) -> int:
         imported, figures = import_simulated_crm(settings)
         stages.end(figures)
         success = imported and build_materialize(settings, stages)
+        if success:
+            stages.start("payouts")
+            stages.end(close_demo_month(settings))
+            success = build_materialize(settings, stages)
     if not success:
         print(f"demo failed: the log says why ({log})", file=sys.stderr)
         return 1
@@ -827,6 +873,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", required=True, help="the payment's reference")
     p.add_argument("--as", dest="as_user", required=True, help="the finance user paying")
     p.set_defaults(func=pay_commissions)
+    p = commissions.add_parser("payout", help="record the money sent for a statement (finance)")
+    p.add_argument("--period", required=True, help="the statement's month, YYYY-MM")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--amount", required=True, help="USD sent")
+    p.add_argument("--reference", required=True, help="the bank's or provider's reference")
+    p.add_argument("--method", default="bank_wire", help="bank_wire (default), e_wallet, ...")
+    p.add_argument("--as", dest="as_user", required=True, help="the finance user recording it")
+    p.set_defaults(func=record_commission_payout)
     p = commissions.add_parser("export", help="a month's statements as CSV, XLSX or PDF")
     p.add_argument("--period", required=True, help="the month, YYYY-MM")
     p.add_argument("--partner", help="one partner's statement (default: every partner's)")

@@ -35,7 +35,9 @@ def test_the_demo_prints_a_line_per_stage_and_keeps_the_full_log(tmp_path):
     lines = shown.stdout.splitlines()
     assert len(lines) <= SCREEN_LINES, shown.stdout
     stages = [line.split()[0] for line in lines if line.startswith("  ") and line.endswith(" s)")]
-    assert stages == ["simulate", "users", "import", "load", "dbt", "publish"], shown.stdout
+    built = ["load", "dbt", "publish"]
+    # finance closes the first month once it is built, and the build after shows its breaks
+    assert stages == ["simulate", "users", "import", *built, "payouts", *built], shown.stdout
     assert "fail" not in shown.stdout and "error" not in shown.stdout
     assert "ann-demo-1" in shown.stdout, "the demo users, to sign in with"
 

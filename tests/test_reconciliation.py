@@ -5,11 +5,15 @@ comes back is open again.
 
 Each world is small (80 clients, 14 days) and built the short way: the CRM history imported,
 the platform files and rates loaded, the events copied, and only the dbt models reconciliation
-reads run, so a world costs a fraction of a full build.
+reads run, so a world costs a fraction of a full build. A world with payout faults (and the
+clean world) also builds the commission models and closes its first month as finance does, so
+the payouts check has paid statements and payouts to compare.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -25,6 +29,8 @@ from ingest.crm.store import Change, Store
 from ingest.crm.warehouse import copy_events
 from ingest.market import FX_RATES_CSV, LANDING_GLOB
 from ingest.settings import Settings
+from ingest.simulator.payouts import PAYOUT_FAULTS
+from ingest.simulator.payouts import month_end as close_first_month
 from ingest.simulator.run import FAULTS, SimulationConfig, simulate
 
 # a world takes about 25 CPU-seconds; the timeout leaves room for a machine shared many times over
@@ -42,6 +48,9 @@ BREAKS = {
     "account_missing_on_platform": ("accounts", ("server", "login")),
     "trading_enabled_for_inactive_client": ("status", ("server", "login", "client_id")),
     "balance_discontinuity": ("balance", ("server", "login", "day")),
+    "payout_not_recorded": ("payouts", ("partner_id", "day")),
+    "payout_amount_mismatch": ("payouts", ("partner_id", "day", "payment_id")),
+    "payout_without_statement": ("payouts", ("partner_id", "day", "payment_id")),
 }
 HARMLESS = ("late_deal", "malformed_rows")
 BREAK_COLUMNS = (
@@ -55,8 +64,13 @@ def test_every_fault_has_its_break_type() -> None:
     assert set(FAULTS) == set(BREAKS) | set(HARMLESS)
 
 
-def world(data_dir: Path, faults: tuple[str, ...]) -> tuple[Settings, Store, dict]:
-    """Simulate, import the CRM side, load the platform side: ready for `reconcile`."""
+def world(
+    data_dir: Path, faults: tuple[str, ...], month_end: bool | None = None
+) -> tuple[Settings, Store, dict]:
+    """Simulate, import the CRM side, load the platform side: ready for `reconcile`. With
+    `month_end` (by default when a payout fault is asked for), the commissions are built and
+    finance closes the first month (approves, pays, records the payouts) as the simulator's
+    month end does, injecting the payout faults."""
     from orchestration.cli import import_simulated_crm
     from orchestration.defs.platform.assets import platform_files
 
@@ -75,26 +89,44 @@ def world(data_dir: Path, faults: tuple[str, ...]) -> tuple[Settings, Store, dic
             load_file(con, path, "test", str(path.relative_to(landing)))
         for path in sorted(landing.glob(LANDING_GLOB)):
             load_file(con, path, "test", str(path.relative_to(landing)), found=FX_RATES_CSV)
+    if month_end is None:
+        month_end = bool(set(faults) & set(PAYOUT_FAULTS))
+    if month_end:
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            copy_events(store, con, "test")
+        run_dbt(settings, ["+rpt_commission_payouts"], seeds=True)
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            close_first_month(store, acting(store, "frank.finance"), con, landing)
+        manifest = json.loads((landing / "manifest.json").read_text())
     return settings, store, manifest
+
+
+def run_dbt(settings: Settings, models: list[str], seeds: bool = False) -> None:
+    """Build the models (and with `seeds` the seeds they read), no tests, in its own process, so
+    no connection to the warehouse outlives the run."""
+    from orchestration.resources import fxcrm_dbt_project
+
+    project = str(fxcrm_dbt_project.project_dir)
+    options = ["--quiet", "--project-dir", project, "--profiles-dir", project]
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    kinds = ["--resource-type", "model", *(["--resource-type", "seed"] if seeds else [])]
+    done = subprocess.run(
+        [dbt, "build", *kinds, "--select", *models, *options],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=os.environ | settings.as_env(),
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 def reconcile(settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """Copy the CRM events and build the reconciliation models: the breaks, as dicts."""
-    from orchestration.resources import fxcrm_dbt_project
-
     with duckdb.connect(str(settings.warehouse_path)) as con:
         copy_events(store, con, "test")
     for key, value in settings.as_env().items():
         monkeypatch.setenv(key, value)
-    project = str(fxcrm_dbt_project.project_dir)
-    models = ["+rpt_reconciliation_breaks", "+rpt_reconciliation_summary"]
-    options = ["--quiet", "--project-dir", project, "--profiles-dir", project]
-    # its own process, so no connection to the warehouse outlives the run
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    done = subprocess.run(
-        [dbt, "run", "--select", *models, *options], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_dbt(settings, ["+rpt_reconciliation_breaks", "+rpt_reconciliation_summary"])
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         rows = con.execute(f"select {BREAK_COLUMNS} from reporting.rpt_reconciliation_breaks")
         names = [d[0] for d in rows.description]
@@ -127,8 +159,13 @@ def test_a_fault_alone_is_found_as_its_break_and_nothing_else(fault, tmp_path, m
 def test_a_world_without_faults_late_deals_or_quarantined_rows_has_no_break(
     faults, tmp_path, monkeypatch
 ):
-    settings, store, manifest = world(tmp_path, faults)
+    # the first month's statements approved, paid and their payouts recorded: no payout break
+    settings, store, manifest = world(tmp_path, faults, month_end=not faults)
     assert [f["fault"] for f in manifest["faults"]] == list(faults)
+    if not faults:  # finance paid the month: statements paid, each with its payout
+        paid = [s for s in store.records("commission_statement") if s["status"] == "paid"]
+        payouts = [p for p in store.records("payment") if p["kind"] == "commission_payout"]
+        assert paid and len(payouts) == len(paid)
     if faults:
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
             assert con.execute("select count(*) from quarantine.rows").fetchone()[0] == 3
@@ -237,7 +274,8 @@ def test_reconciliation_models_are_one_asset_group_with_a_warning_check_per_chec
         if "reconciliation" in key.path[-1]
     }
     expected = {
-        f"int_reconciliation__{check}" for check in ("accounts", "money", "balance", "status")
+        f"int_reconciliation__{check}"
+        for check in ("accounts", "money", "balance", "status", "payouts")
     }
     expected |= {"rpt_reconciliation_breaks", "rpt_reconciliation_summary"}
     assert expected <= set(groups) and set(groups.values()) == {"reconciliation"}, groups

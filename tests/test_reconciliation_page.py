@@ -209,3 +209,53 @@ def test_a_break_back_after_its_resolution_is_offered_again(published):
         "Acknowledge",
         "Resolve",
     ]
+
+
+def test_a_payouts_break_shows_its_payout_record_as_a_crm_event(tmp_path, monkeypatch):
+    """Both sides of a payouts break are CRM records: the payout payment is shown as its event,
+    not as a platform file."""
+    from datetime import date
+    from decimal import Decimal
+
+    from reconciliation_snapshot import a_break
+
+    from ingest.crm.commands import partners
+    from ingest.crm.commands.commissions import record_payout
+
+    monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
+    for name in ("FXCRM_CRM_STORE", "FXCRM_CRM_URL", "FXCRM_SERVING_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    store = Store.from_settings(settings)
+    staff = {name: member.actor for name, member in create_demo_staff(store).items()}
+    partner = partners.register_partner(
+        store, staff["paul.partners"], name="early", kind="ib", email="early@ib.example"
+    )
+    payout = record_payout(store, staff["frank.finance"], "2026-04", partner, "100.00", "W-9")
+    event = store.events(record_type="payment")[-1]
+    publish_breaks(
+        settings,
+        [
+            a_break(
+                "d4" * 16,
+                "payouts",
+                "payout_without_statement",
+                "medium",
+                server=None,
+                partner_id=partner,
+                payment_id=payout,
+                day=date(2026, 4, 1),
+                actual="100.00",
+                difference=Decimal("100.00"),
+                platform_ref=event["event_id"],
+            )
+        ],
+    )
+    at = signed_in_page(store, "frank.finance")
+    assert not at.exception, at.exception
+    shown = text(at)
+    assert "**Payout record** · actual `100.00`" in shown
+    assert f"Event `{event['event_id']}`: `payment.payout_recorded` on payment {payout}" in shown
+    assert "by frank.finance" in shown
+    assert "The CRM has no record of it." in shown
+    assert "File and row" not in shown

@@ -3,8 +3,9 @@ person's decision on each.
 
 Reads rpt_reconciliation_summary, rpt_reconciliation_open_by_day and rpt_reconciliation_breaks
 from the serving snapshot; a break's CRM side is the event its `crm_ref` names, read from the CRM
-store. Acknowledging or resolving is a CRM event (ingest/crm/commands/reconciliation.py) that
-the next build reads back into the breaks' status."""
+store (a payouts break's other side too: the payout payments' events its `platform_ref` names).
+Acknowledging or resolving is a CRM event (ingest/crm/commands/reconciliation.py) that the next
+build reads back into the breaks' status."""
 
 import io
 import json
@@ -40,6 +41,23 @@ MONEY = st.column_config.NumberColumn(format="%.2f")
 def shown_value(value: object) -> str:
     """A side's value as written, or a dash where that side has none."""
     return "—" if value is None else f"`{value}`"
+
+
+def show_event(event_id: str) -> None:
+    """A CRM event a break's side names: what, on which record, by whom, when, from where."""
+    event = store.event(event_id)
+    if not event:
+        st.warning(f"Event {event_id} is not in the CRM store.")
+        return
+    st.markdown(
+        f"Event `{event['event_id']}`: `{event['event_type']}` on {event['record_type']} "
+        f"{event['record_id']} (version {event['record_version']}), by "
+        f"{event['actor']} at {event['occurred_at'][:19].replace('T', ' ')} UTC"
+    )
+    # an imported record's event names the import file and row it came from
+    for file, source in json.loads(event["payload"]).get("imported_from", {}).items():
+        st.markdown(f"Imported from file and row: `{file} row {source['row']}`")
+    st.json(event["state"], expanded=False)
 
 
 actor = signed_in()
@@ -138,30 +156,28 @@ st.markdown(
     f"{found['first_seen_at']:%Y-%m-%d %H:%M} UTC, open {found['age_days']} days · "
     + " · ".join(f"{k} `{found[k]}`" for k in KEYS if found[k] is not None)
 )
+
+
 crm_side, platform_side = st.columns(2, border=True)
 with crm_side:
     st.markdown(f"**CRM** · expected {shown_value(found['expected'])}")
-    event = store.event(found["crm_ref"]) if found["crm_ref"] else None
-    if event:
-        st.markdown(
-            f"Event `{event['event_id']}`: `{event['event_type']}` on {event['record_type']} "
-            f"{event['record_id']} (version {event['record_version']}), by "
-            f"{event['actor']} at {event['occurred_at'][:19].replace('T', ' ')} UTC"
-        )
-        # an imported record's event names the import file and row it came from
-        for file, source in json.loads(event["payload"]).get("imported_from", {}).items():
-            st.markdown(f"Imported from file and row: `{file} row {source['row']}`")
-        st.json(event["state"], expanded=False)
-    elif found["crm_ref"]:
-        st.warning(f"Event {found['crm_ref']} is not in the CRM store.")
+    if found["crm_ref"]:
+        show_event(found["crm_ref"])
     else:
         st.markdown("The CRM has no record of it.")
 with platform_side:
-    st.markdown(f"**Platform** · actual {shown_value(found['actual'])}")
-    if found["platform_ref"]:
+    # the payouts check's other side is the CRM's payout payments, named by their events
+    payouts = found["check"] == "payouts"
+    st.markdown(
+        f"**{'Payout record' if payouts else 'Platform'}** · actual {shown_value(found['actual'])}"
+    )
+    if found["platform_ref"] and payouts:
+        for event_id in found["platform_ref"].split("; "):
+            show_event(event_id)
+    elif found["platform_ref"]:
         st.markdown(f"File and row: `{found['platform_ref']}`")
     else:
-        st.markdown("The platform has no record of it.")
+        st.markdown(f"The {'CRM has no payout' if payouts else 'platform has no record'} of it.")
 st.markdown(f"Difference: {shown_value(found['difference'])}")
 
 decided = store.find(reconciliation.RECORD, chosen)

@@ -26,12 +26,15 @@ from ingest.simulator.feeds import (
     write_mt5_users,
 )
 from ingest.simulator.market import Market
+from ingest.simulator.payouts import PAYOUT_FAULTS
 from ingest.simulator.trading import server_day_ends, simulate_accounts
-from ingest.simulator.world import SERVERS, build_world
+from ingest.simulator.world import COMMISSION_PLANS_YAML, SERVERS, build_world
 
 # Each fault but the last two is named after the reconciliation break it must raise
-# (../shared/reconciliation.md); a late deal and malformed rows must raise none.
+# (../shared/reconciliation.md); a late deal and malformed rows must raise none. The payout
+# faults are finance's, injected at the month end after the first build (simulator/payouts.py).
 FAULTS = (
+    *PAYOUT_FAULTS,
     "payment_not_posted",
     "unauthorised_adjustment",
     "duplicate_posting",
@@ -179,6 +182,9 @@ def simulate(config: SimulationConfig, landing: Path) -> dict:
         path = landing / "crm" / f"{name}.csv"
         frame.with_columns(pl.col(pl.Datetime).dt.cast_time_unit("ms")).write_csv(path)
         out.files.append(path)
+    plans_path = landing / "crm" / "commission_plans.yaml"
+    plans_path.write_text(COMMISSION_PLANS_YAML)
+    out.files.append(plans_path)
     (landing / "market").mkdir(parents=True, exist_ok=True)
     rates_path = landing / "market" / "fx_rates.csv"
     market.daily_fx_rates(config.days).write_csv(rates_path)

@@ -99,6 +99,21 @@ OTHER_STAFF = (  # user name, full name, role, team
     ("sam.manager", "Sam Manager", "sales_manager", "T1"),
     ("carol.compliance", "Carol Compliance", "compliance_officer", None),
 )
+# One IB plan for every partner from the first simulated month, so partners earn statements
+# (commissions.md) that finance approves and pays at month end (ingest/simulator/payouts.py).
+PLAN_ID = "SIM-IB"
+COMMISSION_PLANS_YAML = f"""plans:
+  - plan_id: {PLAN_ID}
+    name: Simulated IB
+    split: [70, 20, 10]
+    min_hold_seconds: 60
+    exclude_symbol_groups: [crypto]
+    components:
+      - type: per_lot
+        rates: {{fx_major: 8, fx_minor: 6, metals: 5, default: 3}}
+      - type: commission_share
+        pct: 20
+"""
 GROUP_SUFFIX = {"standard": "std", "raw": "raw", "islamic": "isl"}
 
 
@@ -149,6 +164,14 @@ class World:
             orient="row",
         )
 
+    @property
+    def partner_plans(self) -> pl.DataFrame:
+        """Every partner on the simulated plan from 00:00 UTC on the first simulated month's 1st."""
+        month = datetime(self.start.year, self.start.month, 1, tzinfo=UTC)
+        return self.partners.select(
+            "partner_id", pl.lit(PLAN_ID).alias("plan_id"), pl.lit(month).alias("effective_from")
+        )
+
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
             name: getattr(self, name)
@@ -159,6 +182,7 @@ class World:
                 "users",
                 "campaigns",
                 "partners",
+                "partner_plans",
                 "leads",
                 "lead_activities",
                 "clients",

@@ -17,8 +17,9 @@ import duckdb
 
 from ingest.crm import validate as v
 from ingest.crm.access import authorize
+from ingest.crm.commands.payments import METHODS
 from ingest.crm.errors import InvalidInput, InvalidTransition
-from ingest.crm.store import Actor, Change, Store
+from ingest.crm.store import Actor, Change, Store, new_id
 
 RECORD = "commission_statement"
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -115,6 +116,46 @@ def pay(store: Store, actor: Actor, period: str, partner_id: str, reference: str
         ],
     )
     return record_id
+
+
+def record_payout(
+    store: Store,
+    actor: Actor,
+    period: str,
+    partner_id: str,
+    amount: str,
+    reference: str,
+    method: str = "bank_wire",
+) -> str:
+    """Record the money sent to a partner for a month's statement: a payment of kind
+    `commission_payout` naming the statement (`<partner>/<period>`). It records what left the
+    bank, so it is not refused when it differs from the statement or comes before the statement
+    is paid: the payouts reconciliation check reports those differences for finance to work.
+    Returns the payment's id."""
+    record_id = statement_id(partner_id, _period(period))
+    authorize(store, actor, "commission.pay", RECORD, record_id)
+    store.get("partner", partner_id)
+    fields = {
+        "client_id": None,
+        "account_id": None,
+        "partner_id": partner_id,
+        "statement_id": record_id,
+        "kind": "commission_payout",
+        "method": v.one_of("method", method, METHODS),
+        "amount": v.amount("amount", amount, "USD"),
+        "currency": "USD",  # statements are in USD
+        "fee": Decimal("0.00"),
+        "status": "executed",
+        "reference": v.required("reference", reference, limit=100),
+        "requested_by": actor.username,
+        "requested_by_id": actor.user_id,
+        "approved_by": actor.username,
+        "deal_ticket": None,
+    }
+    events = store.append(
+        actor, [Change("payment", new_id("P"), "payment.payout_recorded", fields, 0)]
+    )
+    return events[0]["record_id"]
 
 
 def _period(period: str) -> str:

@@ -10,8 +10,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.resources import WAREHOUSE_POOL
 
 RECONCILIATION_BREAKS_KEY = dg.AssetKey(["reporting", "rpt_reconciliation_breaks"])
-# payouts joins them once the commission engine's statements reach the warehouse
-CHECKS = ("accounts", "money", "balance", "status")
+CHECKS = ("accounts", "money", "balance", "status", "payouts")
 
 
 def open_high_severity(con, check: str) -> tuple[int, Decimal, list[str]]:

@@ -23,7 +23,7 @@ executions as (
         _event_id,
         coalesce(executed_at, valid_from) as executed_at
     from payment_versions
-    where status = 'executed'
+    where status = 'executed' and kind in ('deposit', 'withdrawal')
     qualify row_number() over (partition by payment_id order by record_version) = 1
 ),
 

@@ -9,6 +9,8 @@ found as (
     select * from {{ ref('int_reconciliation__balance') }}
     union all by name
     select * from {{ ref('int_reconciliation__status') }}
+    union all by name
+    select * from {{ ref('int_reconciliation__payouts') }}
 ),
 
 platform_accounts as (
@@ -28,8 +30,11 @@ keyed as (
         found.*,
         coalesce(found.currency, platform_accounts.currency) as money_currency,
         -- the key names the difference, not its amounts: a payment by its id, a platform
-        -- operation by its ticket, the rest by login (and day, for a day's balance)
+        -- operation by its ticket, a paid statement by its partner and month, the rest by
+        -- login (and day, for a day's balance)
         case
+            when found.break_type in ('payout_not_recorded', 'payout_amount_mismatch')
+                then found.partner_id || '|' || found.break_day
             when found.payment_id is not null then found.payment_id
             when found.ticket is not null then found.server || '|' || found.ticket
             else concat_ws('|', found.server, found.login, found.partner_id, found.break_day)
@@ -40,11 +45,13 @@ keyed as (
 ),
 
 -- Money at stake in USD at the latest rate on or before the break's day (the latest rate for
--- breaks without a day).
+-- breaks without a day); USD is 1, whether or not the rate table lists it.
 valued as (
     select
         keyed.*,
-        keyed.money_at_stake * rates.usd_per_unit as money_at_stake_usd
+        keyed.money_at_stake
+        * case when keyed.money_currency = 'USD' then 1 else rates.usd_per_unit end
+            as money_at_stake_usd
     from keyed
     left join rates
         on

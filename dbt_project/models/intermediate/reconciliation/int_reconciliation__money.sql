@@ -25,7 +25,10 @@ payments as (
             as posted_amount
     from {{ ref('stg_crm__payments') }} as payments
     left join accounts on payments.account_id = accounts.account_id
-    where payments.is_current and payments.status = 'executed'
+    where
+        payments.is_current
+        and payments.status = 'executed'
+        and payments.kind in ('deposit', 'withdrawal')
 ),
 
 operations as (
