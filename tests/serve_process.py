@@ -1,4 +1,5 @@
-"""`fxcrm serve` started by a test, and stopped with every process it started."""
+"""`fxcrm serve`, or the Streamlit app alone, started by a test, and stopped with every process
+it started."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from conftest import env_for
 
 from ingest.settings import PROJECT_ROOT, Settings
+from orchestration.cli import streamlit_command
 
 
 def free_port() -> int:
@@ -67,9 +69,10 @@ def still_running(processes: dict[int, str]) -> list[int]:
 
 @contextmanager
 def serving(settings: Settings, log: Path, extra_env: dict[str, str] | None = None) -> Iterator:
-    """`fxcrm serve` on free ports: yields (process, Dagster URL, Streamlit URL); afterwards
-    every process it started is gone, by SIGTERM or, failing that, SIGKILL."""
-    dagster_port, streamlit_port = free_port(), free_port()
+    """`fxcrm serve` on free ports (dbt's docs too: a fixed port another test or session holds
+    stops the whole serve): yields (process, Dagster URL, Streamlit URL); afterwards every
+    process it started is gone, by SIGTERM or, failing that, SIGKILL."""
+    dagster_port, streamlit_port, docs_port = free_port(), free_port(), free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -80,6 +83,8 @@ def serving(settings: Settings, log: Path, extra_env: dict[str, str] | None = No
             str(dagster_port),
             "--streamlit-port",
             str(streamlit_port),
+            "--docs-port",
+            str(docs_port),
         ],
         cwd=PROJECT_ROOT,
         env=env_for(settings) | (extra_env or {}),
@@ -106,3 +111,25 @@ def serving(settings: Settings, log: Path, extra_env: dict[str, str] | None = No
                     os.kill(pid, signal.SIGKILL)
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def serve_streamlit(settings: Settings, log: Path) -> Iterator[str]:
+    """The Streamlit app alone on a free port (for pages that need no Dagster), stopped
+    afterwards with every process it started."""
+    port = free_port()
+    process = subprocess.Popen(
+        streamlit_command(port),
+        cwd=PROJECT_ROOT,
+        env=env_for(settings),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/_stcore/health", process, log)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)

@@ -6,30 +6,12 @@ import json
 import os
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+from app_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_FLAGS, settle, sign_in, sign_out
 from serve_process import serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (`make test` installs it)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -62,35 +44,6 @@ def test_dagster_ui_serves_the_whole_asset_graph(running_system):
         "reporting/rpt_daily_trading_volume",
         "serving/serving_snapshot",
     } <= assets
-
-
-def sign_in(page, url: str, username: str) -> None:
-    from playwright.sync_api import expect
-
-    from ingest.crm.staff import demo_password
-
-    page.goto(url)
-    page.get_by_label("User name", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(demo_password(username))
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=60_000)
-
-
-def settle(page) -> None:
-    """Wait until the script has finished its rerun: a widget clicked mid-run may be redrawn.
-    Streamlit shows its status widget only after half a second of running, but marks at once
-    every element the rerun has not yet drawn again as stale."""
-    from playwright.sync_api import expect
-
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
-    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=60_000)
-
-
-def sign_out(page) -> None:
-    from playwright.sync_api import expect
-
-    page.get_by_role("button", name="Sign out", exact=True).click()
-    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible(timeout=30_000)
 
 
 def test_trading_volume_page_draws_its_chart(running_system, tmp_path):

@@ -6,28 +6,20 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
-import signal
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
-import test_browser
-from conftest import env_for, settings_for
-from serve_process import free_port, wait_for
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, settle, sign_in
+from app_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_FLAGS, settle, sign_in
+from conftest import settings_for
+from serve_process import serve_streamlit
 
 from ingest.crm.commands.reconciliation import RECORD
 from ingest.crm.store import Store
-from ingest.settings import PROJECT_ROOT
-from orchestration.cli import streamlit_command
 
-pytestmark = [*test_browser.pytestmark, pytest.mark.slow]
+pytestmark = [*BROWSER_MARKS, pytest.mark.slow]
 PAGE_SIZE = 100  # dashboards.crm.PAGE_SIZE: the break must be on the list's first page
 
 
@@ -53,28 +45,6 @@ def demo_world(small_world, tmp_path_factory):
             assert materialize_all(instance, settings)
     with serve_streamlit(settings, tmp_path_factory.mktemp("serve") / "app.log") as url:
         yield settings, url
-
-
-@contextmanager
-def serve_streamlit(settings, log: Path) -> Iterator[str]:
-    """The Streamlit app alone on a free port (the page needs no Dagster), stopped afterwards
-    with every process it started."""
-    port = free_port()
-    process = subprocess.Popen(
-        streamlit_command(port),
-        cwd=PROJECT_ROOT,
-        env=env_for(settings),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/_stcore/health", process, log)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 def a_money_break(serving) -> tuple[dict, list[str], str]:
