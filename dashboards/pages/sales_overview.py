@@ -7,6 +7,7 @@ Every figure is a column of a reporting model (rpt_lead_funnel and its siblings)
 the rows the sidebar keeps; conversion is one sum over another, in the query."""
 
 import datetime as dt
+from pathlib import Path
 
 import altair as alt
 import streamlit as st
@@ -153,7 +154,8 @@ else:
                 lead["created_at"].date(),
                 dt.datetime.now(dt.UTC).date(),
             )
-            st.switch_page("pages/audit.py")
+            # by its file: a relative path is read from the entrypoint's folder, not this one's
+            st.switch_page(Path(__file__).with_name("audit.py"))
 
 st.subheader("Time between stages (hours)")
 timings = query(f"select * from rpt_lead_stage_timings where {where}", tuple(params))
