@@ -133,7 +133,8 @@ def test_the_sales_overview_shows_the_marts_funnel_and_the_leads_behind_a_count(
     assert stages["stage"].tolist() == STAGES
     assert tuple(stages["leads"].tolist()) == expected
 
-    at.selectbox(key="drill_stage").set_value("funded").run()
+    assert "Click a stage's bar" in " ".join(c.value for c in at.caption), "no list before"
+    click_bar(at, "funded")
     leads = next(f.value for f in at.dataframe if "crm_event_id" in f.value.columns)
     assert len(leads) == expected[STAGES.index("funded")]
     # every lead behind the count leads to its CRM event and its row of leads.csv
@@ -159,19 +160,29 @@ def test_an_agent_sees_only_their_own_leaderboard_rows(published_crm):
     assert len(set(manager["owner_username"])) > 1
 
 
+def click_bar(at: AppTest, stage: str) -> None:
+    """What a click on a stage's bar of the funnel chart sends the page."""
+    at.session_state["funnel"] = {"selection": {"stage": [{"stage": stage}]}}
+    at.run()
+
+
 def test_a_compliance_officer_goes_from_a_funnel_count_to_the_leads_audit_story(published_crm):
     at = page_as(published_crm, "sales_overview", "carol.compliance")
-    at.selectbox(key="drill_stage").set_value("registered").run()
-    lead_id = at.selectbox(key="story_lead").value
-    assert lead_id
-    # what the "Open its audit trail" button hands the audit page
-    at.button[0].click().run()
+    click_bar(at, "registered")
+    leads = next(f.value for f in at.dataframe if "crm_event_id" in f.value.columns)
+    lead_id = leads["lead_id"][1]
+    at.session_state["funnel_leads"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    # what the "Open …'s audit story" button hands the audit page
+    [story_button] = [b for b in at.button if b.label == f"Open {lead_id}'s audit story"]
+    story_button.click().run()
     story = page_as(published_crm, "audit", "carol.compliance")
     story.session_state["audit_record_id"] = at.session_state["audit_record_id"]
     story.session_state["audit_period"] = at.session_state["audit_period"]
     story.run()
     events = story.dataframe[0].value
-    assert lead_id in set(events["record_id"]) and "lead.imported" in set(events["event_type"])
+    assert set(events["record_id"]) == {lead_id} and "lead.imported" in set(events["event_type"])
+    assert f"What happened to {lead_id}" in [h.value for h in story.subheader]
 
 
 def test_the_lineage_reads_the_chain_of_models_from_dbts_manifest(crm_build):

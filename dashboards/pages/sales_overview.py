@@ -7,6 +7,7 @@ Every figure is a column of a reporting model (rpt_lead_funnel and its siblings)
 the rows the sidebar keeps; conversion is one sum over another, in the query."""
 
 import datetime as dt
+from pathlib import Path
 
 import altair as alt
 import streamlit as st
@@ -56,16 +57,21 @@ if stages["leads"][0] == 0:
     st.stop()
 
 st.subheader("Funnel")
+stage_bar = alt.selection_point(fields=["stage"], name="stage")
 funnel = (
     alt.Chart(stages.to_pandas())
     .mark_bar()
     .encode(
         x=alt.X("leads:Q", title="Leads"),
         y=alt.Y("stage:N", sort=STAGES, title=None),
+        opacity=alt.condition(stage_bar, alt.value(1.0), alt.value(0.4)),
         tooltip=["stage", "leads", "share_of_created", "share_of_previous"],
     )
+    .add_params(stage_bar)
 )
-st.altair_chart(funnel, width="stretch")
+picked = st.altair_chart(
+    funnel, width="stretch", on_select="rerun", selection_mode="stage", key="funnel"
+)
 st.dataframe(
     stages.drop("position"),
     hide_index=True,
@@ -108,33 +114,48 @@ st.dataframe(
 downloads(breakdown, f"funnel_by_{by}")
 
 st.subheader("The leads behind a count")
-stage = st.selectbox("Leads that reached", STAGES, key="drill_stage")
-leads = query(
-    f"""
-    select lead_id, furthest_stage, source, campaign_id, owner_username, team_id, country,
-        partner_id, cohort_week, created_at, contacted_at, qualified_at, registered_at,
-        kyc_approved_at, funded_at, traded_at, client_id, first_deposit_id, crm_event_id,
-        import_row
-    from rpt_funnel_leads
-    where {where} and list_position(?, furthest_stage) >= list_position(?, ?)
-    order by created_at
-    """,
-    (*params, STAGES, STAGES, stage),
-)
-st.caption(
-    f"{len(leads):,} leads reached {stage}: each with the CRM event that last changed it and, "
-    "for an imported lead, its row in leads.csv."
-)
-st.dataframe(leads, hide_index=True, width="stretch")
-downloads(leads, f"leads_{stage}")
-if not leads.is_empty():
-    lead_id = st.selectbox("A lead's audit story", leads["lead_id"].to_list(), key="story_lead")
-    # the whole story: an imported lead's events are dated when its history says
-    lead_history_from = leads.filter(lead_id=lead_id)["created_at"][0].date()
-    if st.button("Open its audit trail", icon=":material/policy:"):
-        st.session_state["audit_record_id"] = lead_id
-        st.session_state["audit_period"] = (lead_history_from, dt.datetime.now(dt.UTC).date())
-        st.switch_page("pages/audit.py")
+clicked = picked["selection"]["stage"]  # [{"stage": …}] once a bar of the funnel is clicked
+if not clicked:
+    st.caption("Click a stage's bar in the funnel to list the leads that reached it.")
+else:
+    stage = clicked[0]["stage"]
+    leads = query(
+        f"""
+        select lead_id, furthest_stage, source, campaign_id, owner_username, team_id, country,
+            partner_id, cohort_week, created_at, contacted_at, qualified_at, registered_at,
+            kyc_approved_at, funded_at, traded_at, client_id, first_deposit_id, crm_event_id,
+            import_row
+        from rpt_funnel_leads
+        where {where} and list_position(?, furthest_stage) >= list_position(?, ?)
+        order by created_at, lead_id
+        """,
+        (*params, STAGES, STAGES, stage),
+    )
+    st.caption(
+        f"{len(leads):,} leads reached {stage}: each with the CRM event that last changed it "
+        "and, for an imported lead, its row in leads.csv. Pick a row for the lead's audit story."
+    )
+    listed = st.dataframe(
+        leads,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="funnel_leads",
+    )
+    downloads(leads, f"leads_{stage}")
+    # a row picked before the filters changed may be past the end of the new list
+    if (row := next(iter(listed["selection"]["rows"]), None)) is not None and row < len(leads):
+        lead = leads.row(row, named=True)
+        if st.button(f"Open {lead['lead_id']}'s audit story", icon=":material/policy:"):
+            st.session_state["audit_record_id"] = lead["lead_id"]
+            # the whole story: an imported lead's events are dated when its history says
+            st.session_state["audit_period"] = (
+                lead["created_at"].date(),
+                dt.datetime.now(dt.UTC).date(),
+            )
+            # by its file: a relative path is read from the entrypoint's folder, not this one's
+            st.switch_page(Path(__file__).with_name("audit.py"))
 
 st.subheader("Time between stages (hours)")
 timings = query(f"select * from rpt_lead_stage_timings where {where}", tuple(params))
