@@ -34,6 +34,10 @@ SELECT = [
 ]
 DAYS = 90
 START = "2026-08-01"
+FCT_DEALS = (  # the columns of marts.fct_deals the commission reports read
+    "select server, login, deal_time_utc, cast(deal_time_utc as date) as trade_date, lots "
+    "from intermediate.int_deals__symbol_mapped"
+)
 LEVELS = (10, 40, 150, 300, 500)  # partners per level: 1,000 in 5 levels
 PLANS = [  # the worked example's four plans (commissions.md §2)
     ("STD-2026", "[70,20,10]", 180, '["crypto"]', '[{"type":"per_lot","rates":{"fx_major":8,'
@@ -73,6 +77,7 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
             case when level > 1
                 then 'P' || (lag_first + (i * 7919) % lag_size) end as parent_id,
             'Partner ' || (first + i) as name,
+            level,
             cast(((first + i) % 5) * 25 as decimal(18, 2)) as min_payout_usd,
             1 as record_version,
             timestamptz '2025-01-01 00:00:00+00' as valid_from,
@@ -117,11 +122,12 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
         create or replace table staging.stg_crm__partner_mappings as
         select 'C' || c || '@1' as mapping_id, 'C' || c as client_id,
             'P' || (h(c) % 1000) as partner_id,
-            timestamp '2026-07-01' as effective_from, true as is_current
+            timestamp '2026-07-01' as effective_from, cast(null as timestamp) as effective_to,
+            true as is_current
         from range({clients}) as r(c)
         union all
         select 'C' || c || '@2', 'C' || c, 'P' || (h(c + 1) % 1000),
-            timestamp '{START}' + interval 45 day, true
+            timestamp '{START}' + interval 45 day, null, true
         from range({clients}) as r(c) where c % 10 = 3
     """)
     con.execute(
@@ -141,17 +147,15 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
         create or replace table staging.stg_platform__balance_operations as
         select 'BENCH' as server, 100000 + c as login, 900000000 + c as operation_ticket,
             timestamp '{START}' + to_seconds(h(c) % (30 * 86400)) as operation_time_utc,
-            'balance' as operation, cast(100 + h(c) % 2000 as decimal(18, 2)) as amount
+            'balance' as operation, 'deposit' as kind,
+            cast(100 + h(c) % 2000 as decimal(18, 2)) as amount
         from range({clients}) as r(c)
     """)
     con.execute(
         "create or replace table intermediate.int_deals__symbol_mapped as "
         + deal_rows(0, deals // 2, 0, DAYS)
     )
-    con.execute(
-        "create or replace table marts.fct_deals as "
-        "select deal_time_utc from intermediate.int_deals__symbol_mapped"
-    )
+    con.execute(f"create or replace table marts.fct_deals as {FCT_DEALS}")
 
 
 def deal_rows(first_position: int, positions: int, first_day: int, days: int) -> str:
@@ -261,8 +265,7 @@ def run(deals: int, work: Path) -> dict:
             + deal_rows(deals, day // 2, DAYS, 1)
         )
         con.execute(
-            "insert into marts.fct_deals select deal_time_utc "
-            "from intermediate.int_deals__symbol_mapped where deal_time_utc >= "
+            f"insert into marts.fct_deals {FCT_DEALS} where deal_time_utc >= "
             f"timestamp '{START}' + to_days({DAYS})"
         )
     increment = dbt_build(env, work)
