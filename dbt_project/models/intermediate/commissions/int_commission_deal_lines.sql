@@ -100,6 +100,7 @@ lines as (
         rate as line_rate,
         lots as base,
         {{ times('lots', 'rate') }} as l1_amount,
+        {{ is_nonzero_at_12('lots', 'rate') }} as earns,
         rate_group || ' rate of '
         || coalesce('the tier from ' || tier_from_lots || ' lots', 'the plan''s rates')
         || '; hold '
@@ -113,6 +114,7 @@ lines as (
         usd_per_lot as line_rate,
         lots as base,
         {{ times('lots', 'usd_per_lot') }} as l1_amount,
+        {{ is_nonzero_at_12('lots', 'usd_per_lot') }} as earns,
         pct || '% of the ' || symbol_group || ' markup ' || markup || ' USD/lot'
         || coalesce(', capped at ' || cap_usd_per_lot, '') as rule
     from spread
@@ -123,6 +125,7 @@ lines as (
         components.pct as line_rate,
         -deals.commission_usd as base,
         {{ times('components.pct_fraction', '-deals.commission_usd') }} as l1_amount,
+        {{ is_nonzero_at_12('components.pct_fraction', '-deals.commission_usd') }} as earns,
         components.pct || '% of the commission paid' as rule
     from deals
     inner join components
@@ -155,7 +158,7 @@ final as (
         _row_number,
         trade_date
     from lines
-    where l1_amount != 0
+    where earns
 )
 
 select * from final
