@@ -1,7 +1,8 @@
 """Commission benchmark: N deals of clients under 1,000 partners in 5 levels, through the dbt
 commission models, against one hand-written DuckDB script computing the same lines
 (`commissions_floor.sql`, the floor); both are checked to give the same totals per component.
-Then one more day of deals lands and the models are built again (the daily increment).
+Then one more day of deals lands and the models are built again (the daily increment); its
+lines are checked against the floor's from scratch and, row for row, a full refresh.
 
 The inputs the commission models read (CRM staging, symbol-mapped deals, balance operations,
 rates) are generated straight into a fresh warehouse as tables, so only the commission models
@@ -243,6 +244,27 @@ def floor(warehouse: Path, env: dict[str, str]) -> dict:
     return step
 
 
+def same_as_full_refresh(env: dict[str, str], work: Path, warehouse: Path) -> bool:
+    """The incremental lines against the same model rebuilt from scratch, every row."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create or replace table main.incremental_lines as "
+            "select * from marts.fct_commission_lines"
+        )
+    dbt = str(Path(sys.executable).parent / "dbt")
+    paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    select = ["--select", "fct_commission_lines"]
+    measured([dbt, "run", *paths, "--full-refresh", *select], env)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        differing = con.execute(
+            "select count(*) from (select * from main.incremental_lines except all "
+            "select * from marts.fct_commission_lines) union all "
+            "select count(*) from (select * from marts.fct_commission_lines except all "
+            "select * from main.incremental_lines)"
+        ).fetchall()
+    return differing == [(0,), (0,)]
+
+
 def totals(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, tuple[int, str]]:
     rows = con.execute(
         f"select component, count(*), sum(amount) from {relation} group by component"
@@ -290,6 +312,8 @@ def run(deals: int, work: Path) -> dict:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         same_after = totals(con, "marts.fct_commission_lines") == totals(con, "main.floor_lines")
     print(f"after the increment, totals the same as the floor's from scratch: {same_after}")
+    identical = same_as_full_refresh(env, work, warehouse)
+    print(f"after the increment, lines identical to a full refresh, row for row: {identical}")
     summary = {
         "deals": rows[0],
         "lines": lines,
@@ -315,6 +339,7 @@ def run(deals: int, work: Path) -> dict:
             increment["models_seconds"] / full["models_seconds"], 2
         ),
         "increment_same_totals_as_floor": same_after,
+        "increment_identical_to_full_refresh": identical,
     }
     return summary
 
