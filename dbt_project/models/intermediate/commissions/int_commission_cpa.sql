@@ -100,7 +100,8 @@ candidates as (
         on
             first_deposits.cpa_partner_id = partner_plans.partner_id
             and deals.month_start >= partner_plans.plan_from
-            and (partner_plans.plan_to is null or deals.month_start < partner_plans.plan_to)
+            -- an open end as infinity, so the join keeps its key (an OR would loop over pairs)
+            and deals.month_start < coalesce(partner_plans.plan_to, cast('infinity' as timestamp))
     where deals.is_closing and not deals.commission_excluded
 ),
 

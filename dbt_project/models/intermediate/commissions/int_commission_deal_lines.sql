@@ -1,8 +1,8 @@
 -- The level-1 amounts the deals earn (commissions.md §4, rule 1: nothing earned, no line):
--- per_lot at the rate of the month's tier (retroactive: the highest tier whose from_lots is at
--- or below the partner's month lots, else the plan's rates; a table's `default` for groups it
--- does not name), spread_share at pct of the group's markup per lot up to the cap, and
--- commission_share at pct of the commission the client paid, on every eligible deal.
+-- per_lot at the rate of the month's tier (int_commission_month_tiers; a table's `default` for
+-- groups it does not name), spread_share at pct of the group's markup per lot up to the cap,
+-- and commission_share at pct of the commission the client paid, on every eligible deal. The
+-- per-lot amounts and fractions are worked out once per plan and group, not per deal.
 with
 
 deals as (
@@ -10,7 +10,10 @@ deals as (
 ),
 
 components as (
-    select * from {{ ref('int_commission_plan_components') }}
+    select
+        *,
+        {{ times('pct', '0.01') }} as pct_fraction
+    from {{ ref('int_commission_plan_components') }}
 ),
 
 rates as (
@@ -22,78 +25,71 @@ markups as (
     where is_current
 ),
 
-per_lot_deals as (
+-- each month's rate per plan and symbol group: the tier's own rate, else its default
+month_rates as (
     select
-        *,
-        sum(lots) over (partition by l1_partner_id, period) as month_lots
-    from deals
-    where
-        earns_per_lot
-        and exists (
-            select 1 from components
-            where components.plan_id = deals.plan_id and components.component = 'per_lot'
-        )
-),
-
-tiers as (
-    select
-        per_lot_deals.l1_partner_id,
-        per_lot_deals.period,
-        max(rates.tier_from_lots) as tier_from_lots
-    from (select distinct
-        l1_partner_id,
-        period,
-        plan_id,
-        month_lots
-    from per_lot_deals)
-        as per_lot_deals
-    inner join rates
+        tiers.l1_partner_id,
+        tiers.period,
+        tiers.tier_from_lots,
+        named.symbol_group,
+        named.rate
+    from {{ ref('int_commission_month_tiers') }} as tiers
+    inner join rates as named
         on
-            per_lot_deals.plan_id = rates.plan_id
-            and per_lot_deals.month_lots >= rates.tier_from_lots
-    group by per_lot_deals.l1_partner_id, per_lot_deals.period
+            tiers.plan_id = named.plan_id
+            and tiers.tier_from_lots is not distinct from named.tier_from_lots
 ),
 
 per_lot as (
     select
-        per_lot_deals.*,
-        tiers.tier_from_lots,
+        deals.*,
+        coalesce(named.tier_from_lots, fallback.tier_from_lots) as tier_from_lots,
         coalesce(named.rate, fallback.rate) as rate,
         coalesce(named.symbol_group, fallback.symbol_group) as rate_group
-    from per_lot_deals
-    left join tiers
+    from deals
+    left join month_rates as named
         on
-            per_lot_deals.l1_partner_id = tiers.l1_partner_id
-            and per_lot_deals.period = tiers.period
-    left join rates as named
+            deals.l1_partner_id = named.l1_partner_id
+            and deals.period = named.period
+            and deals.symbol_group = named.symbol_group
+    left join month_rates as fallback
         on
-            per_lot_deals.plan_id = named.plan_id
-            and named.tier_from_lots is not distinct from tiers.tier_from_lots
-            and per_lot_deals.symbol_group = named.symbol_group
-    left join rates as fallback
-        on
-            per_lot_deals.plan_id = fallback.plan_id
-            and fallback.tier_from_lots is not distinct from tiers.tier_from_lots
+            deals.l1_partner_id = fallback.l1_partner_id
+            and deals.period = fallback.period
             and fallback.symbol_group = 'default'
+    where deals.earns_per_lot
+),
+
+-- spread_share's USD per lot for each plan and group: pct of the markup, up to the cap
+spread_rates as (
+    select
+        components.plan_id,
+        components.pct,
+        components.cap_usd_per_lot,
+        markups.symbol_group,
+        markups.usd_per_lot as markup,
+        least(
+            {{ times('components.pct_fraction', 'markups.usd_per_lot') }},
+            coalesce(
+                components.cap_usd_per_lot,
+                {{ times('components.pct_fraction', 'markups.usd_per_lot') }}
+            )
+        ) as usd_per_lot
+    from components
+    cross join markups
+    where components.component = 'spread_share'
 ),
 
 spread as (
     select
         deals.*,
-        components.pct,
-        components.cap_usd_per_lot,
-        markups.usd_per_lot as markup,
-        least(
-            {{ percent_of('components.pct', 'markups.usd_per_lot') }},
-            coalesce(
-                components.cap_usd_per_lot,
-                {{ percent_of('components.pct', 'markups.usd_per_lot') }}
-            )
-        ) as usd_per_lot
+        spread_rates.pct,
+        spread_rates.cap_usd_per_lot,
+        spread_rates.markup,
+        spread_rates.usd_per_lot
     from deals
-    inner join components
-        on deals.plan_id = components.plan_id and components.component = 'spread_share'
-    inner join markups on deals.symbol_group = markups.symbol_group
+    inner join spread_rates
+        on deals.plan_id = spread_rates.plan_id and deals.symbol_group = spread_rates.symbol_group
     where deals.earns_per_lot
 ),
 
@@ -104,9 +100,10 @@ lines as (
         rate as line_rate,
         lots as base,
         {{ times('lots', 'rate') }} as l1_amount,
+        {{ is_nonzero_at_12('lots', 'rate') }} as earns,
         rate_group || ' rate of '
         || coalesce('the tier from ' || tier_from_lots || ' lots', 'the plan''s rates')
-        || ' (month lots ' || month_lots || '); hold '
+        || '; hold '
         || coalesce(cast(hold_ms // 1000 as varchar) || ' s', 'unknown') as rule
     from per_lot
     where rate is not null
@@ -117,6 +114,7 @@ lines as (
         usd_per_lot as line_rate,
         lots as base,
         {{ times('lots', 'usd_per_lot') }} as l1_amount,
+        {{ is_nonzero_at_12('lots', 'usd_per_lot') }} as earns,
         pct || '% of the ' || symbol_group || ' markup ' || markup || ' USD/lot'
         || coalesce(', capped at ' || cap_usd_per_lot, '') as rule
     from spread
@@ -126,7 +124,8 @@ lines as (
         deals.*,
         components.pct as line_rate,
         -deals.commission_usd as base,
-        {{ percent_of('components.pct', '-deals.commission_usd') }} as l1_amount,
+        {{ times('components.pct_fraction', '-deals.commission_usd') }} as l1_amount,
+        {{ is_nonzero_at_12('components.pct_fraction', '-deals.commission_usd') }} as earns,
         components.pct || '% of the commission paid' as rule
     from deals
     inner join components
@@ -156,9 +155,10 @@ final as (
         cast(null as timestamp) as deposit_time_utc,
         _source_file,
         _batch_id,
-        _row_number
+        _row_number,
+        trade_date
     from lines
-    where l1_amount != 0
+    where earns
 )
 
 select * from final

@@ -2,14 +2,84 @@
 -- among the level-1 partner and its uplines in force at the line's time. A chain shorter than
 -- the split leaves the rest unpaid; a longer one pays nobody above it; an upline is paid
 -- whether or not it has a plan. Amounts are exact; a zero share makes no line (rule 1).
+-- Incremental (see the YAML): a build recomputes the deal lines of the trade dates whose
+-- deals changed, the per_lot lines of the partner-months whose tier changed, and every cpa
+-- and revshare line; the pre-hook deletes exactly those lines first.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_commission_lines() }}",
+    post_hook="{{ record_commission_line_inputs() }}",
+) }}
+
 with
 
+changes as (
+    select * from {{ ref('int_commission_changes') }}
+),
+
+deal_lines as (
+    select candidate.* from {{ ref('int_commission_deal_lines') }} as candidate
+    {% if is_incremental() %}
+        where candidate.trade_date in (
+            select changes.trade_date from changes
+            where changes.kind = 'day'
+        )
+    {% endif %}
+),
+
+{% if is_incremental() %}
+    -- per_lot lines of the other days of a partner-month whose tier changed (retroactive)
+    rerated_lines as (
+        select candidate.* from {{ ref('int_commission_deal_lines') }} as candidate
+        where
+            candidate.component = 'per_lot'
+            and candidate.trade_date not in (
+                select changes.trade_date from changes
+                where changes.kind = 'day'
+            )
+            and exists (
+                select 1 from changes
+                where
+                    changes.kind = 'tier'
+                    and changes.l1_partner_id = candidate.l1_partner_id
+                    and changes.period = candidate.period
+            )
+    ),
+{% endif %}
+
 l1_lines as (
-    select * from {{ ref('int_commission_deal_lines') }}
+    select * exclude (trade_date) from deal_lines
+    {% if is_incremental() %}
+        union all
+        select * exclude (trade_date) from rerated_lines
+    {% endif %}
     union all by name
     select * from {{ ref('int_commission_cpa') }}
     union all by name
     select * from {{ ref('int_commission_revshare') }}
+),
+
+splits as (
+    select
+        plan_id,
+        level,
+        split_pct,
+        {{ times('split_pct', '0.01') }} as split_fraction
+    from {{ ref('int_commission_plan_splits') }}
+    where split_pct > 0
+),
+
+-- the chains in the lines' own time type, converted once per chain rather than per line
+uplines as (
+    select
+        partner_id,
+        level,
+        upline_id,
+        cast(valid_from as timestamp) as valid_from,
+        cast(valid_to as timestamp) as valid_to
+    from {{ ref('int_commission_uplines') }}
 ),
 
 split as (
@@ -17,11 +87,12 @@ split as (
         l1_lines.*,
         uplines.upline_id as partner_id,
         splits.level,
-        splits.split_pct
+        splits.split_pct,
+        splits.split_fraction
     from l1_lines
-    inner join {{ ref('int_commission_plan_splits') }} as splits
+    inner join splits
         on l1_lines.plan_id = splits.plan_id
-    inner join {{ ref('int_commission_uplines') }} as uplines
+    inner join uplines
         on
             l1_lines.l1_partner_id = uplines.partner_id
             and splits.level = uplines.level
@@ -45,7 +116,7 @@ final as (
         base,
         l1_amount,
         split_pct,
-        {{ percent_of('split_pct', 'l1_amount') }} as amount,
+        {{ times('split_fraction', 'l1_amount') }} as amount,
         period,
         line_time,
         client_id,
@@ -61,7 +132,6 @@ final as (
         _batch_id,
         _row_number
     from split
-    where split_pct > 0
 )
 
 select * from final

@@ -1,5 +1,8 @@
 -- The commission lines for the statements page's drill-down (the serving snapshot publishes
--- reporting only), each with its month's statement status.
+-- reporting only), each with its month's statement status. A view: the publish copies it into
+-- the snapshot, so a table here would be a second full copy of every line at each build.
+{{ config(materialized='view') }}
+
 with
 
 lines as (
