@@ -557,6 +557,12 @@ class Store:
             con.close()
 
     @contextmanager
+    def _autocommitted(self) -> Iterator[Any]:
+        """A PostgreSQL cursor whose every statement is a transaction of its own."""
+        with self._connect(transaction=False) as con:
+            yield con.cursor()
+
+    @contextmanager
     def _reading(self) -> Iterator[Any]:
         """A cursor whose reads see one snapshot (SQLite) or one transaction (PostgreSQL)."""
         con = self._connect()
@@ -673,9 +679,14 @@ class Store:
     ) -> list[dict[str, Any]]:
         """One attempt at a PostgreSQL append, in one round trip but for the records read.
         Not `locked`, it reads only the records whose state the events build on: a record
-        created is taken to be new and the key unused, which `fxcrm_append` checks."""
+        created is taken to be new and the key unused, which `fxcrm_append` checks. Then,
+        with nothing to write beside the log, the reads need no transaction (the function
+        checks what they found) and the call is a statement of its own, which the server
+        commits as it ends: no BEGIN and COMMIT, and the chain's lock never waits for a
+        client to send the COMMIT."""
         events, planned, known = [], [], {}
-        with self._writing() as cur:
+        alone = not (locked or side_writes or self._held is not None)
+        with self._autocommitted() if alone else self._writing() as cur:
             if locked:
                 cur.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
                 if done := self._replayed(cur, idempotency_key):
