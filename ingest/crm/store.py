@@ -1222,6 +1222,10 @@ def _pool(url: str) -> Any:
             pool = ConnectionPool(
                 url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True}, open=True
             )
+            # its first connection made before the first use, or that use, waiting for it,
+            # has the pool open a second: a process running one command at a time would keep
+            # two backends busy in turns, each with its own caches to warm
+            pool.wait()
             _POOLS[url] = pool
         return pool
 
