@@ -128,7 +128,8 @@ def run_round(
     url: str, run: str, writers: int, count: int, folder: Path, kill: bool, rng: random.Random
 ) -> dict:
     """One round: `writers` processes, `count` leads each (2 commands each); in a kill round each
-    writer is killed with SIGKILL once at a random moment and started again."""
+    writer is killed with SIGKILL once, after a random number of its commands, and started
+    again."""
     logs = [folder / f"{run}-w{w}.log" for w in range(writers)]
     processes = [start_writer(url, run, w, count, logs[w]) for w in range(writers)]
     while not all(log.with_suffix(".ready").exists() for log in logs):
@@ -137,14 +138,20 @@ def run_round(
         time.sleep(0.01)
     (folder / f"{run}.go").touch()
     killed = 0
-    if kill:
-        for w in rng.sample(range(writers), writers):
-            time.sleep(rng.uniform(0.5, 3.0) / writers)
-            if processes[w].poll() is None:
+    # each writer is killed once it has been acknowledged a random number of its commands, so
+    # mid-write however fast the store is
+    due = {w: rng.randint(1, 2 * count - 1) for w in range(writers)} if kill else {}
+    while due:
+        for w, after in list(due.items()):
+            if processes[w].poll() is not None:
+                del due[w]  # finished (or failed, said below) before its moment came
+            elif len(read_log(logs[w])) >= after:
                 os.kill(processes[w].pid, signal.SIGKILL)
                 processes[w].wait()
                 killed += 1
                 processes[w] = start_writer(url, run, w, count, logs[w])
+                del due[w]
+        time.sleep(0.002)
     codes = [p.wait(timeout=3600) for p in processes]
     if any(codes):
         raise RuntimeError(f"a writer of {run} failed: exit codes {codes}")
