@@ -1287,7 +1287,8 @@ class _PooledConnection:
     def __init__(self, pool: Any, transaction: bool) -> None:
         self.pool = pool
         self.con = pool.getconn()
-        self.con.autocommit = not transaction
+        if transaction:  # each setting costs a call through the connection's lock
+            self.con.autocommit = False
 
     def __enter__(self) -> _PooledConnection:
         return self
@@ -1311,8 +1312,10 @@ class _PooledConnection:
         import psycopg
 
         try:
-            self.con.rollback()  # nothing to undo after commit(); what a failure left, undone
-            self.con.autocommit = True
+            if self.con.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self.con.rollback()  # what a failure left, undone
+            if not self.con.autocommit:
+                self.con.autocommit = True
         except psycopg.Error:
             pass  # a broken connection: the pool discards it
         finally:
