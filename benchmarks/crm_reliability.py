@@ -4,6 +4,8 @@ PostgreSQL.
 Each writer is its own process acting as the sales manager: it creates leads (with an
 idempotency key, as a form does) and moves each to `contacted` (against the version it read, as
 a form does), and records every command the store acknowledged in its own log, with its latency.
+The writers of a round start writing together, once each has started (Python, imports, its
+connection), so the throughput is that of N writers writing, not of some still starting.
 A kill round kills writers with SIGKILL mid-write and starts them again; a restarted writer
 retries the command it had not seen acknowledged, with the same key. After each round:
 
@@ -53,6 +55,7 @@ def write(url: str, run: str, writer: int, count: int, log: Path) -> None:
     store = Store(url)
     actor = create_demo_staff(store)[MANAGER].actor  # created by the parent: only looked up
     done = acknowledged(log)
+    ready(log)
     with log.open("a") as out:
         for i in range(count):
             key = f"{run}-w{writer}-{i}"
@@ -77,6 +80,16 @@ def write(url: str, run: str, writer: int, count: int, log: Path) -> None:
                     if store.get("lead", lead_id)["status"] != "contacted":
                         raise
                 ack(out, "status", key, lead_id, started)
+
+
+def ready(log: Path) -> None:
+    """Say this writer has started (Python, its imports, its connection) and wait for the
+    round's go, so the round measures its writers all writing, not some still starting; a
+    writer restarted after a kill finds the go given and goes on at once."""
+    log.with_suffix(".ready").touch()
+    go = log.parent / f"{log.name.split('-w')[0]}.go"
+    while not go.exists():
+        time.sleep(0.01)
 
 
 def ack(out, op: str, key: str, lead_id: str, started: float) -> None:
@@ -115,18 +128,30 @@ def run_round(
     url: str, run: str, writers: int, count: int, folder: Path, kill: bool, rng: random.Random
 ) -> dict:
     """One round: `writers` processes, `count` leads each (2 commands each); in a kill round each
-    writer is killed with SIGKILL once at a random moment and started again."""
+    writer is killed with SIGKILL once, after a random number of its commands, and started
+    again."""
     logs = [folder / f"{run}-w{w}.log" for w in range(writers)]
     processes = [start_writer(url, run, w, count, logs[w]) for w in range(writers)]
+    while not all(log.with_suffix(".ready").exists() for log in logs):
+        if any(p.poll() for p in processes):
+            break  # a writer failed starting: its exit code says so below
+        time.sleep(0.01)
+    (folder / f"{run}.go").touch()
     killed = 0
-    if kill:
-        for w in rng.sample(range(writers), writers):
-            time.sleep(rng.uniform(0.5, 3.0) / writers)
-            if processes[w].poll() is None:
+    # each writer is killed once it has been acknowledged a random number of its commands, so
+    # mid-write however fast the store is
+    due = {w: rng.randint(1, 2 * count - 1) for w in range(writers)} if kill else {}
+    while due:
+        for w, after in list(due.items()):
+            if processes[w].poll() is not None:
+                del due[w]  # finished (or failed, said below) before its moment came
+            elif len(read_log(logs[w])) >= after:
                 os.kill(processes[w].pid, signal.SIGKILL)
                 processes[w].wait()
                 killed += 1
                 processes[w] = start_writer(url, run, w, count, logs[w])
+                del due[w]
+        time.sleep(0.002)
     codes = [p.wait(timeout=3600) for p in processes]
     if any(codes):
         raise RuntimeError(f"a writer of {run} failed: exit codes {codes}")

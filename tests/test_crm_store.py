@@ -158,6 +158,49 @@ def test_a_key_used_before_the_lock_answers_with_the_first_events(
     assert len(crm_store.events()) == 2 and crm_store.verify().intact
 
 
+@pytest.fixture
+def reads(crm_store: Store, monkeypatch) -> list[str]:
+    """The records the store reads with `_checked` from now on (PostgreSQL only: SQLite reads
+    every record it appends to under its write lock)."""
+    if not crm_store.postgres:
+        pytest.skip("SQLite reads every record under its write lock")
+    read, seen = Store._checked, []
+
+    def checked(self, cur, record_type, record_id):
+        seen.append(record_id)
+        return read(self, cur, record_type, record_id)
+
+    monkeypatch.setattr(Store, "_checked", checked)
+    return seen
+
+
+def test_a_record_just_looked_up_is_not_read_again_to_change_it(crm_store: Store, reads):
+    crm_store.append(AGENT, [lead("L-1", 0, status="new", name="Ann")])
+    looked_up = crm_store.get("lead", "L-1")
+    looked_up.state["name"] = "changed in the caller's copy"
+    reads.clear()
+    [event] = crm_store.append(AGENT, [lead("L-1", 1, status="contacted")])
+
+    assert reads == [], "built on the record looked up at that version, checked by the server"
+    assert event["record_version"] == 2
+    assert crm_store.get("lead", "L-1").state == {"status": "contacted", "name": "Ann"}
+    assert crm_store.verify().intact
+
+
+def test_a_record_looked_up_then_changed_by_another_is_refused_as_stale(crm_store: Store, reads):
+    crm_store.append(AGENT, [lead("L-1", 0, status="new")])
+    crm_store.get("lead", "L-1")  # version 1; then another writer makes version 2
+    Store(crm_store.url).append(OTHER, [lead("L-1", 1, status="qualified")])
+    reads.clear()
+    with pytest.raises(StaleVersion, match=r"changed by bob\.agent .* \(your version 1, now 2\)"):
+        crm_store.append(AGENT, [lead("L-1", 1, status="lost")])
+    assert reads == ["L-1"], "the look-up taken as it was, then read again under the lock"
+    assert crm_store.get("lead", "L-1")["status"] == "qualified"
+    [latest] = crm_store.append(AGENT, [lead("L-1", 2, status="lost")])
+    assert latest["record_version"] == 3 and '"status":"lost"' in latest["state"]
+    assert len(crm_store.events()) == 3 and crm_store.verify().intact
+
+
 def test_verify_names_the_first_altered_event(crm_store: Store):
     for i in range(5):
         crm_store.append(AGENT, [lead(f"L-{i}", 0, amount="100.00")])

@@ -29,7 +29,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import groupby
@@ -565,6 +565,12 @@ class Store:
             con.close()
 
     @contextmanager
+    def _autocommitted(self) -> Iterator[Any]:
+        """A PostgreSQL cursor whose every statement is a transaction of its own."""
+        with self._connect(transaction=False) as con:
+            yield con.cursor()
+
+    @contextmanager
     def _reading(self) -> Iterator[Any]:
         """A cursor whose reads see one snapshot (SQLite) or one transaction (PostgreSQL)."""
         con = self._connect()
@@ -681,9 +687,16 @@ class Store:
     ) -> list[dict[str, Any]]:
         """One attempt at a PostgreSQL append, in one round trip but for the records read.
         Not `locked`, it reads only the records whose state the events build on: a record
-        created is taken to be new and the key unused, which `fxcrm_append` checks."""
+        created is taken to be new and the key unused, and a record this thread looked up at
+        the version the change was made against is taken as it was (a command reads the
+        record it changes first), which `fxcrm_append` checks. Then,
+        with nothing to write beside the log, the reads need no transaction (the function
+        checks what they found) and the call is a statement of its own, which the server
+        commits as it ends: no BEGIN and COMMIT, and the chain's lock never waits for a
+        client to send the COMMIT."""
         events, planned, known = [], [], {}
-        with self._writing() as cur:
+        alone = not (locked or side_writes or self._held is not None)
+        with self._autocommitted() if alone else self._writing() as cur:
             if locked:
                 cur.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
                 if done := self._replayed(cur, idempotency_key):
@@ -694,6 +707,8 @@ class Store:
                     current = known[record]
                 elif change.expected_version == 0 and not locked:
                     current = None
+                elif not locked and (seen := _looked_up(self.url, record, change.expected_version)):
+                    current = seen
                 else:
                     current = self._checked(cur, *record)
                 event, row = self._event_for(actor, change, current, reason, idempotency_key)
@@ -822,7 +837,10 @@ class Store:
 
     def find(self, record_type: str, record_id: str) -> Record | None:
         with self._connect(transaction=False) as con:
-            return self._checked(con.cursor(), record_type, record_id)
+            found = self._checked(con.cursor(), record_type, record_id)
+        if found is not None and self.postgres and self._held is None:
+            _remember(self.url, found)  # committed: a batch's reads may yet be rolled back
+        return found
 
     def _checked(self, cur: Any, record_type: str, record_id: str) -> Record | None:
         """The record as its last event left it, refused if the projection row says otherwise:
@@ -1201,6 +1219,30 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# -- records looked up: what a PostgreSQL append may build on without reading them again -------
+
+_LOOKED_UP = threading.local()  # per thread: (url, record type, record id) -> Record
+
+
+def _remember(url: str, record: Record) -> None:
+    """A record as `find` found it, committed and checked against its last event. A version's
+    state never changes, so this stays true of that version; an append made against it checks
+    in `fxcrm_append` that the record is still at it."""
+    known = getattr(_LOOKED_UP, "records", None)
+    if known is None or len(known) >= 256:  # a thread's recent look-ups are all it needs
+        known = _LOOKED_UP.records = {}
+    # its own copy of the state: the caller's may be changed in place
+    known[(url, record.record_type, record.record_id)] = replace(
+        record, state=copy.deepcopy(record.state)
+    )
+
+
+def _looked_up(url: str, record: tuple[str, str], version: int | None) -> Record | None:
+    """The record this thread looked up last, if it was at `version`."""
+    found = getattr(_LOOKED_UP, "records", {}).get((url, *record))
+    return found if found is not None and found.version == version else None
+
+
 # -- PostgreSQL connection pools: one per URL and process ---------------------------------------
 
 POOL_SIZE = 8
@@ -1219,6 +1261,10 @@ def _pool(url: str) -> Any:
             pool = ConnectionPool(
                 url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True}, open=True
             )
+            # its first connection made before the first use, or that use, waiting for it,
+            # has the pool open a second: a process running one command at a time would keep
+            # two backends busy in turns, each with its own caches to warm
+            pool.wait()
             _POOLS[url] = pool
         return pool
 
@@ -1249,7 +1295,8 @@ class _PooledConnection:
     def __init__(self, pool: Any, transaction: bool) -> None:
         self.pool = pool
         self.con = pool.getconn()
-        self.con.autocommit = not transaction
+        if transaction:  # each setting costs a call through the connection's lock
+            self.con.autocommit = False
 
     def __enter__(self) -> _PooledConnection:
         return self
@@ -1273,8 +1320,10 @@ class _PooledConnection:
         import psycopg
 
         try:
-            self.con.rollback()  # nothing to undo after commit(); what a failure left, undone
-            self.con.autocommit = True
+            if self.con.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self.con.rollback()  # what a failure left, undone
+            if not self.con.autocommit:
+                self.con.autocommit = True
         except psycopg.Error:
             pass  # a broken connection: the pool discards it
         finally:
