@@ -370,6 +370,7 @@ class Store:
         text = str(url)
         self.documents_dir = documents_dir
         self._held: Any = None  # the open transaction of a batch, see `batch`
+        self._pending: _Pending | None = None  # a batch's appends not yet written
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
         if self.url not in _READY or not (self.postgres or Path(self.url).exists()):
@@ -483,6 +484,7 @@ class Store:
         """A connection in a transaction, or (PostgreSQL) for a single statement without one,
         which saves the BEGIN and ROLLBACK round trips of a one-query read."""
         if self._held is not None:
+            self._flush()  # a read in a batch sees the batch's appends
             return _HeldConnection(self._held)
         if self.postgres:
             return _PooledConnection(_pool(self.url), transaction)
@@ -504,8 +506,10 @@ class Store:
         try:
             held = copy.copy(self)
             held._held = con
+            held._pending = _Pending()
             held._lock()
             yield held
+            held._flush()
             con.commit()
         except BaseException:
             con.rollback()
@@ -516,7 +520,9 @@ class Store:
     def checkpoint(self) -> None:
         """Inside a batch: commit what it appended so far and go on in a new transaction."""
         if self._held is not None:
+            self._flush()
             self._held.commit()
+            self._pending = _Pending()  # others may append between the transactions
             self._lock()
 
     def _lock(self) -> None:
@@ -600,6 +606,9 @@ class Store:
         records once. `side_writes` (statement, parameters) change what lives beside the log
         (a password, a sign-in lock) in the same transaction, so they stand only if the event
         that says so does."""
+        if self._pending is not None and not (idempotency_key or side_writes):
+            return self._append_pending(actor, changes, reason)
+        self._flush()
         if self.postgres:
             return self._append_postgres(actor, changes, reason, idempotency_key, side_writes)
         with self._writing() as cur:
@@ -712,6 +721,143 @@ class Store:
             event |= {"seq": seq, "prev_hash": prev_hash, "hash": hash_}
         return events
 
+    # -- a batch's appends, written in bulk ---------------------------------------------------
+
+    def _append_pending(
+        self, actor: Actor, changes: Sequence[Change], reason: str | None
+    ) -> list[dict[str, Any]]:
+        """An append in a batch: checked as `append` checks it (versions, unique keys) against
+        the store and the batch's earlier appends, hashed onto the chain here (the batch holds
+        the chain's lock, so its head is known), and kept to be written with the others in a
+        few statements (`_flush`). All or none: nothing is kept until every change passed."""
+        pending = self._pending
+        assert pending is not None
+        if pending.head is None:
+            cur = self._held.cursor()
+            cur.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
+            pending.head = tuple(cur.fetchone())
+        seq, prev_hash = pending.head
+        known: dict[tuple[str, str], Record | None] = {}  # this append's records, as it leaves them
+        keys: dict[tuple[str, str, str], tuple[str | None, bool]] = {}  # and unique keys
+        events, rows = [], []
+        for change in changes:
+            record = (change.record_type, change.record_id)
+            current = known[record] if record in known else self._current(record)
+            event, row = self._event_for(actor, change, current, reason, None)
+            self._claim_pending(change, keys)
+            seq += 1
+            event |= {"seq": seq, "prev_hash": prev_hash}
+            event["hash"] = prev_hash = event_hash(event)
+            events.append(event)
+            if row:
+                state = json.loads(event["state"])
+                known[record] = Record(*record, row["version"], state, *_dates(row))
+                rows.append((current is None, row))
+        pending.head = (seq, prev_hash)
+        pending.events += [[e[c] for c in EVENT_COLUMNS] for e in events]
+        for new, row in rows:
+            record = (row["record_type"], row["record_id"])
+            if new or record in pending.created:
+                pending.created[record] = [row[c] for c in RECORD_COLUMNS]
+            else:
+                pending.updated[record] = [row[c] for c in (*UPDATED, "record_type", "record_id")]
+        pending.known |= known
+        pending.keys |= keys
+        return events
+
+    def _current(self, record: tuple[str, str]) -> Record | None:
+        """In a batch: a record as the store and the batch's appends leave it, each read once
+        (the batch holds the chain's lock, so none changes but through it)."""
+        pending = self._pending
+        assert pending is not None
+        if record not in pending.known:
+            self._make_room(1)
+            pending.known[record] = self._checked(self._held.cursor(), *record)
+        return pending.known[record]
+
+    def _make_room(self, records: int) -> None:
+        """Forget the older half of the records a batch knows when `records` more would pass
+        KNOWN_RECORDS, after writing what it kept (what it forgets is then in the store)."""
+        pending = self._pending
+        assert pending is not None
+        if len(pending.known) + records > KNOWN_RECORDS:
+            self._flush()
+            for record in list(pending.known)[: len(pending.known) // 2 + records]:
+                del pending.known[record]
+
+    def _holder_now(self, record_type: str, key_name: str, key_value: str) -> str | None:
+        """In a batch: who holds a unique key, the batch's appends included."""
+        pending = self._pending
+        assert pending is not None
+        key = (record_type, key_name, key_value)
+        if key in pending.keys:
+            return pending.keys[key][0]
+        if key not in pending.holders:
+            self.prefetch_keys(record_type, key_name, [key_value])
+        return pending.holders[key]
+
+    def _claim_pending(
+        self, change: Change, keys: dict[tuple[str, str, str], tuple[str | None, bool]]
+    ) -> None:
+        """`_claim` in a batch, into `keys`: each key's holder (None: released) and whether a row
+        for it may be stored and must go first."""
+
+        def holder(key: tuple[str, str, str]) -> tuple[str | None, bool]:
+            if key in keys:
+                return keys[key]
+            assert self._pending is not None
+            if key in self._pending.keys:
+                return self._pending.keys[key]
+            found = self._holder_now(*key)  # a key the store holds must go to move it
+            return found, found is not None
+
+        for name, value in change.releases.items():
+            key = (change.record_type, name, value)
+            held_by, stored = holder(key)
+            if held_by == change.record_id:
+                keys[key] = (None, stored)
+        for name, value in change.claims.items():
+            key = (change.record_type, name, value)
+            held_by, stored = holder(key)
+            if held_by is not None and held_by != change.record_id:
+                raise Duplicate(
+                    f"{change.record_type} {held_by} already has {name} {value}",
+                    existing=held_by,
+                )
+            if held_by is None:
+                keys[key] = (change.record_id, stored)
+
+    def _flush(self) -> None:
+        """Write a batch's kept appends: events, new and changed records, unique keys and the
+        chain head, each in one statement over many rows."""
+        pending = self._pending
+        if pending is None or not pending.events:
+            if pending is not None:
+                pending.head = None  # an append outside the bulk path may move it
+            return
+        cur = self._held.cursor()
+        cur.executemany(self._sql(INSERT_EVENT), pending.events)
+        if pending.created:
+            cur.executemany(self._sql(INSERT_RECORD), list(pending.created.values()))
+        if pending.updated:
+            cur.executemany(self._sql(UPDATE_RECORD), list(pending.updated.values()))
+        if gone := [list(key) for key, (_, stored) in pending.keys.items() if stored]:
+            cur.executemany(
+                self._sql(
+                    "DELETE FROM unique_keys WHERE record_type = ? AND key_name = ? "
+                    "AND key_value = ?"
+                ),
+                gone,
+            )
+        if taken := [[*key, held_by] for key, (held_by, _) in pending.keys.items() if held_by]:
+            cur.executemany(self._sql("INSERT INTO unique_keys VALUES (?, ?, ?, ?)"), taken)
+        cur.execute(
+            self._sql("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"), list(pending.head)
+        )
+        pending.holders |= {key: held_by for key, (held_by, _) in pending.keys.items()}
+        pending.events, pending.created, pending.updated, pending.keys = [], {}, {}, {}
+        pending.head = None
+
     def _replayed(self, cur: Any, idempotency_key: str | None) -> list[dict[str, Any]]:
         if not idempotency_key:
             return []
@@ -750,7 +896,8 @@ class Store:
                 "change again"
             )
         state = dict(current.state) if current else {}
-        payload = json.loads(to_json(change.payload))  # what is stored is what is hashed
+        payload_text = to_json(change.payload)
+        payload = json.loads(payload_text)  # what is stored is what is hashed
         changes_state = change.expected_version is not None
         if changes_state:
             state |= payload
@@ -762,8 +909,8 @@ class Store:
             "record_id": change.record_id,
             "record_version": version,
             "event_type": change.event_type,
-            "payload": to_json(payload),
-            "state": to_json(state),
+            "payload": payload_text,
+            "state": payload_text if current is None and changes_state else to_json(state),
             "actor": actor.username,
             "actor_role": actor.role,
             "occurred_at": at,
@@ -813,6 +960,8 @@ class Store:
         return found
 
     def find(self, record_type: str, record_id: str) -> Record | None:
+        if self._pending is not None:
+            return self._current((record_type, record_id))
         with self._connect(transaction=False) as con:
             return self._checked(con.cursor(), record_type, record_id)
 
@@ -833,29 +982,69 @@ class Store:
             ),
             [record_type, record_id],
         )
-        row = cur.fetchone()
-        version, state = row[:2]
-        last = dict(zip(EVENT_COLUMNS, row[5:], strict=True))
-        label = f"{record_type} {record_id}"
-        if last["seq"] is not None and event_hash(last) != last["hash"]:
-            raise TamperedRecord(
-                f"{label}: its last event {last['seq']} was altered after it was recorded; "
-                "refused: run `fxcrm audit verify`"
-            )
-        found = Record(record_type, record_id, version or 0, json.loads(state or "{}"), *row[2:5])
-        expected = Record(
-            record_type,
-            record_id,
-            last["record_version"] or 0,
-            json.loads(last["state"] or "{}"),
-            *row[2:5],
+        return _verified(record_type, record_id, cur.fetchone())
+
+    def prefetch(self, record_type: str, record_ids: Sequence[str]) -> None:
+        """In a batch: read these records (checked as `find` checks them) in two queries, so the
+        rows that refer to them in turn do not each ask. One that fails its check is left for
+        `find` to refuse."""
+        pending = self._pending
+        if pending is None:
+            return
+        wanted = list(dict.fromkeys(i for i in record_ids if (record_type, i) not in pending.known))
+        if not wanted:
+            return
+        self._make_room(len(wanted))
+        cur = self._held.cursor()
+        marks = _marks(wanted)
+        cur.execute(
+            self._sql(
+                "SELECT k.record_id, r.version, r.state, r.created_at, r.updated_at, "
+                f"r.updated_by, {', '.join('e.' + c for c in EVENT_COLUMNS)} "
+                "FROM (SELECT record_id, max(seq) AS seq FROM events WHERE record_type = ? "
+                f"AND record_id IN ({marks}) GROUP BY record_id) k "
+                "LEFT JOIN records r ON r.record_type = ? AND r.record_id = k.record_id "
+                "JOIN events e ON e.seq = k.seq"
+            ),
+            [record_type, *wanted, record_type],
         )
-        if found != expected:
-            raise TamperedRecord(
-                f"{label} was changed behind its events: {_difference(found, expected)}; "
-                "refused: run `fxcrm audit verify`"
-            )
-        return expected if expected.version else None
+        logged = set()
+        for row in cur.fetchall():
+            logged.add(row[0])
+            try:
+                pending.known[record_type, row[0]] = _verified(record_type, row[0], row[1:])
+            except TamperedRecord:
+                continue
+        cur.execute(
+            self._sql(
+                f"SELECT record_id FROM records WHERE record_type = ? AND record_id IN ({marks})"
+            ),
+            [record_type, *wanted],
+        )
+        projected = {row[0] for row in cur.fetchall()}
+        for record_id in wanted:
+            if record_id not in logged and record_id not in projected:
+                pending.known[record_type, record_id] = None
+
+    def prefetch_keys(self, record_type: str, key_name: str, values: Sequence[str]) -> None:
+        """In a batch: who holds each of these unique keys, in one query (see `prefetch`)."""
+        pending = self._pending
+        wanted = list(dict.fromkeys(values)) if pending is not None else []
+        if not wanted:
+            return
+        if len(pending.holders) >= KNOWN_RECORDS:
+            pending.holders.clear()
+        cur = self._held.cursor()
+        cur.execute(
+            self._sql(
+                "SELECT key_value, record_id FROM unique_keys WHERE record_type = ? "
+                f"AND key_name = ? AND key_value IN ({_marks(wanted)})"
+            ),
+            [record_type, key_name, *wanted],
+        )
+        found = dict(cur.fetchall())
+        for value in wanted:
+            pending.holders[record_type, key_name, value] = found.get(value)
 
     def records(self, record_type: str, /, **equal: Any) -> list[Record]:
         """Every record of a type whose state has each of `equal`'s values, oldest first. The
@@ -941,6 +1130,8 @@ class Store:
         ]
 
     def holder(self, record_type: str, key_name: str, key_value: str) -> str | None:
+        if self._pending is not None:
+            return self._holder_now(record_type, key_name, key_value)
         rows = self.query(
             "SELECT record_id FROM unique_keys WHERE record_type = ? AND key_name = ? "
             "AND key_value = ?",
@@ -1102,8 +1293,62 @@ class ChainReport:
         return ChainReport(False, self.events_checked, seq, message, tuple(record))
 
 
+# Records a batch keeps as read or written (`Store._current`): enough for the records a file's
+# rows refer to in turn, few enough to keep a batch's memory small.
+KNOWN_RECORDS = 20_000
+
+
+@dataclass
+class _Pending:
+    """A batch's appends checked and hashed but not yet written (`Store._flush`), and what it
+    knows: the records it read or wrote, the unique keys it took or gave up (holder, and
+    whether a stored row for the key must go) and those it read, the chain head its appends
+    reached (None: to be read from the store)."""
+
+    events: list[list[Any]] = field(default_factory=list)
+    created: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    updated: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    keys: dict[tuple[str, str, str], tuple[str | None, bool]] = field(default_factory=dict)
+    holders: dict[tuple[str, str, str], str | None] = field(default_factory=dict)  # as stored
+    known: dict[tuple[str, str], Record | None] = field(default_factory=dict)
+    head: tuple[int, str] | None = None
+
+
+def _dates(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["created_at"], row["updated_at"], row["updated_by"]
+
+
 def _record(row: tuple) -> Record:
     return Record(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
+
+
+def _verified(record_type: str, record_id: str, row: Sequence[Any]) -> Record | None:
+    """The record as its last event left it, from its projection row's version, state and
+    times and that event's columns; refused if either says otherwise than the other."""
+    version, state = row[:2]
+    last = dict(zip(EVENT_COLUMNS, row[5:], strict=True))
+    label = f"{record_type} {record_id}"
+    if last["seq"] is not None and event_hash(last) != last["hash"]:
+        raise TamperedRecord(
+            f"{label}: its last event {last['seq']} was altered after it was recorded; "
+            "refused: run `fxcrm audit verify`"
+        )
+    expected_state = json.loads(last["state"] or "{}")
+    found = Record(
+        record_type,
+        record_id,
+        version or 0,
+        expected_state if state == last["state"] else json.loads(state or "{}"),
+        *row[2:5],
+    )
+    last_version = last["record_version"] or 0
+    expected = Record(record_type, record_id, last_version, expected_state, *row[2:5])
+    if found != expected:
+        raise TamperedRecord(
+            f"{label} was changed behind its events: {_difference(found, expected)}; "
+            "refused: run `fxcrm audit verify`"
+        )
+    return expected if expected.version else None
 
 
 def _replay(events: list[tuple]) -> tuple[int, Record | str]:
