@@ -24,6 +24,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import uuid
@@ -171,6 +172,84 @@ CREATE INDEX records_by_partner ON records (record_type, partner_id, created_at,
 CREATE INDEX records_by_client ON records (record_type, client_id, created_at, record_id);
 CREATE INDEX records_by_lead ON records (record_type, lead_id, created_at, record_id)
 """
+# Counts and searches that read only what they find (schema 4). `record_counts` holds how many
+# records of a type have each owner, status and KYC status (NONE for no value), kept by triggers
+# on `records` in the same transaction as every change, whichever path appends: a list's total
+# sums a few of its rows instead of counting index entries. A search finds the words that begin
+# with the words typed (SQLite's FTS5 on `search_text`, PostgreSQL's text search index on the
+# same words), then keeps those containing the typed text, so it reads the matches, not the type.
+COUNTED = ("owner_id", "status", "kyc_status")
+NONE = "(none)"
+_COUNT_KEY = ", ".join(f"coalesce({{row}}.{c}, '{NONE}')" for c in COUNTED)
+_COUNT_MATCH = " AND ".join(
+    ["record_type = {row}.record_type"]
+    + [f"{c} = coalesce({{row}}.{c}, '{NONE}')" for c in COUNTED]
+)
+_COUNT_CHANGED = " OR ".join(f"OLD.{c} IS {{distinct}} NEW.{c}" for c in COUNTED)
+_COUNT_UP = (
+    "INSERT INTO record_counts VALUES ({row}.record_type, " + _COUNT_KEY + ", 1) "
+    f"ON CONFLICT (record_type, {', '.join(COUNTED)}) DO UPDATE SET n = record_counts.n + 1"
+)
+_COUNT_DOWN = "UPDATE record_counts SET n = n - 1 WHERE " + _COUNT_MATCH
+SCHEMA_V4_COUNTS = [
+    f"""CREATE TABLE record_counts (
+    record_type VARCHAR(40) NOT NULL,
+    {" ".join(f"{c} VARCHAR(40) NOT NULL," for c in COUNTED)}
+    n BIGINT NOT NULL,
+    PRIMARY KEY (record_type, {", ".join(COUNTED)})
+)""",
+    f"INSERT INTO record_counts SELECT record_type, {_COUNT_KEY.format(row='records')}, count(*) "
+    f"FROM records GROUP BY record_type, {_COUNT_KEY.format(row='records')}",
+    "DROP INDEX records_by_created",  # its search text is searched by words now
+    "CREATE INDEX records_by_created ON records "
+    "(record_type, created_at, record_id, status, owner_id, kyc_status)",
+]
+SQLITE_V4 = [
+    "CREATE TRIGGER records_counted AFTER INSERT ON records BEGIN "
+    f"{_COUNT_UP.format(row='NEW')}; END",
+    "CREATE TRIGGER records_uncounted AFTER DELETE ON records BEGIN "
+    f"{_COUNT_DOWN.format(row='OLD')}; END",
+    "CREATE TRIGGER records_recounted AFTER UPDATE ON records "
+    f"WHEN {_COUNT_CHANGED.format(distinct='NOT')} BEGIN "
+    f"{_COUNT_DOWN.format(row='OLD')}; {_COUNT_UP.format(row='NEW')}; END",
+    "CREATE VIRTUAL TABLE records_words USING fts5("
+    "search_text, content='records', content_rowid='rowid')",
+    "INSERT INTO records_words (records_words) VALUES ('rebuild')",
+    "CREATE TRIGGER records_words_added AFTER INSERT ON records BEGIN "
+    "INSERT INTO records_words (rowid, search_text) VALUES (NEW.rowid, NEW.search_text); END",
+    "CREATE TRIGGER records_words_removed AFTER DELETE ON records BEGIN "
+    "INSERT INTO records_words (records_words, rowid, search_text) "
+    "VALUES ('delete', OLD.rowid, OLD.search_text); END",
+    "CREATE TRIGGER records_words_changed AFTER UPDATE ON records "
+    "WHEN OLD.search_text IS NOT NEW.search_text BEGIN "
+    "INSERT INTO records_words (records_words, rowid, search_text) "
+    "VALUES ('delete', OLD.rowid, OLD.search_text); "
+    "INSERT INTO records_words (rowid, search_text) VALUES (NEW.rowid, NEW.search_text); END",
+]
+# PostgreSQL's words: the search text with spaces for punctuation, as SQLite's FTS5 splits it
+PG_WORDS = (
+    "to_tsvector('simple', regexp_replace(coalesce(search_text, ''), "
+    "'[[:space:][:punct:]]+', ' ', 'g'))"
+)
+POSTGRES_V4 = [
+    f"""CREATE OR REPLACE FUNCTION fxcrm_count_records() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        {_COUNT_DOWN.format(row="OLD")};
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        {_COUNT_UP.format(row="NEW")};
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER records_counted AFTER INSERT OR DELETE ON records "
+    "FOR EACH ROW EXECUTE FUNCTION fxcrm_count_records()",
+    "CREATE TRIGGER records_recounted AFTER UPDATE ON records FOR EACH ROW "
+    f"WHEN ({_COUNT_CHANGED.format(distinct='DISTINCT FROM')}) "
+    "EXECUTE FUNCTION fxcrm_count_records()",
+    f"CREATE INDEX records_words ON records USING gin ({PG_WORDS})",
+]
 RECORD_READ = "record_type, record_id, version, state, created_at, updated_at, updated_by"
 RECORD_COLUMNS = (*RECORD_READ.split(", "), *PROJECTED, "search_text")
 UPDATED = tuple(c for c in RECORD_COLUMNS if c not in ("record_type", "record_id", "created_at"))
@@ -274,7 +353,7 @@ BEGIN
 END
 $$ LANGUAGE plpgsql
 """
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _json_default(value: Any) -> str:
@@ -475,6 +554,12 @@ class Store:
         process and needs none."""
         if self.postgres:
             cur.execute(APPEND_FUNCTION)
+
+    def _count_and_index_words(self, cur: Any) -> None:
+        """The counts a list's total sums and the words a search finds (see SCHEMA_V4_COUNTS),
+        back-filled from the records there are."""
+        for statement in SCHEMA_V4_COUNTS + (POSTGRES_V4 if self.postgres else SQLITE_V4):
+            cur.execute(statement)
 
     # -- connections -------------------------------------------------------------------------
 
@@ -1087,22 +1172,58 @@ class Store:
         if unknown:
             raise ValueError(f"cannot filter records by {', '.join(sorted(unknown))} in SQL")
         clause, params = _where(record_type, where or {})
-        if search and search.strip():
-            clause += " AND search_text LIKE ? ESCAPE '\\'"
-            params.append(f"%{_escape_like(search.strip().lower())}%")
+        source, found = "records", []
+        text = (search or "").strip().lower()
+        if text:
+            source, found, clause, params = self._searching(text, clause, params)
         direction = "DESC" if descending else "ASC"
         with self._reading() as cur:
-            cur.execute(self._sql(f"SELECT count(*) FROM records WHERE {clause}"), params)
-            total = cur.fetchone()[0]
+            if not text and set(where or {}) <= set(COUNTED):
+                counted, counted_params = _where(record_type, _counted(where or {}))
+                cur.execute(
+                    self._sql(f"SELECT coalesce(sum(n), 0) FROM record_counts WHERE {counted}"),
+                    counted_params,
+                )
+            else:
+                cur.execute(
+                    self._sql(f"SELECT count(*) FROM {source} WHERE {clause}"), [*found, *params]
+                )
+            total = int(cur.fetchone()[0])
             cur.execute(
                 self._sql(
-                    f"SELECT {RECORD_READ} FROM records WHERE {clause} "
+                    f"SELECT {RECORD_READ} FROM {source} WHERE {clause} "
                     f"ORDER BY {order_by} {direction}, record_id {direction} LIMIT ? OFFSET ?"
                 ),
-                [*params, int(limit), int(offset)],
+                [*found, *params, int(limit), int(offset)],
             )
             rows = cur.fetchall()
         return Page([_record(r) for r in rows], total, offset)
+
+    def _searching(
+        self, text: str, clause: str, params: list[Any]
+    ) -> tuple[str, list[Any], str, list[Any]]:
+        """What a search reads and keeps: an e-mail (with an @) from its start on the e-mail
+        index; else the records with words beginning with each word typed, from the words'
+        index. Either way only those that contain the typed text are kept, so a search reads
+        its matches, never every record of the type. Returns the rows' source, its parameters,
+        and the clause and parameters with the search added."""
+        clause += " AND search_text LIKE ? ESCAPE '\\'"
+        params = [*params, f"%{_escape_like(text)}%"]
+        words = re.findall(r"[^\W_]+", text)
+        if "@" in text:
+            upper = text[:-1] + chr(ord(text[-1]) + 1)
+            return "records", [], clause + " AND email >= ? AND email < ?", [*params, text, upper]
+        if not words:
+            return "records", [], clause, params
+        if self.postgres:
+            query = " & ".join(f"{w}:*" for w in words)
+            clause += f" AND {PG_WORDS} @@ to_tsquery('simple', ?)"
+            return "records", [], clause, [*params, query]
+        source = (
+            "(SELECT rowid AS word_match FROM records_words WHERE records_words MATCH ?) w "
+            "CROSS JOIN records ON records.rowid = w.word_match"  # the matches first
+        )
+        return source, [" AND ".join(f'"{w}"*' for w in words)], clause, params
 
     def last_seq(self) -> int:
         """The sequence number of the latest event (0 for an empty log)."""
@@ -1437,6 +1558,18 @@ def _where(record_type: str, equal: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
+def _counted(where: Mapping[str, Any]) -> dict[str, Any]:
+    """`where` over `record_counts`, where no value is NONE."""
+    return {
+        column: [NONE if v is None else v for v in value]
+        if isinstance(value, list | tuple | set | frozenset)
+        else NONE
+        if value is None
+        else value
+        for column, value in where.items()
+    }
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
@@ -1594,4 +1727,5 @@ MIGRATIONS = {
     1: Store._create_v1,
     2: Store._add_projection_columns,
     3: Store._create_append_function,
+    4: Store._count_and_index_words,
 }
