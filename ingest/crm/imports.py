@@ -6,7 +6,9 @@ and carrying the file and row it came from (`imported_from`). A row that fails i
 its file, row, column and reason and writes nothing; the others import. The row's fields are
 fingerprinted: a row imported before with the same content appends nothing, a changed one
 appends a version with the fields that changed. Files are read in dependency order, and the
-appends share one transaction per `CHECKPOINT_ROWS` rows (`Store.batch`), each row a savepoint.
+appends share one transaction per `CHECKPOINT_ROWS` rows (`Store.batch`), where each row's events
+are checked and hashed as it comes and written in bulk with the others; the records and keys the
+next `READ_AHEAD_ROWS` rows name are read in one query per kind.
 """
 
 from __future__ import annotations

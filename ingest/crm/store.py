@@ -584,7 +584,8 @@ class Store:
     def batch(self) -> Iterator[Store]:
         """This store inside one transaction that holds the chain's write lock: what a bulk
         import appends through the store it yields costs one commit per `checkpoint`, not one per
-        row. Each `append` in it is still all or none (a savepoint), so a failing row leaves
+        row. Each `append` in it is still all or none (checked whole before it is kept, see
+        `_append_pending`; one with a key or side writes, a savepoint), so a failing row leaves
         nothing behind while the rows around it stay; its reads see its own writes."""
         con = self._connect()
         if not self.postgres:  # room for a batch's pages, so they are not spilled mid-way
@@ -1163,9 +1164,10 @@ class Store:
         offset: int = 0,
     ) -> Page:
         """One page of a list: the records of a type matching `where` (a projected field to a
-        value, None for none, or a collection of allowed values) and containing `search` in
-        their name, e-mail or phone, in `order_by` order, with how many match in all. Counted
-        and read in one transaction, so the total and the rows agree."""
+        value, None for none, or a collection of allowed values) and matching `search` in their
+        name, e-mail or phone (`_searching`), in `order_by` order, with how many match in all
+        (summed from `record_counts` when only counted fields filter). Counted and read in one
+        transaction, so the total and the rows agree."""
         if order_by not in ORDERS:
             raise ValueError(f"cannot order records by {order_by}: one of {', '.join(ORDERS)}")
         unknown = set(where or {}) - set(PROJECTED)
