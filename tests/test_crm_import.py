@@ -494,3 +494,71 @@ def test_the_simulated_history_imports_whole_and_every_role_sees_its_data(demo_c
         assert at.dataframe and len(at.dataframe[0].value) > 0, (name, username)
         if username == "alice.agent":
             assert len(at.dataframe[0].value) <= len(own)
+
+
+LEADS_HEADER = FILES["leads.csv"].splitlines()[0]
+
+
+def lead_row(lead_id: str, email: str, status: str = "new") -> str:
+    return f"{lead_id},2026-02-02T10:00:00+00:00,web_form,,,GB,en,Tom,Smith,{email},,,,{status},"
+
+
+def test_rows_of_one_import_see_each_others_unique_keys(admin_store, tmp_path):
+    """An import writes its rows in bulk: a row still sees the keys the rows before it took
+    or gave up, so a duplicate is refused with its row and a key may move between records."""
+    store, admin = admin_store
+    rows = [lead_row("L1", "a@example.com"), lead_row("L2", "a@example.com")]
+    folder = write(tmp_path / "crm", {"leads.csv": "\n".join([LEADS_HEADER, *rows]) + "\n"})
+    report = import_directory(store, admin, folder)
+    assert [(f.row, f.column) for f in report.failures] == [(3, "email")]
+    assert "lead L1 already has email a@example.com" in report.failures[0].reason
+    assert store.find("lead", "L2") is None
+
+    rows = [lead_row("L1", "b@example.com"), lead_row("L3", "a@example.com")]
+    write(folder, {"leads.csv": "\n".join([LEADS_HEADER, *rows]) + "\n"})
+    moved = import_directory(store, admin, folder)
+    assert moved.ok, [str(f) for f in moved.failures]
+    assert store.holder("lead", "email", "a@example.com") == "L3"
+    assert store.holder("lead", "email", "b@example.com") == "L1"
+    assert store.verify().intact
+    last = store.last_seq()
+    assert import_directory(store, admin, folder).ok and store.last_seq() == last
+
+
+def test_a_record_edited_behind_its_events_is_refused_by_its_row(admin_store, tmp_path):
+    store, admin = admin_store
+    rows = [lead_row("L1", "a@example.com"), lead_row("L2", "b@example.com")]
+    folder = write(tmp_path / "crm", {"leads.csv": "\n".join([LEADS_HEADER, *rows]) + "\n"})
+    assert import_directory(store, admin, folder).ok
+    store.execute(
+        "UPDATE records SET state = ? WHERE record_type = 'lead' AND record_id = 'L2'",
+        [json.dumps(store.get("lead", "L2").state | {"status": "lost"})],
+    )
+    rows = [lead_row("L1", "a@example.com", "contacted"), lead_row("L2", "b@example.com", "lost")]
+    write(folder, {"leads.csv": "\n".join([LEADS_HEADER, *rows]) + "\n"})
+    report = import_directory(store, admin, folder)
+    assert [(f.row, f.column) for f in report.failures] == [(3, "")]
+    assert "changed behind its events" in report.failures[0].reason
+    assert report.files["leads.csv"].updated == 1
+
+
+def test_a_bulk_import_that_writes_and_forgets_often_keeps_every_guarantee(
+    admin_store, tmp_path, monkeypatch
+):
+    """Small read-ahead, checkpoint and memory sizes, so every row crosses the batch's writes,
+    commits and forgotten reads: the result is the same as one row at a time would leave."""
+    import ingest.crm.imports as imports
+    import ingest.crm.store as store_module
+
+    monkeypatch.setattr(imports, "READ_AHEAD_ROWS", 2)
+    monkeypatch.setattr(imports, "CHECKPOINT_ROWS", 3)
+    monkeypatch.setattr(store_module, "KNOWN_RECORDS", 4)
+    store, admin = admin_store
+    folder = write(tmp_path / "crm", FILES)
+    report = import_directory(store, admin, folder)
+    assert report.ok, [str(f) for f in report.failures]
+    for file, (record_type, count) in TYPES.items():
+        assert len(store.records(record_type)) == count, file
+    assert store.verify().intact
+    last = store.last_seq()
+    assert import_directory(store, admin, folder).ok and store.last_seq() == last

@@ -516,3 +516,38 @@ def test_a_removed_sqlite_file_is_set_up_again(tmp_path):
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store.url}{suffix}").unlink(missing_ok=True)
     assert Store(store.url).last_seq() == 0
+
+
+def test_totals_come_from_counts_kept_by_every_change(crm_store: Store):
+    """A list's total sums the counts triggers keep on the projection: after creations and
+    changes of owner and status it equals counting the records."""
+    people(crm_store)
+    crm_store.append(OTHER, [lead("L-0", 1, status="contacted", owner_id="U-2")])
+    for where in (
+        {},
+        {"status": ("new", "contacted")},
+        {"owner_id": None},
+        {"owner_id": ["U-2", None], "status": ["contacted"]},
+        {"owner_id": ""},
+    ):
+        expected = [
+            r
+            for r in crm_store.records("lead")
+            if all(
+                r.get(k) in (v if isinstance(v, list | tuple) else [v]) for k, v in where.items()
+            )
+        ]
+        assert crm_store.page("lead", where=where).total == len(expected), where
+    counted = crm_store.query("SELECT sum(n) FROM record_counts WHERE record_type = 'lead'")
+    assert counted[0][0] == 6
+
+
+def test_a_search_finds_words_by_their_beginning(crm_store: Store):
+    """Searches read an index of words: typed words match the words they begin, an e-mail
+    from its start; text inside a word alone finds nothing."""
+    people(crm_store)
+    assert names(crm_store.page("lead", search="le")) == ["Ann Lee", "Dora Lee"]
+    assert names(crm_store.page("lead", search="ann l")) == ["Ann Lee"]
+    assert crm_store.page("lead", search="ee").total == 0
+    assert names(crm_store.page("lead", search="p4@exa")) == ["Eve Park"]
+    assert crm_store.page("lead", search="@example.com").total == 0

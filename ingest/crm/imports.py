@@ -6,18 +6,21 @@ and carrying the file and row it came from (`imported_from`). A row that fails i
 its file, row, column and reason and writes nothing; the others import. The row's fields are
 fingerprinted: a row imported before with the same content appends nothing, a changed one
 appends a version with the fields that changed. Files are read in dependency order, and the
-appends share one transaction per `CHECKPOINT_ROWS` rows (`Store.batch`), each row a savepoint.
+appends share one transaction per `CHECKPOINT_ROWS` rows (`Store.batch`), where each row's events
+are checked and hashed as it comes and written in bulk with the others; the records and keys the
+next `READ_AHEAD_ROWS` rows name are read in one query per kind.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import pairwise
+from itertools import islice, pairwise
 from pathlib import Path
 
 import yaml
@@ -29,6 +32,7 @@ from ingest.crm.rows import RowError, SourceRow
 from ingest.crm.store import Actor, Change, Store, to_json
 
 CHECKPOINT_ROWS = 5_000
+READ_AHEAD_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class ImportFile:
     optional: tuple[str, ...]
     build: Callable[[Store, SourceRow], list[Change]]
     time_column: str | None = None
+    reads: tuple[tuple[str, str], ...] = ()  # (record type, column): the records a row reads
+    keys: tuple[tuple[str, str], ...] = ()  # (record type, column): the unique keys it claims
 
 
 FILES = (  # in dependency order
@@ -64,26 +70,33 @@ FILES = (  # in dependency order
     ImportFile("leads.csv", ("lead_id", "created_at", "source", "country", "language",
                "first_name", "last_name", "email", "phone", "status"),
                ("campaign_id", "partner_id", "owner_agent_id", "assignment_rule",
-                "converted_at"), leads.lead_from_row, "created_at"),
+                "converted_at"), leads.lead_from_row, "created_at", (("lead", "lead_id"),),
+               (("lead", "email"), ("lead", "phone"))),
     ImportFile("lead_activities.csv", ("activity_id", "lead_id", "agent_id", "kind",
                "occurred_at", "outcome"), ("follow_up_due_at", "follow_up_done_at"),
-               leads.activity_from_row, "occurred_at"),
+               leads.activity_from_row, "occurred_at",
+               (("activity", "activity_id"), ("lead", "lead_id"))),
     ImportFile("clients.csv", ("client_id", "registered_at", "first_name", "last_name", "email",
                "country", "category", "kyc_status", "account_status"),
                ("lead_id", "risk_level", "appropriateness_score", "kyc_approved_at"),
-               clients.client_from_row, "registered_at"),
+               clients.client_from_row, "registered_at",
+               (("client", "client_id"), ("lead", "lead_id")), (("client", "email"),)),
     ImportFile("kyc_documents.csv", ("document_id", "client_id", "document_type", "uploaded_at",
                "status"), ("reviewed_at", "rejection_reason", "expires_on"),
-               clients.kyc_document_from_row, "uploaded_at"),
+               clients.kyc_document_from_row, "uploaded_at",
+               (("kyc_document", "document_id"), ("client", "client_id"))),
     ImportFile("partner_links.csv", ("client_id", "partner_id", "effective_from"),
                ("attached_by",), partners.partner_link_from_row, "effective_from"),
     ImportFile("trading_accounts.csv", ("account_id", "client_id", "platform", "server", "login",
                "group", "currency", "leverage", "account_type", "opened_at", "status"),
-               ("commission_excluded",), accounts.trading_account_from_row, "opened_at"),
+               ("commission_excluded",), accounts.trading_account_from_row, "opened_at",
+               (("trading_account", "account_id"), ("client", "client_id"))),
     ImportFile("payments.csv", ("payment_id", "client_id", "account_id", "login", "server",
                "kind", "method", "amount_cents", "currency", "fee_cents", "requested_at",
                "status", "requested_by"), ("approved_at", "executed_at", "approved_by",
-               "provider_reference"), payments.payment_from_row, "requested_at"),
+               "provider_reference"), payments.payment_from_row, "requested_at",
+               (("payment", "payment_id"), ("client", "client_id"),
+                ("trading_account", "account_id"))),
 )  # fmt: skip
 
 
@@ -138,19 +151,31 @@ def import_directory(store: Store, actor: Actor, directory: Path) -> ImportRepor
             if not path.exists():
                 continue
             counts = report.files[spec.name] = FileCounts()
-            for row in _rows(spec, path, actor, report, lookups):
-                counts.rows += 1
-                try:
-                    outcome = _import_row(held, actor, spec, row)
-                except CommandError as err:
-                    counts.failed += 1
-                    report.failures.append(_failure(spec, row, err))
-                    continue
-                setattr(counts, outcome, getattr(counts, outcome) + 1)
-                done += 1
-                if done % CHECKPOINT_ROWS == 0:
-                    held.checkpoint()
+            rows = _rows(spec, path, actor, report, lookups)
+            while chunk := list(islice(rows, READ_AHEAD_ROWS)):
+                _read_ahead(held, spec, chunk)
+                for row in chunk:
+                    counts.rows += 1
+                    try:
+                        outcome = _import_row(held, actor, spec, row)
+                    except CommandError as err:
+                        counts.failed += 1
+                        report.failures.append(_failure(spec, row, err))
+                        continue
+                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+                    done += 1
+                    if done % CHECKPOINT_ROWS == 0:
+                        held.checkpoint()
     return report
+
+
+def _read_ahead(store: Store, spec: ImportFile, rows: list[SourceRow]) -> None:
+    """Read the records and unique keys these rows will ask for, a query per kind for them all
+    rather than one per row (what a row finds is still checked as it is appended)."""
+    for record_type, column in spec.reads:
+        store.prefetch(record_type, [v for r in rows if (v := r.values.get(column))])
+    for record_type, column in spec.keys:
+        store.prefetch_keys(record_type, column, [v for r in rows if (v := r.values.get(column))])
 
 
 def _import_row(store: Store, actor: Actor, spec: ImportFile, row: SourceRow) -> str:
@@ -231,7 +256,7 @@ def _rows(
                 for n, plan in enumerate(plans, start=1)
             )
             return
-        reader = csv.DictReader(text.splitlines())
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [h.strip() for h in reader.fieldnames or []]
         missing = [c for c in spec.columns if c not in header]
         if missing:
@@ -240,7 +265,7 @@ def _rows(
         report.files[spec.name].failed += 1
         report.failures.append(RowFailure(spec.name, 1, "", str(err).splitlines()[0]))
         return
-    rows = [
+    rows = (  # read as they import, so a file of millions is never in memory as rows
         SourceRow(
             spec.name,
             n,
@@ -248,11 +273,11 @@ def _rows(
             context=dict(context),  # its own, sharing the lookups
         )
         for n, raw in enumerate(reader, start=2)  # line 1 is the header
-    ]
+    )
     if spec.name == "partners.csv":
-        rows = _parents_first(rows)
+        rows = iter(_parents_first(list(rows)))
     if spec.name == "partner_links.csv":
-        _link_ends(rows)
+        rows = iter(_link_ends(list(rows)))
     yield from rows
 
 
@@ -276,7 +301,7 @@ def _parents_first(rows: list[SourceRow]) -> list[SourceRow]:
     return ordered
 
 
-def _link_ends(rows: list[SourceRow]) -> None:
+def _link_ends(rows: list[SourceRow]) -> list[SourceRow]:
     """Each link ends when the client's next link in the file starts."""
     starts: dict[str, list[tuple[datetime, SourceRow]]] = {}
     for row in rows:
@@ -290,3 +315,4 @@ def _link_ends(rows: list[SourceRow]) -> None:
         links.sort(key=lambda pair: pair[0])
         for (_, row), (following, _) in pairwise(links):
             row.context["effective_to"] = following.astimezone(UTC)
+    return rows

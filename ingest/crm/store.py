@@ -24,6 +24,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import uuid
@@ -171,6 +172,84 @@ CREATE INDEX records_by_partner ON records (record_type, partner_id, created_at,
 CREATE INDEX records_by_client ON records (record_type, client_id, created_at, record_id);
 CREATE INDEX records_by_lead ON records (record_type, lead_id, created_at, record_id)
 """
+# Counts and searches that read only what they find (schema 4). `record_counts` holds how many
+# records of a type have each owner, status and KYC status (NONE for no value), kept by triggers
+# on `records` in the same transaction as every change, whichever path appends: a list's total
+# sums a few of its rows instead of counting index entries. A search finds the words that begin
+# with the words typed (SQLite's FTS5 on `search_text`, PostgreSQL's text search index on the
+# same words), then keeps those containing the typed text, so it reads the matches, not the type.
+COUNTED = ("owner_id", "status", "kyc_status")
+NONE = "(none)"
+_COUNT_KEY = ", ".join(f"coalesce({{row}}.{c}, '{NONE}')" for c in COUNTED)
+_COUNT_MATCH = " AND ".join(
+    ["record_type = {row}.record_type"]
+    + [f"{c} = coalesce({{row}}.{c}, '{NONE}')" for c in COUNTED]
+)
+_COUNT_CHANGED = " OR ".join(f"OLD.{c} IS {{distinct}} NEW.{c}" for c in COUNTED)
+_COUNT_UP = (
+    "INSERT INTO record_counts VALUES ({row}.record_type, " + _COUNT_KEY + ", 1) "
+    f"ON CONFLICT (record_type, {', '.join(COUNTED)}) DO UPDATE SET n = record_counts.n + 1"
+)
+_COUNT_DOWN = "UPDATE record_counts SET n = n - 1 WHERE " + _COUNT_MATCH
+SCHEMA_V4_COUNTS = [
+    f"""CREATE TABLE record_counts (
+    record_type VARCHAR(40) NOT NULL,
+    {" ".join(f"{c} VARCHAR(40) NOT NULL," for c in COUNTED)}
+    n BIGINT NOT NULL,
+    PRIMARY KEY (record_type, {", ".join(COUNTED)})
+)""",
+    f"INSERT INTO record_counts SELECT record_type, {_COUNT_KEY.format(row='records')}, count(*) "
+    f"FROM records GROUP BY record_type, {_COUNT_KEY.format(row='records')}",
+    "DROP INDEX records_by_created",  # its search text is searched by words now
+    "CREATE INDEX records_by_created ON records "
+    "(record_type, created_at, record_id, status, owner_id, kyc_status)",
+]
+SQLITE_V4 = [
+    "CREATE TRIGGER records_counted AFTER INSERT ON records BEGIN "
+    f"{_COUNT_UP.format(row='NEW')}; END",
+    "CREATE TRIGGER records_uncounted AFTER DELETE ON records BEGIN "
+    f"{_COUNT_DOWN.format(row='OLD')}; END",
+    "CREATE TRIGGER records_recounted AFTER UPDATE ON records "
+    f"WHEN {_COUNT_CHANGED.format(distinct='NOT')} BEGIN "
+    f"{_COUNT_DOWN.format(row='OLD')}; {_COUNT_UP.format(row='NEW')}; END",
+    "CREATE VIRTUAL TABLE records_words USING fts5("
+    "search_text, content='records', content_rowid='rowid')",
+    "INSERT INTO records_words (records_words) VALUES ('rebuild')",
+    "CREATE TRIGGER records_words_added AFTER INSERT ON records BEGIN "
+    "INSERT INTO records_words (rowid, search_text) VALUES (NEW.rowid, NEW.search_text); END",
+    "CREATE TRIGGER records_words_removed AFTER DELETE ON records BEGIN "
+    "INSERT INTO records_words (records_words, rowid, search_text) "
+    "VALUES ('delete', OLD.rowid, OLD.search_text); END",
+    "CREATE TRIGGER records_words_changed AFTER UPDATE ON records "
+    "WHEN OLD.search_text IS NOT NEW.search_text BEGIN "
+    "INSERT INTO records_words (records_words, rowid, search_text) "
+    "VALUES ('delete', OLD.rowid, OLD.search_text); "
+    "INSERT INTO records_words (rowid, search_text) VALUES (NEW.rowid, NEW.search_text); END",
+]
+# PostgreSQL's words: the search text with spaces for punctuation, as SQLite's FTS5 splits it
+PG_WORDS = (
+    "to_tsvector('simple', regexp_replace(coalesce(search_text, ''), "
+    "'[[:space:][:punct:]]+', ' ', 'g'))"
+)
+POSTGRES_V4 = [
+    f"""CREATE OR REPLACE FUNCTION fxcrm_count_records() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        {_COUNT_DOWN.format(row="OLD")};
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        {_COUNT_UP.format(row="NEW")};
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER records_counted AFTER INSERT OR DELETE ON records "
+    "FOR EACH ROW EXECUTE FUNCTION fxcrm_count_records()",
+    "CREATE TRIGGER records_recounted AFTER UPDATE ON records FOR EACH ROW "
+    f"WHEN ({_COUNT_CHANGED.format(distinct='DISTINCT FROM')}) "
+    "EXECUTE FUNCTION fxcrm_count_records()",
+    f"CREATE INDEX records_words ON records USING gin ({PG_WORDS})",
+]
 RECORD_READ = "record_type, record_id, version, state, created_at, updated_at, updated_by"
 RECORD_COLUMNS = (*RECORD_READ.split(", "), *PROJECTED, "search_text")
 UPDATED = tuple(c for c in RECORD_COLUMNS if c not in ("record_type", "record_id", "created_at"))
@@ -274,7 +353,7 @@ BEGIN
 END
 $$ LANGUAGE plpgsql
 """
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _json_default(value: Any) -> str:
@@ -376,6 +455,8 @@ class Store:
         self.documents_dir = documents_dir
         self.payment_limit = payment_limit  # the largest payment a command accepts (Settings)
         self._held: Any = None  # the open transaction of a batch, see `batch`
+        self._pending: _Pending | None = None  # a batch's appends not yet written
+        self._analyzed = 0  # the log's length when a batch last had PostgreSQL ANALYZE it
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
         if self.url not in _READY or not (self.postgres or Path(self.url).exists()):
@@ -482,6 +563,12 @@ class Store:
         if self.postgres:
             cur.execute(APPEND_FUNCTION)
 
+    def _count_and_index_words(self, cur: Any) -> None:
+        """The counts a list's total sums and the words a search finds (see SCHEMA_V4_COUNTS),
+        back-filled from the records there are."""
+        for statement in SCHEMA_V4_COUNTS + (POSTGRES_V4 if self.postgres else SQLITE_V4):
+            cur.execute(statement)
+
     # -- connections -------------------------------------------------------------------------
 
     def _sql(self, sql: str) -> str:
@@ -491,6 +578,7 @@ class Store:
         """A connection in a transaction, or (PostgreSQL) for a single statement without one,
         which saves the BEGIN and ROLLBACK round trips of a one-query read."""
         if self._held is not None:
+            self._flush()  # a read in a batch sees the batch's appends
             return _HeldConnection(self._held)
         if self.postgres:
             return _PooledConnection(_pool(self.url), transaction)
@@ -504,7 +592,8 @@ class Store:
     def batch(self) -> Iterator[Store]:
         """This store inside one transaction that holds the chain's write lock: what a bulk
         import appends through the store it yields costs one commit per `checkpoint`, not one per
-        row. Each `append` in it is still all or none (a savepoint), so a failing row leaves
+        row. Each `append` in it is still all or none (checked whole before it is kept, see
+        `_append_pending`; one with a key or side writes, a savepoint), so a failing row leaves
         nothing behind while the rows around it stay; its reads see its own writes."""
         con = self._connect()
         if not self.postgres:  # room for a batch's pages, so they are not spilled mid-way
@@ -512,8 +601,10 @@ class Store:
         try:
             held = copy.copy(self)
             held._held = con
+            held._pending = _Pending()
             held._lock()
             yield held
+            held._flush()
             con.commit()
         except BaseException:
             con.rollback()
@@ -524,12 +615,21 @@ class Store:
     def checkpoint(self) -> None:
         """Inside a batch: commit what it appended so far and go on in a new transaction."""
         if self._held is not None:
+            self._flush()
             self._held.commit()
+            self._pending = _Pending()  # others may append between the transactions
             self._lock()
 
     def _lock(self) -> None:
         if self.postgres:
-            self._held.cursor().execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
+            cur = self._held.cursor()
+            cur.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
+            seq = cur.fetchone()[0]
+            if seq >= 2 * self._analyzed + 1_000:
+                # a batch fills the store fast: the reads ahead (`prefetch`) are planned by the
+                # tables' sizes, so the planner learns them each time the log has doubled
+                cur.execute("ANALYZE records, events, unique_keys")
+                self._analyzed = seq
         else:
             self._held.begin_immediate()
 
@@ -614,6 +714,9 @@ class Store:
         records once. `side_writes` (statement, parameters) change what lives beside the log
         (a password, a sign-in lock) in the same transaction, so they stand only if the event
         that says so does."""
+        if self._pending is not None and not (idempotency_key or side_writes):
+            return self._append_pending(actor, changes, reason)
+        self._flush()
         if self.postgres:
             return self._append_postgres(actor, changes, reason, idempotency_key, side_writes)
         with self._writing() as cur:
@@ -735,6 +838,143 @@ class Store:
             event |= {"seq": seq, "prev_hash": prev_hash, "hash": hash_}
         return events
 
+    # -- a batch's appends, written in bulk ---------------------------------------------------
+
+    def _append_pending(
+        self, actor: Actor, changes: Sequence[Change], reason: str | None
+    ) -> list[dict[str, Any]]:
+        """An append in a batch: checked as `append` checks it (versions, unique keys) against
+        the store and the batch's earlier appends, hashed onto the chain here (the batch holds
+        the chain's lock, so its head is known), and kept to be written with the others in a
+        few statements (`_flush`). All or none: nothing is kept until every change passed."""
+        pending = self._pending
+        assert pending is not None
+        if pending.head is None:
+            cur = self._held.cursor()
+            cur.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
+            pending.head = tuple(cur.fetchone())
+        seq, prev_hash = pending.head
+        known: dict[tuple[str, str], Record | None] = {}  # this append's records, as it leaves them
+        keys: dict[tuple[str, str, str], tuple[str | None, bool]] = {}  # and unique keys
+        events, rows = [], []
+        for change in changes:
+            record = (change.record_type, change.record_id)
+            current = known[record] if record in known else self._current(record)
+            event, row = self._event_for(actor, change, current, reason, None)
+            self._claim_pending(change, keys)
+            seq += 1
+            event |= {"seq": seq, "prev_hash": prev_hash}
+            event["hash"] = prev_hash = event_hash(event)
+            events.append(event)
+            if row:
+                state = json.loads(event["state"])
+                known[record] = Record(*record, row["version"], state, *_dates(row))
+                rows.append((current is None, row))
+        pending.head = (seq, prev_hash)
+        pending.events += [[e[c] for c in EVENT_COLUMNS] for e in events]
+        for new, row in rows:
+            record = (row["record_type"], row["record_id"])
+            if new or record in pending.created:
+                pending.created[record] = [row[c] for c in RECORD_COLUMNS]
+            else:
+                pending.updated[record] = [row[c] for c in (*UPDATED, "record_type", "record_id")]
+        pending.known |= known
+        pending.keys |= keys
+        return events
+
+    def _current(self, record: tuple[str, str]) -> Record | None:
+        """In a batch: a record as the store and the batch's appends leave it, each read once
+        (the batch holds the chain's lock, so none changes but through it)."""
+        pending = self._pending
+        assert pending is not None
+        if record not in pending.known:
+            self._make_room(1)
+            pending.known[record] = self._checked(self._held.cursor(), *record)
+        return pending.known[record]
+
+    def _make_room(self, records: int) -> None:
+        """Forget the older half of the records a batch knows when `records` more would pass
+        KNOWN_RECORDS, after writing what it kept (what it forgets is then in the store)."""
+        pending = self._pending
+        assert pending is not None
+        if len(pending.known) + records > KNOWN_RECORDS:
+            self._flush()
+            for record in list(pending.known)[: len(pending.known) // 2 + records]:
+                del pending.known[record]
+
+    def _holder_now(self, record_type: str, key_name: str, key_value: str) -> str | None:
+        """In a batch: who holds a unique key, the batch's appends included."""
+        pending = self._pending
+        assert pending is not None
+        key = (record_type, key_name, key_value)
+        if key in pending.keys:
+            return pending.keys[key][0]
+        if key not in pending.holders:
+            self.prefetch_keys(record_type, key_name, [key_value])
+        return pending.holders[key]
+
+    def _claim_pending(
+        self, change: Change, keys: dict[tuple[str, str, str], tuple[str | None, bool]]
+    ) -> None:
+        """`_claim` in a batch, into `keys`: each key's holder (None: released) and whether a row
+        for it may be stored and must go first."""
+
+        def holder(key: tuple[str, str, str]) -> tuple[str | None, bool]:
+            if key in keys:
+                return keys[key]
+            assert self._pending is not None
+            if key in self._pending.keys:
+                return self._pending.keys[key]
+            found = self._holder_now(*key)  # a key the store holds must go to move it
+            return found, found is not None
+
+        for name, value in change.releases.items():
+            key = (change.record_type, name, value)
+            held_by, stored = holder(key)
+            if held_by == change.record_id:
+                keys[key] = (None, stored)
+        for name, value in change.claims.items():
+            key = (change.record_type, name, value)
+            held_by, stored = holder(key)
+            if held_by is not None and held_by != change.record_id:
+                raise Duplicate(
+                    f"{change.record_type} {held_by} already has {name} {value}",
+                    existing=held_by,
+                )
+            if held_by is None:
+                keys[key] = (change.record_id, stored)
+
+    def _flush(self) -> None:
+        """Write a batch's kept appends: events, new and changed records, unique keys and the
+        chain head, each in one statement over many rows."""
+        pending = self._pending
+        if pending is None or not pending.events:
+            if pending is not None:
+                pending.head = None  # an append outside the bulk path may move it
+            return
+        cur = self._held.cursor()
+        cur.executemany(self._sql(INSERT_EVENT), pending.events)
+        if pending.created:
+            cur.executemany(self._sql(INSERT_RECORD), list(pending.created.values()))
+        if pending.updated:
+            cur.executemany(self._sql(UPDATE_RECORD), list(pending.updated.values()))
+        if gone := [list(key) for key, (_, stored) in pending.keys.items() if stored]:
+            cur.executemany(
+                self._sql(
+                    "DELETE FROM unique_keys WHERE record_type = ? AND key_name = ? "
+                    "AND key_value = ?"
+                ),
+                gone,
+            )
+        if taken := [[*key, held_by] for key, (held_by, _) in pending.keys.items() if held_by]:
+            cur.executemany(self._sql("INSERT INTO unique_keys VALUES (?, ?, ?, ?)"), taken)
+        cur.execute(
+            self._sql("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"), list(pending.head)
+        )
+        pending.holders |= {key: held_by for key, (held_by, _) in pending.keys.items()}
+        pending.events, pending.created, pending.updated, pending.keys = [], {}, {}, {}
+        pending.head = None
+
     def _replayed(self, cur: Any, idempotency_key: str | None) -> list[dict[str, Any]]:
         if not idempotency_key:
             return []
@@ -773,7 +1013,8 @@ class Store:
                 "change again"
             )
         state = dict(current.state) if current else {}
-        payload = json.loads(to_json(change.payload))  # what is stored is what is hashed
+        payload_text = to_json(change.payload)
+        payload = json.loads(payload_text)  # what is stored is what is hashed
         changes_state = change.expected_version is not None
         if changes_state:
             state |= payload
@@ -785,8 +1026,8 @@ class Store:
             "record_id": change.record_id,
             "record_version": version,
             "event_type": change.event_type,
-            "payload": to_json(payload),
-            "state": to_json(state),
+            "payload": payload_text,
+            "state": payload_text if current is None and changes_state else to_json(state),
             "actor": actor.username,
             "actor_role": actor.role,
             "occurred_at": at,
@@ -836,6 +1077,8 @@ class Store:
         return found
 
     def find(self, record_type: str, record_id: str) -> Record | None:
+        if self._pending is not None:
+            return self._current((record_type, record_id))
         with self._connect(transaction=False) as con:
             found = self._checked(con.cursor(), record_type, record_id)
         if found is not None and self.postgres and self._held is None:
@@ -859,29 +1102,68 @@ class Store:
             ),
             [record_type, record_id],
         )
-        row = cur.fetchone()
-        version, state = row[:2]
-        last = dict(zip(EVENT_COLUMNS, row[5:], strict=True))
-        label = f"{record_type} {record_id}"
-        if last["seq"] is not None and event_hash(last) != last["hash"]:
-            raise TamperedRecord(
-                f"{label}: its last event {last['seq']} was altered after it was recorded; "
-                "refused: run `fxcrm audit verify`"
-            )
-        found = Record(record_type, record_id, version or 0, json.loads(state or "{}"), *row[2:5])
-        expected = Record(
-            record_type,
-            record_id,
-            last["record_version"] or 0,
-            json.loads(last["state"] or "{}"),
-            *row[2:5],
+        return _verified(record_type, record_id, cur.fetchone())
+
+    def prefetch(self, record_type: str, record_ids: Sequence[str]) -> None:
+        """In a batch: read these records (checked as `find` checks them) in two queries, so the
+        rows that refer to them in turn do not each ask. One that fails its check is left for
+        `find` to refuse."""
+        pending = self._pending
+        if pending is None:
+            return
+        wanted = list(dict.fromkeys(i for i in record_ids if (record_type, i) not in pending.known))
+        if not wanted:
+            return
+        self._make_room(len(wanted))
+        cur = self._held.cursor()
+        marks = _marks(wanted)
+        cur.execute(
+            self._sql(
+                "SELECT r.record_id, r.version, r.state, r.created_at, r.updated_at, "
+                f"r.updated_by, {', '.join('e.' + c for c in EVENT_COLUMNS)} FROM records r "
+                "JOIN events e ON e.seq = (SELECT max(seq) FROM events x "
+                "WHERE x.record_type = r.record_type AND x.record_id = r.record_id) "
+                f"WHERE r.record_type = ? AND r.record_id IN ({marks})"
+            ),
+            [record_type, *wanted],
         )
-        if found != expected:
-            raise TamperedRecord(
-                f"{label} was changed behind its events: {_difference(found, expected)}; "
-                "refused: run `fxcrm audit verify`"
-            )
-        return expected if expected.version else None
+        for row in cur.fetchall():
+            try:
+                pending.known[record_type, row[0]] = _verified(record_type, row[0], row[1:])
+            except TamperedRecord:
+                continue  # left for `find` to refuse, row by row
+        cur.execute(
+            self._sql(
+                f"SELECT record_id FROM events WHERE record_type = ? AND record_id IN ({marks}) "
+                "UNION SELECT record_id FROM records WHERE record_type = ? "
+                f"AND record_id IN ({marks})"
+            ),
+            [record_type, *wanted, record_type, *wanted],
+        )
+        stored = {row[0] for row in cur.fetchall()}
+        for record_id in wanted:
+            if record_id not in stored:
+                pending.known[record_type, record_id] = None
+
+    def prefetch_keys(self, record_type: str, key_name: str, values: Sequence[str]) -> None:
+        """In a batch: who holds each of these unique keys, in one query (see `prefetch`)."""
+        pending = self._pending
+        wanted = list(dict.fromkeys(values)) if pending is not None else []
+        if not wanted:
+            return
+        if len(pending.holders) >= KNOWN_RECORDS:
+            pending.holders.clear()
+        cur = self._held.cursor()
+        cur.execute(
+            self._sql(
+                "SELECT key_value, record_id FROM unique_keys WHERE record_type = ? "
+                f"AND key_name = ? AND key_value IN ({_marks(wanted)})"
+            ),
+            [record_type, key_name, *wanted],
+        )
+        found = dict(cur.fetchall())
+        for value in wanted:
+            pending.holders[record_type, key_name, value] = found.get(value)
 
     def records(self, record_type: str, /, **equal: Any) -> list[Record]:
         """Every record of a type whose state has each of `equal`'s values, oldest first. The
@@ -908,31 +1190,68 @@ class Store:
         offset: int = 0,
     ) -> Page:
         """One page of a list: the records of a type matching `where` (a projected field to a
-        value, None for none, or a collection of allowed values) and containing `search` in
-        their name, e-mail or phone, in `order_by` order, with how many match in all. Counted
-        and read in one transaction, so the total and the rows agree."""
+        value, None for none, or a collection of allowed values) and matching `search` in their
+        name, e-mail or phone (`_searching`), in `order_by` order, with how many match in all
+        (summed from `record_counts` when only counted fields filter). Counted and read in one
+        transaction, so the total and the rows agree."""
         if order_by not in ORDERS:
             raise ValueError(f"cannot order records by {order_by}: one of {', '.join(ORDERS)}")
         unknown = set(where or {}) - set(PROJECTED)
         if unknown:
             raise ValueError(f"cannot filter records by {', '.join(sorted(unknown))} in SQL")
         clause, params = _where(record_type, where or {})
-        if search and search.strip():
-            clause += " AND search_text LIKE ? ESCAPE '\\'"
-            params.append(f"%{_escape_like(search.strip().lower())}%")
+        source, found = "records", []
+        text = (search or "").strip().lower()
+        if text:
+            source, found, clause, params = self._searching(text, clause, params)
         direction = "DESC" if descending else "ASC"
         with self._reading() as cur:
-            cur.execute(self._sql(f"SELECT count(*) FROM records WHERE {clause}"), params)
-            total = cur.fetchone()[0]
+            if not text and set(where or {}) <= set(COUNTED):
+                counted, counted_params = _where(record_type, _counted(where or {}))
+                cur.execute(
+                    self._sql(f"SELECT coalesce(sum(n), 0) FROM record_counts WHERE {counted}"),
+                    counted_params,
+                )
+            else:
+                cur.execute(
+                    self._sql(f"SELECT count(*) FROM {source} WHERE {clause}"), [*found, *params]
+                )
+            total = int(cur.fetchone()[0])
             cur.execute(
                 self._sql(
-                    f"SELECT {RECORD_READ} FROM records WHERE {clause} "
+                    f"SELECT {RECORD_READ} FROM {source} WHERE {clause} "
                     f"ORDER BY {order_by} {direction}, record_id {direction} LIMIT ? OFFSET ?"
                 ),
-                [*params, int(limit), int(offset)],
+                [*found, *params, int(limit), int(offset)],
             )
             rows = cur.fetchall()
         return Page([_record(r) for r in rows], total, offset)
+
+    def _searching(
+        self, text: str, clause: str, params: list[Any]
+    ) -> tuple[str, list[Any], str, list[Any]]:
+        """What a search reads and keeps: an e-mail (with an @) from its start on the e-mail
+        index; else the records with words beginning with each word typed, from the words'
+        index. Either way only those that contain the typed text are kept, so a search reads
+        its matches, never every record of the type. Returns the rows' source, its parameters,
+        and the clause and parameters with the search added."""
+        clause += " AND search_text LIKE ? ESCAPE '\\'"
+        params = [*params, f"%{_escape_like(text)}%"]
+        words = re.findall(r"[^\W_]+", text)
+        if "@" in text:
+            upper = text[:-1] + chr(ord(text[-1]) + 1)
+            return "records", [], clause + " AND email >= ? AND email < ?", [*params, text, upper]
+        if not words:
+            return "records", [], clause, params
+        if self.postgres:
+            query = " & ".join(f"{w}:*" for w in words)
+            clause += f" AND {PG_WORDS} @@ to_tsquery('simple', ?)"
+            return "records", [], clause, [*params, query]
+        source = (
+            "(SELECT rowid AS word_match FROM records_words WHERE records_words MATCH ?) w "
+            "CROSS JOIN records ON records.rowid = w.word_match"  # the matches first
+        )
+        return source, [" AND ".join(f'"{w}"*' for w in words)], clause, params
 
     def last_seq(self) -> int:
         """The sequence number of the latest event (0 for an empty log)."""
@@ -967,6 +1286,8 @@ class Store:
         ]
 
     def holder(self, record_type: str, key_name: str, key_value: str) -> str | None:
+        if self._pending is not None:
+            return self._holder_now(record_type, key_name, key_value)
         rows = self.query(
             "SELECT record_id FROM unique_keys WHERE record_type = ? AND key_name = ? "
             "AND key_value = ?",
@@ -1128,8 +1449,62 @@ class ChainReport:
         return ChainReport(False, self.events_checked, seq, message, tuple(record))
 
 
+# Records a batch keeps as read or written (`Store._current`): enough for the records a file's
+# rows refer to in turn, few enough to keep a batch's memory small.
+KNOWN_RECORDS = 20_000
+
+
+@dataclass
+class _Pending:
+    """A batch's appends checked and hashed but not yet written (`Store._flush`), and what it
+    knows: the records it read or wrote, the unique keys it took or gave up (holder, and
+    whether a stored row for the key must go) and those it read, the chain head its appends
+    reached (None: to be read from the store)."""
+
+    events: list[list[Any]] = field(default_factory=list)
+    created: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    updated: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    keys: dict[tuple[str, str, str], tuple[str | None, bool]] = field(default_factory=dict)
+    holders: dict[tuple[str, str, str], str | None] = field(default_factory=dict)  # as stored
+    known: dict[tuple[str, str], Record | None] = field(default_factory=dict)
+    head: tuple[int, str] | None = None
+
+
+def _dates(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["created_at"], row["updated_at"], row["updated_by"]
+
+
 def _record(row: tuple) -> Record:
     return Record(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
+
+
+def _verified(record_type: str, record_id: str, row: Sequence[Any]) -> Record | None:
+    """The record as its last event left it, from its projection row's version, state and
+    times and that event's columns; refused if either says otherwise than the other."""
+    version, state = row[:2]
+    last = dict(zip(EVENT_COLUMNS, row[5:], strict=True))
+    label = f"{record_type} {record_id}"
+    if last["seq"] is not None and event_hash(last) != last["hash"]:
+        raise TamperedRecord(
+            f"{label}: its last event {last['seq']} was altered after it was recorded; "
+            "refused: run `fxcrm audit verify`"
+        )
+    expected_state = json.loads(last["state"] or "{}")
+    found = Record(
+        record_type,
+        record_id,
+        version or 0,
+        expected_state if state == last["state"] else json.loads(state or "{}"),
+        *row[2:5],
+    )
+    last_version = last["record_version"] or 0
+    expected = Record(record_type, record_id, last_version, expected_state, *row[2:5])
+    if found != expected:
+        raise TamperedRecord(
+            f"{label} was changed behind its events: {_difference(found, expected)}; "
+            "refused: run `fxcrm audit verify`"
+        )
+    return expected if expected.version else None
 
 
 def _replay(events: list[tuple]) -> tuple[int, Record | str]:
@@ -1209,6 +1584,18 @@ def _where(record_type: str, equal: Mapping[str, Any]) -> tuple[str, list[Any]]:
             clauses.append(f"{column} = ?")
             params.append(value)
     return " AND ".join(clauses), params
+
+
+def _counted(where: Mapping[str, Any]) -> dict[str, Any]:
+    """`where` over `record_counts`, where no value is NONE."""
+    return {
+        column: [NONE if v is None else v for v in value]
+        if isinstance(value, list | tuple | set | frozenset)
+        else NONE
+        if value is None
+        else value
+        for column, value in where.items()
+    }
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -1399,4 +1786,5 @@ MIGRATIONS = {
     1: Store._create_v1,
     2: Store._add_projection_columns,
     3: Store._create_append_function,
+    4: Store._count_and_index_words,
 }
