@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 from test_batches import GOOD, damaged_xlsx
 
 from orchestration.defs.platform.assets import SERVER_DAYS, platform_feeds
+from orchestration.resources import FxcrmSettings
 
 DAY = "2026-10-01"
 
@@ -35,7 +36,10 @@ def run_day(settings) -> dg.ExecuteInProcessResult:
             [platform_feeds],
             instance=instance,
             partition_key=DAY,
-            resources={"warehouse": DuckDBResource(database=str(settings.warehouse_path))},
+            resources={
+                "warehouse": DuckDBResource(database=str(settings.warehouse_path)),
+                "fxcrm": FxcrmSettings.of(settings),
+            },
             raise_on_error=False,
         )
 
