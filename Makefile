@@ -5,19 +5,23 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test test-fast lint browser postgres bench bench-feeds bench-crm clean
+.PHONY: install install-spark java run test test-fast lint browser postgres bench bench-feeds bench-crm clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen
+
+# The Spark target's extra (dbt-spark, pyspark: a ~460 MB download) only where it is needed.
+install-spark: install
+	$(UV) sync --frozen --extra spark
 
 ## Simulate the demo brokerage, build every asset, start Dagster (3000) and Streamlit (8501).
 run: install
 	$(UV) run fxcrm demo
 
 ## Lint and run the whole test suite (headless Chromium included).
-test: install browser postgres lint
-	$(UV) run pytest
+test: install-spark java browser postgres lint
+	$(UV) run --extra spark pytest
 
 ## The fast lane (about 40 CPU-seconds): every test but those marked slow (building the
 ## platform or running dbt), postgres and browser. No lint, no installs beyond Python packages.
@@ -33,6 +37,11 @@ lint:
 browser:
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# Spark (the second dbt target, issue 17) runs on Java 17 from Debian.
+java:
+	@ls /usr/lib/jvm/java-17-openjdk-*/bin/java >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 # The CRM store's tests run against a real PostgreSQL server, which the tests start themselves.
 postgres:
