@@ -61,7 +61,7 @@ def test_valid_rows_load_with_lineage_and_typed_money(tmp_path):
     ).fetchone()
     assert row[:5] == ("MT5", "SRV-1", 102, "out", Decimal("0.01"))
     assert str(row[5]) == "1434.86" and row[6] == "DECIMAL(18,2)"
-    assert row[7] == datetime(2026, 10, 1, 0, 1, 1), "server clock, as the platform shows it"
+    assert row[7] == datetime(2026, 10, 1, 0, 1, 1, 259000), "server clock, to TimeMsc's ms"
     assert row[8:] == ("mt5/SRV-1/deals/x.json", 2, "run-1")
     batch = con.execute("select server, server_day, format from raw.load_batches").fetchone()
     assert batch == ("SRV-1", date(2026, 10, 1), "mt5_web_api_deals")
@@ -204,6 +204,44 @@ def test_a_warehouse_with_lineage_on_every_row_moves_to_batches_keeping_everythi
     assert new.batch_key == 2
     assert con.execute("select count(*) from raw.deals").fetchone() == (2,)
     assert batches_that_do_not_add_up(con) == []
+
+
+def test_a_deals_instant_is_its_time_msc_else_its_time_and_a_mismatch_is_refused(tmp_path):
+    """commissions.md §8 rule 3: holds and windows compare in milliseconds."""
+    without_msc = {k: v for k, v in GOOD.items() if k != "TimeMsc"}
+    rows = [
+        GOOD,
+        {**without_msc, "Deal": "2"},
+        {**GOOD, "Deal": "3", "TimeMsc": "1790812862001"},
+    ]
+    con = duckdb.connect()
+    result = load_file(con, write_deals(tmp_path, rows), run_id="r")
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    assert con.execute("select ticket, time_server from raw.deals order by ticket").fetchall() == [
+        (2, datetime(2026, 10, 1, 0, 1, 1)),
+        (101, datetime(2026, 10, 1, 0, 1, 1, 259000)),
+    ]
+    assert con.execute("select column_name, reason from quarantine.rows").fetchone() == (
+        "time_server",
+        "time_server: TimeMsc 1790812862001 is not within Time 2026-10-01 00:01:01.000000's second",
+    )
+
+
+def test_a_python_package_deal_csv_reads_time_msc_where_given(tmp_path):
+    name = "mt5/SRV-1/deals/5001/deals_20261001_p000.csv"
+    path = tmp_path / name
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "ticket;order;time;time_msc;type;entry;position_id;volume;price;commission;swap;profit;"
+        "fee;symbol;comment\n"
+        "7;9;1790812861;1790812861007;0;0;7;0.10;1.08864;-0.70;0;0;0;EURUSD;\n"
+    )
+    con = duckdb.connect()
+    assert load_file(con, path, run_id="r", source_name=name).rows_loaded == 1
+    assert con.execute("select login, time_server from raw.deals").fetchone() == (
+        5001,
+        datetime(2026, 10, 1, 0, 1, 1, 7000),
+    )
 
 
 def test_a_deal_without_a_required_field_is_quarantined_naming_it(tmp_path):
@@ -635,11 +673,15 @@ def test_the_plausible_window_is_2000_to_two_days_ahead(tmp_path):
     assert (EARLIEST_TIME, LATEST_AHEAD.days) == (datetime(2000, 1, 1), 2)
     first = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
     last = int(datetime.now(UTC).timestamp()) + 86400
-    rows = [{**GOOD, "Time": str(first)}, {**GOOD, "Deal": "2", "Time": str(last)}]
+
+    def at(seconds: int) -> dict:
+        return {"Time": str(seconds), "TimeMsc": str(seconds * 1000)}
+
+    rows = [{**GOOD, **at(first)}, {**GOOD, "Deal": "2", **at(last)}]
     result = load_file(duckdb.connect(), write_deals(tmp_path, rows), run_id="r")
     assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
     _con, reasons = load_one_bad_record(
-        tmp_path, "early.json", mt5_json(GOOD, {**GOOD, "Deal": "2", "Time": str(first - 1)})
+        tmp_path, "early.json", mt5_json(GOOD, {**GOOD, "Deal": "2", **at(first - 1)})
     )
     assert reasons == [
         (

@@ -42,6 +42,7 @@ MILLION_COLUMNS = ("million_columns",)
 MT5_DEALS = [
     GOOD,
     {**GOOD, "Deal": "102", "Entry": "1", "Time": "1790816461", "Price": "1.08964"}
+    | {"TimeMsc": "1790816461500"}
     | {"Profit": "1434.86", "Storage": "-1.20", "PositionID": "101"},
     {**GOOD, "Deal": "103", "Action": "2", "Symbol": "", "VolumeExt": "0", "Price": "0"}
     | {"Profit": "5000.00", "Commission": "0.00", "Comment": "deposit 9F2"},
@@ -226,7 +227,7 @@ MT5_API_ORACLE: Oracle = {
     "profit": ("Profit", _number),
     "commission": ("Commission", _number),
     "swap": ("Storage", _number),
-    "time_server": ("Time", _seconds),
+    "time_server": ("TimeMsc", _milliseconds),
     "lots": ("VolumeExt", lambda t: _number(t) / 100_000_000),
 }
 MT5_CSV_ORACLE: Oracle = {

@@ -164,7 +164,7 @@ def test_mt5_python_package_csv_is_one_position_in_and_out():
     assert [r["action"] for r in rows] == ["buy", "sell"]
     assert rows[0]["position_id"] == rows[1]["position_id"] == 171004513
     assert rows[1]["profit"] == Decimal("-0.11") and rows[0]["lots"] == Decimal("0.01")
-    assert rows[0]["time_server"].isoformat() == "2026-04-06T23:38:05"
+    assert rows[0]["time_server"].isoformat() == "2026-04-06T23:38:05.125000"
     assert {r["login"] for r in rows} == {5001}
 
 
@@ -176,7 +176,7 @@ def test_mt5_web_api_deal_reads_every_string_value():
     assert (deal["ticket"], deal["login"], deal["raw_symbol"]) == (19090, 10027, "XAUUSD.e")
     assert deal["lots"] == Decimal("0.25") and deal["profit"] == Decimal("64.25")
     assert (deal["action"], deal["entry"], deal["position_id"]) == ("buy", "out", 18531)
-    assert deal["time_server"].isoformat() == "2022-08-02T16:02:00"
+    assert deal["time_server"].isoformat() == "2022-08-02T16:02:00.804000"
     assert deal["contract_size"] == Decimal("100.00") and deal["price"] == Decimal("1783.450")
 
 

@@ -2,8 +2,8 @@
 
 - Web API / Manager API JSON (`deal_get_batch`, `user_get_batch`, `daily_get_batch`): the records
   bare, newline-delimited, or wrapped as `{"retcode": "0 Done", "answer": [...]}`, every value a
-  string. Times are seconds on the server's clock; `VolumeExt` is 1e-8 lot (`Volume`, 1e-4 lot,
-  on builds before VolumeExt).
+  string. Times are seconds on the server's clock (`TimeMsc`, milliseconds, wins where given);
+  `VolumeExt` is 1e-8 lot (`Volume`, 1e-4 lot, on builds before VolumeExt).
 - The MetaTrader5 Python package's `history_deals_get` saved as CSV (`ticket;order;time;…`, `;`
   or `,` separated), volume already in lots, `type`/`entry` as numbers, no login column.
 """
@@ -59,6 +59,7 @@ DEAL_FIELDS = {
     "position_id": ("PositionID", pl.Int64),
     "login": ("Login", pl.Int64),
     "time_server": ("Time", TIME),
+    "time_msc": ("TimeMsc", pl.Int64),
     "action_code": ("Action", pl.Int32),
     "entry_code": ("Entry", pl.Int32),
     "raw_symbol": ("Symbol", pl.String),
@@ -103,6 +104,7 @@ CSV_FIELDS = {
     "position_id": ("position_id", pl.Int64),
     "login": ("login", pl.Int64),
     "time_server": ("time", TIME),
+    "time_msc": ("time_msc", pl.Int64),
     "action_code": ("type", pl.Int32),
     "entry_code": ("entry", pl.Int32),
     "raw_symbol": ("symbol", pl.String),
@@ -134,6 +136,28 @@ def _named(codes: pl.Series, names: dict[int, str], prefix: str) -> pl.Series:
     return codes.replace_strict(present, default=None, return_dtype=pl.String)
 
 
+def _to_the_millisecond(typed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A deal's instant is its `TimeMsc`, else `Time` (commissions.md §8 rule 3): holds and
+    windows compare in milliseconds. Both are written by the server from one clock, so a
+    record whose two times name different seconds is corrupt and refused, not guessed at."""
+    msc = pl.from_epoch("time_msc", time_unit="ms").cast(TIME)
+    disagree = typed.filter(
+        pl.col("time_server").is_not_null()
+        & msc.is_not_null()
+        & (msc.dt.truncate("1s") != pl.col("time_server").dt.truncate("1s"))
+    ).select(
+        "_row_number",
+        pl.lit("time_server").alias("column_name"),
+        pl.col("time_msc").cast(pl.String).alias("value"),
+        pl.format(
+            "time_server: TimeMsc {} is not within Time {}'s second", "time_msc", "time_server"
+        ).alias("reason"),
+    )
+    return typed.with_columns(
+        pl.coalesce(msc, pl.col("time_server")).alias("time_server")
+    ), disagree
+
+
 def _deals(typed: pl.DataFrame) -> dict[str, pl.DataFrame]:
     named = typed.with_columns(
         _named(typed["action_code"], ACTIONS, "action").alias("action"),
@@ -160,7 +184,8 @@ def read_web_api_deals(path: Path, context: FileContext) -> Iterator[Chunk]:
             .otherwise(scaled("volume", 4, LOTS))
             .alias("lots")
         )
-        failures = pl.concat([failures, unfit(typed, "lots", "volume_ext", "volume")])
+        typed, disagree = _to_the_millisecond(typed)
+        failures = pl.concat([failures, unfit(typed, "lots", "volume_ext", "volume"), disagree])
         yield Chunk(records, _deals(typed), failures)
 
 
@@ -187,4 +212,5 @@ def read_python_deals_csv(
         typed, failures = convert(records, CSV_FIELDS)
         if context.login is not None:
             typed = typed.with_columns(pl.col("login").fill_null(context.login))
-        yield Chunk(records, _deals(typed), failures)
+        typed, disagree = _to_the_millisecond(typed)
+        yield Chunk(records, _deals(typed), pl.concat([failures, disagree]))
