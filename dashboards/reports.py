@@ -17,33 +17,20 @@ import streamlit as st
 
 from dashboards.crm import signed_in
 from dashboards.serving import NotPublished, data_as_of, query
-from ingest.crm.access import (
-    ADMIN,
-    ANALYST,
-    COMPLIANCE,
-    FINANCE,
-    SALES_AGENT,
-    SALES_MANAGER,
-)
+from ingest.crm.access import PAGE_ROLES, ROLE_NAMES
 from ingest.crm.store import Actor
 from ingest.settings import PROJECT_ROOT
 
 MANIFEST = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
-READERS = {  # the roles each report page is open to (app.py's navigation shows it to them)
-    "sales_overview": {ADMIN, SALES_MANAGER, ANALYST, COMPLIANCE},
-    "agents": {ADMIN, SALES_MANAGER, SALES_AGENT, ANALYST},
-    "money": {ADMIN, SALES_MANAGER, FINANCE, ANALYST},
-    "compliance_overview": {ADMIN, COMPLIANCE},
-}
 
 
 def report_page(title: str, page: str) -> Actor:
-    """Sign-in and role check (READERS[page]), the title and the stamp; stops the page when it
-    cannot show."""
+    """Sign-in and role check (access.PAGE_ROLES[page]), the title and the stamp; stops the
+    page when it cannot show."""
     actor = signed_in()
     st.title(title)
-    if actor.role not in READERS[page]:
-        st.error(f"The {title} page is not open to the {actor.role} role.")
+    if actor.role not in PAGE_ROLES[page]:
+        st.error(f"The {title} page is not open to the {ROLE_NAMES[actor.role]} role.")
         st.stop()
     try:
         st.caption(data_as_of("crm_events", "latest CRM change"))

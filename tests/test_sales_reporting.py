@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards.reports import READERS
+from ingest.crm.access import PAGE_ROLES
 from ingest.crm.auth import sign_in
 from ingest.crm.staff import DEMO_STAFF, demo_password
 from ingest.crm.store import Store
@@ -108,7 +108,7 @@ def test_each_report_page_opens_for_its_roles_only(published_crm, page, username
     at = page_as(published_crm, page, username)
     assert not at.exception, at.exception
     role = next(role for name, _, role, _ in DEMO_STAFF if name == username)
-    if role not in READERS[page]:
+    if role not in PAGE_ROLES[page]:
         assert at.error and "not open" in at.error[0].value
         assert not at.dataframe
         return

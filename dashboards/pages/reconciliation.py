@@ -29,7 +29,6 @@ from ingest.crm.access import can
 from ingest.crm.commands import reconciliation
 
 SEVERITIES = ["high", "medium", "low"]
-STATUSES = ["open", "acknowledged", "resolved", "cleared"]
 KEYS = ["server", "login", "client_id", "payment_id", "partner_id", "ticket", "day"]
 DECISIONS = {
     "acknowledged": (reconciliation.acknowledge, "Acknowledge"),
@@ -106,7 +105,9 @@ types = summary.filter(pl.col("check").is_in(chosen_checks))["break_type"].uniqu
 chosen_types = b.multiselect("Break type", types.to_list(), default=types.to_list())
 c, d, e = st.columns([2, 2, 1])
 severities = c.multiselect("Severity", SEVERITIES, default=SEVERITIES)
-statuses = d.multiselect("Status", STATUSES, default=["open", "acknowledged"])
+statuses = d.multiselect(
+    "Status", reconciliation.STATUSES, default=list(reconciliation.TRANSITIONS)
+)
 min_age = e.number_input("Open ≥ days", min_value=0, value=0, step=1)
 matching = (
     'from rpt_reconciliation_breaks where list_contains(?, "check") '
