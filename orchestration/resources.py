@@ -13,8 +13,9 @@ from dagster_duckdb import DuckDBResource
 from dagster_shared.record import replace
 from dbt.version import __version__ as DBT_VERSION
 from packaging import version
+from pydantic import create_model
 
-from ingest.settings import DBT_PROJECT_DIR, WAREHOUSE_MEMORY_LIMIT, Settings
+from ingest.settings import DBT_PROJECT_DIR, VARIABLES, WAREHOUSE_MEMORY_LIMIT, Settings
 
 # DuckDB allows one writing process: every asset that opens the warehouse runs in this pool,
 # whose limit (1) is set in the repo's dagster.yaml.
@@ -99,56 +100,32 @@ fxcrm_dbt_project = replace(
 )
 
 
-# The resource's fields and the environment variables `Settings.as_env` names them by.
-SETTINGS_VARIABLES = {
-    "data_dir": "FXCRM_DATA_DIR",
-    "landing_dir": "FXCRM_LANDING_DIR",
-    "documents_dir": "FXCRM_DOCUMENTS_DIR",
-    "crm_store": "FXCRM_CRM_STORE",
-    "crm_url": "FXCRM_CRM_URL",
-    "warehouse_path": "FXCRM_WAREHOUSE_PATH",
-    "serving_path": "FXCRM_SERVING_PATH",
-    "dagster_home": "DAGSTER_HOME",
-    "audit_key_file": "FXCRM_AUDIT_KEY_FILE",
-    "audit_checkpoints": "FXCRM_AUDIT_CHECKPOINTS",
-    "payment_limit": "FXCRM_PAYMENT_LIMIT",
-    "bind_address": "FXCRM_BIND_ADDRESS",
-    "broker_name": "FXCRM_BROKER_NAME",
-}
-
-
-class FxcrmSettings(dg.ConfigurableResource):
-    """Where fxcrm's data lives, the one way assets and sensors learn it. The code location the
+class _SettingsResource(dg.ConfigurableResource):
+    """Where fxcrm's data lives, the one way assets and sensors learn it: a text field per
+    setting, named as `Settings` names it (ingest/settings.py VARIABLES). The code location the
     webserver and daemon load reads each field from the environment `fxcrm serve` exports
     (`dg.EnvVar`, shown as such in the UI); the CLI and tests hand in their Settings."""
 
-    data_dir: str
-    landing_dir: str
-    documents_dir: str
-    crm_store: str
-    crm_url: str
-    warehouse_path: str
-    serving_path: str
-    dagster_home: str
-    audit_key_file: str
-    audit_checkpoints: str
-    payment_limit: str
-    bind_address: str
-    broker_name: str
-
     @classmethod
     def from_environment(cls) -> FxcrmSettings:
-        return cls(**{field: dg.EnvVar(name) for field, name in SETTINGS_VARIABLES.items()})
+        return cls(**{setting: dg.EnvVar(name) for setting, name in VARIABLES.items()})
 
     @classmethod
     def of(cls, settings: Settings) -> FxcrmSettings:
         env = settings.as_env()
-        return cls(**{field: env[name] for field, name in SETTINGS_VARIABLES.items()})
+        return cls(**{setting: env[name] for setting, name in VARIABLES.items()})
 
     def get(self) -> Settings:
-        return Settings.from_env(
-            {name: getattr(self, field) for field, name in SETTINGS_VARIABLES.items()}
-        )
+        return Settings.from_env({name: getattr(self, s) for s, name in VARIABLES.items()})
+
+
+FxcrmSettings = create_model(
+    "FxcrmSettings",
+    __base__=_SettingsResource,
+    __doc__=_SettingsResource.__doc__,
+    __module__=__name__,
+    **{setting: (str, ...) for setting in VARIABLES},
+)
 
 
 def build_resources(settings: Settings | None) -> dict:

@@ -7,7 +7,6 @@ store (a payouts break's other side too: the payout payments' events its `platfo
 Acknowledging or resolving is a CRM event (ingest/crm/commands/reconciliation.py) that the next
 build reads back into the breaks' status."""
 
-import io
 import json
 
 import altair as alt
@@ -24,6 +23,7 @@ from dashboards.crm import (
     show_flash,
     signed_in,
 )
+from dashboards.reports import downloads
 from dashboards.serving import NotPublished, data_as_of, query
 from ingest.crm.access import can
 from ingest.crm.commands import reconciliation
@@ -127,17 +127,7 @@ st.dataframe(
     column_config={"difference": MONEY},
 )
 st.caption(rows_caption(total, rows.height, offset, everything, "breaks"))
-listed = query(f"select * {matching}{order}", params)
-left, right = st.columns(2)
-left.download_button("Download CSV", listed.write_csv(), "reconciliation_breaks.csv", "text/csv")
-workbook = io.BytesIO()
-listed.write_excel(workbook, worksheet="breaks")
-right.download_button(
-    "Download XLSX",
-    workbook.getvalue(),
-    "reconciliation_breaks.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-)
+downloads(query(f"select * {matching}{order}", params), "reconciliation_breaks", "breaks")
 if rows.is_empty():
     st.stop()
 
