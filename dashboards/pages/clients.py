@@ -258,7 +258,7 @@ def trading_accounts(store: Store, actor: Actor, client: Record) -> list[Record]
     )
     if can(actor, "account.request"):
         request_account_form(store, actor, client)
-    changeable = [t for t in owned if t["status"] != "closed"]
+    changeable = [t for t in owned if t["status"] != accounts.CLOSED]
     if changeable and can(actor, "account.change"):
         with st.form("change_account"):
             account = choose(
@@ -353,7 +353,7 @@ def request_account_form(store: Store, actor: Actor, client: Record) -> None:
 def client_payments(store: Store, actor: Actor, client: Record, owned: list[Record]) -> None:
     paid = store.records("payment", client_id=client.record_id)
     st.dataframe(table(paid, PAYMENT_COLUMNS), hide_index=True, width="stretch")
-    fundable = [t for t in owned if t["status"] != "closed"]
+    fundable = [t for t in owned if t["status"] != accounts.CLOSED]
     if can(actor, "payment.request") and not fundable:
         st.info("A payment goes to a trading account: request one first.")
     elif can(actor, "payment.request"):

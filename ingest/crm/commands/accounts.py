@@ -16,6 +16,7 @@ ACCOUNT_TYPES = ("standard", "raw", "islamic", "demo")
 LEVERAGES = (1, 2, 5, 10, 20, 30, 50, 100, 200, 300, 400, 500)
 RETAIL_LEVERAGE_CAP = 30  # ESMA's cap on FX majors for retail clients
 REQUESTED = "requested"  # an account waiting for its platform login
+CLOSED = "closed"  # an account no change or payment reaches
 
 
 def request_account(
@@ -110,7 +111,7 @@ def change_account(
 ) -> None:
     account = store.get("trading_account", account_id)
     authorize(store, actor, "account.change", "trading_account", account_id)
-    if account["status"] == "closed":
+    if account["status"] == CLOSED:
         raise InvalidInput(f"account {account_id} is closed")
     fields: dict = {}
     if group is not None:
@@ -138,7 +139,7 @@ def close_account(
 ) -> None:
     account = store.get("trading_account", account_id)
     authorize(store, actor, "account.close", "trading_account", account_id)
-    if account["status"] == "closed":
+    if account["status"] == CLOSED:
         raise InvalidInput(f"account {account_id} is already closed")
     store.append(
         actor,
@@ -147,7 +148,7 @@ def close_account(
                 "trading_account",
                 account_id,
                 "trading_account.closed",
-                {"status": "closed"},
+                {"status": CLOSED},
                 expected_version,
             )
         ],
