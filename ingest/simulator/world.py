@@ -243,8 +243,10 @@ class Onboarding:
 
 def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
     """The brokerage's CRM, step by step in the order a broker grows: teams, partners, leads
-    worked by agents, conversions, then each client's KYC, partner, accounts and payments. Every
-    step draws from the one generator in this order: a new draw goes at the end of its step."""
+    worked by agents, conversions, then each client's KYC, partner, accounts and payments. The
+    steps draw from one generator in this order, so a new draw changes every record drawn after
+    it (tests/test_simulator.py's fingerprint says so); a fault or behaviour that must leave the
+    rest of the world as it was draws from a generator of its own, as trading does."""
     rng = np.random.default_rng([seed, 1])
     t0 = datetime.combine(start, datetime.min.time(), UTC)
     clock = Clock(t0, t0 + timedelta(days=days))
