@@ -9,88 +9,29 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards.crm import crm_store
-from dashboards.reports import READERS
 from ingest.crm import auth
-from ingest.crm.access import (
-    ADMIN,
-    ANALYST,
-    COMPLIANCE,
-    FINANCE,
-    PARTNER_MANAGER,
-    ROLE_NAMES,
-    SALES_AGENT,
-    SALES_MANAGER,
-)
+from ingest.crm.access import PAGE_ROLES, ROLE_NAMES
 
 st.set_page_config(page_title="fxcrm", page_icon=":material/candlestick_chart:", layout="wide")
 
-EVERYONE = {ADMIN, SALES_MANAGER, SALES_AGENT, COMPLIANCE, FINANCE, PARTNER_MANAGER, ANALYST}
-PAGES = [  # section, file, title, icon, roles
-    ("Sales", "pages/leads.py", "Leads", "inbox", {ADMIN, SALES_MANAGER, SALES_AGENT, ANALYST}),
-    ("Sales", "pages/lead_import.py", "Lead import", "upload_file", {ADMIN, SALES_MANAGER}),
-    (
-        "Sales",
-        "pages/lead_pipeline.py",
-        "Lead pipeline",
-        "filter_alt",
-        {ADMIN, SALES_MANAGER, SALES_AGENT, ANALYST},
-    ),
-    (
-        "Clients",
-        "pages/clients.py",
-        "Clients",
-        "person",
-        {ADMIN, SALES_MANAGER, SALES_AGENT, COMPLIANCE, FINANCE, PARTNER_MANAGER, ANALYST},
-    ),
-    ("Clients", "pages/kyc_queue.py", "KYC review", "verified_user", {ADMIN, COMPLIANCE}),
-    ("Clients", "pages/payments_queue.py", "Payments", "payments", {ADMIN, FINANCE}),
-    ("Partners", "pages/partners.py", "Partners", "handshake", {ADMIN, PARTNER_MANAGER, ANALYST}),
-    (
-        "Partners",
-        "pages/commissions.py",
-        "Commission statements",
-        "request_quote",
-        {ADMIN, FINANCE, PARTNER_MANAGER},
-    ),
-    (
-        "Partners",
-        "pages/partner_performance.py",
-        "Partner performance",
-        "monitoring",
-        {ADMIN, FINANCE, PARTNER_MANAGER},
-    ),
-    (
-        "Reports",
-        "pages/sales_overview.py",
-        "Sales overview",
-        "monitoring",
-        READERS["sales_overview"],
-    ),
-    ("Reports", "pages/agents.py", "Agents", "leaderboard", READERS["agents"]),
-    ("Reports", "pages/money.py", "Money", "account_balance", READERS["money"]),
-    (
-        "Reports",
-        "pages/compliance_overview.py",
-        "Compliance overview",
-        "gpp_maybe",
-        READERS["compliance_overview"],
-    ),
-    ("Trading", "pages/trading_volume.py", "Trading volume", "bar_chart", EVERYONE),
-    (
-        "Trading",
-        "pages/reconciliation.py",
-        "Reconciliation",
-        "rule",
-        {ADMIN, COMPLIANCE, FINANCE},
-    ),
-    ("Admin", "pages/users.py", "Users", "group", {ADMIN}),
-    (
-        "Admin",
-        "pages/audit.py",
-        "Audit trail",
-        "policy",
-        {ADMIN, COMPLIANCE, FINANCE, SALES_MANAGER, ANALYST},
-    ),
+PAGES = [  # section, file, title, icon; the roles each page is for are access.PAGE_ROLES
+    ("Sales", "pages/leads.py", "Leads", "inbox"),
+    ("Sales", "pages/lead_import.py", "Lead import", "upload_file"),
+    ("Sales", "pages/lead_pipeline.py", "Lead pipeline", "filter_alt"),
+    ("Clients", "pages/clients.py", "Clients", "person"),
+    ("Clients", "pages/kyc_queue.py", "KYC review", "verified_user"),
+    ("Clients", "pages/payments_queue.py", "Payments", "payments"),
+    ("Partners", "pages/partners.py", "Partners", "handshake"),
+    ("Partners", "pages/commissions.py", "Commission statements", "request_quote"),
+    ("Partners", "pages/partner_performance.py", "Partner performance", "monitoring"),
+    ("Reports", "pages/sales_overview.py", "Sales overview", "monitoring"),
+    ("Reports", "pages/agents.py", "Agents", "leaderboard"),
+    ("Reports", "pages/money.py", "Money", "account_balance"),
+    ("Reports", "pages/compliance_overview.py", "Compliance overview", "gpp_maybe"),
+    ("Trading", "pages/trading_volume.py", "Trading volume", "bar_chart"),
+    ("Trading", "pages/reconciliation.py", "Reconciliation", "rule"),
+    ("Admin", "pages/users.py", "Users", "group"),
+    ("Admin", "pages/audit.py", "Audit trail", "policy"),
 ]
 
 
@@ -181,8 +122,8 @@ if actor is None:
     st.navigation(sign_in_pages).run()
 else:
     sections: dict[str, list] = {}
-    for section, path, title, icon, roles in PAGES:
-        if actor.role in roles:
+    for section, path, title, icon in PAGES:
+        if actor.role in PAGE_ROLES[Path(path).stem]:
             sections.setdefault(section, []).append(
                 st.Page(
                     HERE / path, title=title, icon=f":material/{icon}:", url_path=Path(path).stem

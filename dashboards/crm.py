@@ -21,6 +21,18 @@ from ingest.crm.store import Actor, Page, Record, Store
 
 T = TypeVar("T")
 PAGE_SIZE = 100
+# What a payment row shows, on a client's page and in finance's queue.
+PAYMENT_COLUMNS = [
+    "account_id",
+    "kind",
+    "method",
+    "amount",
+    "currency",
+    "status",
+    "requested_by",
+    "approved_by",
+    "deal_ticket",
+]
 log = logging.getLogger("fxcrm.forms")
 
 
@@ -92,6 +104,17 @@ def _cell(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def contact_fields(left: Any, right: Any) -> dict[str, str]:
+    """Name, e-mail, phone and country, as a new lead and a new client are both registered:
+    the commands' keyword arguments, in two columns of a form."""
+    return {
+        "name": left.text_input("Name"),
+        "email": right.text_input("E-mail"),
+        "phone": left.text_input("Phone (with country code)"),
+        "country": right.text_input("Country (ISO code, e.g. DE)"),
+    }
 
 
 def label(record: Record, *fields: str) -> str:

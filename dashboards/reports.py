@@ -14,36 +14,24 @@ from pathlib import Path
 import polars as pl
 import polars.selectors as cs
 import streamlit as st
+from openpyxl import Workbook
 
 from dashboards.crm import signed_in
 from dashboards.serving import NotPublished, data_as_of, query
-from ingest.crm.access import (
-    ADMIN,
-    ANALYST,
-    COMPLIANCE,
-    FINANCE,
-    SALES_AGENT,
-    SALES_MANAGER,
-)
+from ingest.crm.access import PAGE_ROLES, ROLE_NAMES
 from ingest.crm.store import Actor
 from ingest.settings import PROJECT_ROOT
 
 MANIFEST = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
-READERS = {  # the roles each report page is open to (app.py's navigation shows it to them)
-    "sales_overview": {ADMIN, SALES_MANAGER, ANALYST, COMPLIANCE},
-    "agents": {ADMIN, SALES_MANAGER, SALES_AGENT, ANALYST},
-    "money": {ADMIN, SALES_MANAGER, FINANCE, ANALYST},
-    "compliance_overview": {ADMIN, COMPLIANCE},
-}
 
 
 def report_page(title: str, page: str) -> Actor:
-    """Sign-in and role check (READERS[page]), the title and the stamp; stops the page when it
-    cannot show."""
+    """Sign-in and role check (access.PAGE_ROLES[page]), the title and the stamp; stops the
+    page when it cannot show."""
     actor = signed_in()
     st.title(title)
-    if actor.role not in READERS[page]:
-        st.error(f"The {title} page is not open to the {actor.role} role.")
+    if actor.role not in PAGE_ROLES[page]:
+        st.error(f"The {title} page is not open to the {ROLE_NAMES[actor.role]} role.")
         st.stop()
     try:
         st.caption(data_as_of("crm_events", "latest CRM change"))
@@ -53,16 +41,17 @@ def report_page(title: str, page: str) -> Actor:
     return actor
 
 
-def downloads(rows: pl.DataFrame, name: str) -> None:
+def downloads(rows: pl.DataFrame, name: str, sheet: str | None = None) -> None:
     """CSV and XLSX of exactly the rows shown, written when the button is clicked (deferred),
-    so a page run does not pay for files nobody asked for."""
+    so a page run does not pay for files nobody asked for. The sheet is named `sheet`, else
+    `name`."""
     left, right = st.columns(2)
     left.download_button(
         "Download CSV", rows.write_csv, f"{name}.csv", "text/csv", key=f"{name}_csv"
     )
     right.download_button(
         "Download XLSX",
-        lambda: xlsx(rows, name),
+        lambda: xlsx(rows, sheet or name),
         f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{name}_xlsx",
@@ -70,12 +59,16 @@ def downloads(rows: pl.DataFrame, name: str) -> None:
 
 
 def xlsx(rows: pl.DataFrame, sheet: str) -> bytes:
-    """The rows as a workbook. Excel has no time zones: times go in as UTC wall-clock times
-    (every time here is UTC)."""
+    """The rows as a workbook, a header row then one row each, written with openpyxl as the
+    commission statements are (one XLSX library). Excel has no time zones: times go in as UTC
+    wall-clock times (every time here is UTC); money stays exact (Decimal)."""
+    book = Workbook(write_only=True)
+    page = book.create_sheet(sheet[:31])  # Excel's limit on a sheet's name
+    page.append(rows.columns)
+    for row in rows.with_columns(cs.datetime(time_zone="*").dt.replace_time_zone(None)).iter_rows():
+        page.append(row)
     workbook = io.BytesIO()
-    rows.with_columns(cs.datetime(time_zone="*").dt.replace_time_zone(None)).write_excel(
-        workbook, worksheet=sheet[:31]
-    )
+    book.save(workbook)
     return workbook.getvalue()
 
 

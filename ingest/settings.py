@@ -23,6 +23,25 @@ DEFAULT_PAYMENT_LIMIT = Decimal("10000000")
 DEFAULT_BROKER_NAME = "fxcrm demo brokerage"
 
 
+# Each setting and the environment variable that sets it: the one list, which `Settings`,
+# child processes (`as_env`) and Dagster's settings resource (orchestration/resources.py) read.
+VARIABLES = {
+    "data_dir": "FXCRM_DATA_DIR",
+    "landing_dir": "FXCRM_LANDING_DIR",
+    "documents_dir": "FXCRM_DOCUMENTS_DIR",
+    "crm_store": "FXCRM_CRM_STORE",
+    "crm_url": "FXCRM_CRM_URL",
+    "warehouse_path": "FXCRM_WAREHOUSE_PATH",
+    "serving_path": "FXCRM_SERVING_PATH",
+    "dagster_home": "DAGSTER_HOME",
+    "bind_address": "FXCRM_BIND_ADDRESS",
+    "audit_key_file": "FXCRM_AUDIT_KEY_FILE",
+    "audit_checkpoints": "FXCRM_AUDIT_CHECKPOINTS",
+    "payment_limit": "FXCRM_PAYMENT_LIMIT",
+    "broker_name": "FXCRM_BROKER_NAME",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -44,43 +63,33 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        data_dir = Path(env.get("FXCRM_DATA_DIR", PROJECT_ROOT / "data")).resolve()
 
-        def path(name: str, default: Path) -> Path:
-            return Path(env[name]).resolve() if env.get(name) else default
+        def text(setting: str) -> str:
+            return env.get(VARIABLES[setting], "")
+
+        data_dir = Path(text("data_dir") or PROJECT_ROOT / "data").resolve()
+
+        def path(setting: str, default: Path) -> Path:
+            return Path(text(setting)).resolve() if text(setting) else default
 
         return cls(
             data_dir=data_dir,
-            landing_dir=path("FXCRM_LANDING_DIR", data_dir / "landing"),
-            documents_dir=path("FXCRM_DOCUMENTS_DIR", data_dir / "documents"),
-            crm_store=path("FXCRM_CRM_STORE", data_dir / "crm.sqlite"),
-            crm_url=env.get("FXCRM_CRM_URL", ""),
-            warehouse_path=path("FXCRM_WAREHOUSE_PATH", data_dir / "warehouse.duckdb"),
-            serving_path=path("FXCRM_SERVING_PATH", data_dir / "serving.duckdb"),
-            dagster_home=path("DAGSTER_HOME", data_dir / ".dagster"),
-            audit_key_file=path("FXCRM_AUDIT_KEY_FILE", data_dir / "audit.key"),
-            audit_checkpoints=path("FXCRM_AUDIT_CHECKPOINTS", data_dir / "audit_checkpoints.jsonl"),
-            payment_limit=_payment_limit(env.get("FXCRM_PAYMENT_LIMIT", "")),
-            bind_address=env.get("FXCRM_BIND_ADDRESS") or "127.0.0.1",
-            broker_name=env.get("FXCRM_BROKER_NAME") or DEFAULT_BROKER_NAME,
+            landing_dir=path("landing_dir", data_dir / "landing"),
+            documents_dir=path("documents_dir", data_dir / "documents"),
+            crm_store=path("crm_store", data_dir / "crm.sqlite"),
+            crm_url=text("crm_url"),
+            warehouse_path=path("warehouse_path", data_dir / "warehouse.duckdb"),
+            serving_path=path("serving_path", data_dir / "serving.duckdb"),
+            dagster_home=path("dagster_home", data_dir / ".dagster"),
+            audit_key_file=path("audit_key_file", data_dir / "audit.key"),
+            audit_checkpoints=path("audit_checkpoints", data_dir / "audit_checkpoints.jsonl"),
+            payment_limit=_payment_limit(text("payment_limit")),
+            bind_address=text("bind_address") or "127.0.0.1",
+            broker_name=text("broker_name") or DEFAULT_BROKER_NAME,
         )
 
     def as_env(self) -> dict[str, str]:
-        return {
-            "FXCRM_DATA_DIR": str(self.data_dir),
-            "FXCRM_LANDING_DIR": str(self.landing_dir),
-            "FXCRM_DOCUMENTS_DIR": str(self.documents_dir),
-            "FXCRM_CRM_STORE": str(self.crm_store),
-            "FXCRM_CRM_URL": self.crm_url,
-            "FXCRM_WAREHOUSE_PATH": str(self.warehouse_path),
-            "FXCRM_SERVING_PATH": str(self.serving_path),
-            "DAGSTER_HOME": str(self.dagster_home),
-            "FXCRM_AUDIT_KEY_FILE": str(self.audit_key_file),
-            "FXCRM_AUDIT_CHECKPOINTS": str(self.audit_checkpoints),
-            "FXCRM_PAYMENT_LIMIT": str(self.payment_limit),
-            "FXCRM_BIND_ADDRESS": self.bind_address,
-            "FXCRM_BROKER_NAME": self.broker_name,
-        }
+        return {name: str(getattr(self, setting)) for setting, name in VARIABLES.items()}
 
     def ensure_dirs(self) -> None:
         for directory in (self.data_dir, self.landing_dir, self.documents_dir, self.dagster_home):

@@ -329,7 +329,7 @@ def serve(args: argparse.Namespace) -> int:
     settings = _settings()
     from orchestration.resources import prepare_dbt_manifest
 
-    prepare_dbt_manifest()
+    prepare_dbt_manifest(settings)
     env = {**os.environ, **settings.as_env()}
     address = settings.bind_address
     from orchestration.defs.warehouse.assets import docs_dir

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
+from dagster_shared.record import replace
 from dbt.version import __version__ as DBT_VERSION
 from packaging import version
+from pydantic import create_model
 
-from ingest.settings import DBT_PROJECT_DIR, WAREHOUSE_MEMORY_LIMIT, Settings
+from ingest.settings import DBT_PROJECT_DIR, VARIABLES, WAREHOUSE_MEMORY_LIMIT, Settings
 
 # DuckDB allows one writing process: every asset that opens the warehouse runs in this pool,
 # whose limit (1) is set in the repo's dagster.yaml.
 WAREHOUSE_POOL = "warehouse"
 
-fxcrm_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # The dbt installed beside this Python, whether or not its folder is on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
@@ -35,6 +37,12 @@ class FxcrmDbtCli(DbtCliResource):
 
 def dbt_cli() -> DbtCliResource:
     return FxcrmDbtCli(project_dir=fxcrm_dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
+def warehouse_vars(settings: Settings) -> list[str]:
+    """dbt's profile takes the warehouse's path from the `warehouse_path` var (else from the
+    environment, for dbt run by hand): the settings this run was given, not the process's."""
+    return ["--vars", json.dumps({"warehouse_path": str(settings.warehouse_path)})]
 
 
 # What dbt parses: the manifest is current when it is newer than every one of these.
@@ -54,63 +62,70 @@ def dbt_manifest_is_current() -> bool:
     return True
 
 
-def prepare_dbt_manifest() -> None:
-    """Write target/manifest.json, which the dbt assets are built from (dbt parse), unless it
-    is newer than every file of the dbt project: a parse costs seconds, the check nothing."""
-    if not dbt_manifest_is_current():
-        dbt_cli().cli(["--quiet", "parse"], target_path=fxcrm_dbt_project.target_path).wait()
+def parse_vars_path() -> Path:
+    """Which `--vars` the last `dbt parse` into target/ had: its partial_parse.msgpack, which
+    dagster-dbt copies into every run's folder, serves only runs with the same vars."""
+    return fxcrm_dbt_project.project_dir / fxcrm_dbt_project.target_path / "fxcrm_parse_vars.json"
 
 
-# The resource's fields and the environment variables `Settings.as_env` names them by.
-SETTINGS_VARIABLES = {
-    "data_dir": "FXCRM_DATA_DIR",
-    "landing_dir": "FXCRM_LANDING_DIR",
-    "documents_dir": "FXCRM_DOCUMENTS_DIR",
-    "crm_store": "FXCRM_CRM_STORE",
-    "crm_url": "FXCRM_CRM_URL",
-    "warehouse_path": "FXCRM_WAREHOUSE_PATH",
-    "serving_path": "FXCRM_SERVING_PATH",
-    "dagster_home": "DAGSTER_HOME",
-    "audit_key_file": "FXCRM_AUDIT_KEY_FILE",
-    "audit_checkpoints": "FXCRM_AUDIT_CHECKPOINTS",
-    "payment_limit": "FXCRM_PAYMENT_LIMIT",
-    "bind_address": "FXCRM_BIND_ADDRESS",
-    "broker_name": "FXCRM_BROKER_NAME",
-}
+def prepare_dbt_manifest(settings: Settings | None = None) -> None:
+    """Write target/manifest.json, which the dbt assets are built from, and the partial-parse
+    state every dbt run starts from (dbt parse), unless both are current: newer than every file
+    of the dbt project and parsed with the vars of `settings`' runs (without settings, those of
+    the last parse). dbt re-parses the whole project (3 s) when its vars differ from the saved
+    state's; a parse costs seconds, the check nothing."""
+    recorded = parse_vars_path()
+    last = json.loads(recorded.read_text()) if recorded.exists() else []
+    wanted = warehouse_vars(settings) if settings else last
+    if dbt_manifest_is_current() and wanted == last:
+        return
+    dbt_cli().cli(["--quiet", "parse", *wanted], target_path=fxcrm_dbt_project.target_path).wait()
+    recorded.write_text(json.dumps(wanted))
 
 
-class FxcrmSettings(dg.ConfigurableResource):
-    """Where fxcrm's data lives, the one way assets and sensors learn it. The code location the
+class FxcrmDbtPreparer(DagsterDbtProjectPreparer):
+    """`dagster dev` (`fxcrm serve`) prepares the project as each process loads the code
+    location, run workers included. dagster-dbt's own preparer parses every time and without
+    vars, which would cost 3 s per run and leave a partial-parse state no run can use; this one
+    parses only what changed, with the runs' vars."""
+
+    def prepare(self, project: DbtProject) -> None:
+        prepare_dbt_manifest()
+
+
+# DbtProject's constructor takes no preparer: set the field on the record it made.
+fxcrm_dbt_project = replace(
+    DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR),
+    preparer=FxcrmDbtPreparer(),
+)
+
+
+class _SettingsResource(dg.ConfigurableResource):
+    """Where fxcrm's data lives, the one way assets and sensors learn it: a text field per
+    setting, named as `Settings` names it (ingest/settings.py VARIABLES). The code location the
     webserver and daemon load reads each field from the environment `fxcrm serve` exports
     (`dg.EnvVar`, shown as such in the UI); the CLI and tests hand in their Settings."""
 
-    data_dir: str
-    landing_dir: str
-    documents_dir: str
-    crm_store: str
-    crm_url: str
-    warehouse_path: str
-    serving_path: str
-    dagster_home: str
-    audit_key_file: str
-    audit_checkpoints: str
-    payment_limit: str
-    bind_address: str
-    broker_name: str
-
     @classmethod
     def from_environment(cls) -> FxcrmSettings:
-        return cls(**{field: dg.EnvVar(name) for field, name in SETTINGS_VARIABLES.items()})
+        return cls(**{setting: dg.EnvVar(name) for setting, name in VARIABLES.items()})
 
     @classmethod
     def of(cls, settings: Settings) -> FxcrmSettings:
         env = settings.as_env()
-        return cls(**{field: env[name] for field, name in SETTINGS_VARIABLES.items()})
+        return cls(**{setting: env[name] for setting, name in VARIABLES.items()})
 
     def get(self) -> Settings:
-        return Settings.from_env(
-            {name: getattr(self, field) for field, name in SETTINGS_VARIABLES.items()}
-        )
+        return Settings.from_env({name: getattr(self, s) for s, name in VARIABLES.items()})
+
+
+FxcrmSettings = create_model(
+    "FxcrmSettings",
+    __base__=_SettingsResource,
+    __doc__=_SettingsResource.__doc__,
+    __module__=__name__,
+    **{setting: (str, ...) for setting in VARIABLES},
+)
 
 
 def build_resources(settings: Settings | None) -> dict:

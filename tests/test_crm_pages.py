@@ -10,7 +10,8 @@ import pytest
 from crm_samples import NEXT_YEAR, PDF, PNG
 from streamlit.testing.v1 import AppTest
 
-from ingest.crm import auth
+from ingest.crm import auth, validate
+from ingest.crm.access import PAGE_ROLES
 from ingest.crm.commands import accounts, clients, leads, partners, payments
 from ingest.crm.documents import MAX_BYTES
 from ingest.crm.staff import create_demo_staff, demo_password
@@ -548,3 +549,38 @@ def test_the_partners_table_names_the_parent_and_empty_cells_are_blank(crm):
 def test_the_upload_limit_the_widget_states_is_the_documents_limit():
     config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 2**20 == MAX_BYTES
+
+
+def test_an_account_is_requested_on_a_registered_server_in_a_crm_currency(crm):
+    """The form offers the servers the CRM registers (the platform is the server's) and the
+    currencies the command takes, not a typed server name and a short list of its own."""
+    store, staff, client_id = crm
+    at = page("clients", store, "alice.agent")
+    assert "No trading server is registered" in shown_text(at)
+    assert not [b for b in at.button if b.label == "Request account"]
+    accounts.register_server(
+        store, staff["admin"], name="FXCRM-MT4-Live", platform="MT4", time_zone="Europe/Athens"
+    )
+    at = page("clients", store, "alice.agent")
+    server = next(s for s in at.selectbox if s.label == "Server")
+    assert server.options == ["FXCRM-MT4-Live (MT4)"]
+    currency = next(s for s in at.selectbox if s.label == "Currency")
+    assert currency.options == list(validate.CURRENCIES)
+    currency.select("GBP")
+    button(at, "Request account").click().run()
+    assert not at.exception and "Account requested." in shown_text(at)
+    [account] = store.records("trading_account", client_id=client_id)
+    assert (account["platform"], account["server"], account["currency"]) == (
+        "MT4",
+        "FXCRM-MT4-Live",
+        "GBP",
+    )
+    assert account["status"] == accounts.REQUESTED
+
+
+def test_every_page_says_which_roles_it_is_for():
+    """The navigation (app.py) and the report pages' check read access.PAGE_ROLES by the page's
+    file name: a page without an entry would be shown to nobody."""
+    assert {p.stem for p in PAGES.glob("*.py")} == set(PAGE_ROLES)
+    app = (PAGES.parent / "app.py").read_text()
+    assert all(f'"pages/{name}.py"' in app for name in PAGE_ROLES)

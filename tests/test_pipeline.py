@@ -160,6 +160,25 @@ def test_materializing_again_adds_nothing_and_republishes(built_platform):
     assert published_at() > first_publish
 
 
+def test_dbt_build_reuses_the_saved_parse(platform_build):
+    """The build hands dbt the warehouse's path as a var: a parse saved with other vars is
+    thrown away and the whole project parsed again (3 s) at every build."""
+    from orchestration.defs.warehouse.assets import dbt_run_dir, docs_dir
+    from orchestration.resources import fxcrm_dbt_project
+
+    settings, runs = platform_build
+    build = next(run for run in runs if run.job_def.name == "build_and_publish")
+    log = (dbt_run_dir(build.run_id) / "dbt.log").read_text()
+    assert "Unable to do partial parsing" not in log
+    assert "Partial parsing enabled" in log
+    # and the docs site generated after it (its log is in its own dagster-dbt target folder)
+    docs = str(docs_dir(settings))
+    target = fxcrm_dbt_project.project_dir / "target"
+    [docs_log] = [t for p in target.glob("*/dbt.log") if docs in (t := p.read_text())]
+    assert "Unable to do partial parsing" not in docs_log
+    assert "Partial parsing enabled" in docs_log
+
+
 def test_dbt_build_passes_models_data_tests_and_unit_tests(platform_build):
     """Read from the dbt build that made the session's warehouse, not from a second build."""
     from orchestration.defs.warehouse.assets import dbt_run_results

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from ingest.settings import PROJECT_ROOT, Settings
+from ingest.settings import PROJECT_ROOT, VARIABLES, Settings
 
 
 def test_every_path_defaults_inside_the_data_dir():
@@ -52,3 +52,22 @@ def test_dagster_dev_starts_outside_the_checkout_so_it_does_not_warn_about_dagst
     assert (
         "(settings.dagster_home, PROJECT_ROOT, PROJECT_ROOT)" in source
     )  # dagster, streamlit, docs
+
+
+def test_each_setting_is_named_once_and_reaches_dagster_whole(tmp_path):
+    """Settings' fields, the variables that set them and the Dagster resource's fields are one
+    list (VARIABLES): a new setting added there reaches assets without a second copy."""
+    from dataclasses import fields
+
+    from orchestration.resources import FxcrmSettings
+
+    assert [f.name for f in fields(Settings)] == list(VARIABLES)
+    assert list(FxcrmSettings.model_fields) == list(VARIABLES)
+    settings = Settings.from_env({"FXCRM_DATA_DIR": str(tmp_path), "FXCRM_PAYMENT_LIMIT": "5000"})
+    assert Settings.from_env(settings.as_env()) == settings
+    assert FxcrmSettings.of(settings).get() == settings
+    import dagster as dg
+
+    environment = FxcrmSettings.from_environment()
+    assert all(isinstance(getattr(environment, s), dg.EnvVar) for s in VARIABLES)
+    assert {s: getattr(environment, s).env_var_name for s in VARIABLES} == VARIABLES

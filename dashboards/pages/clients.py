@@ -1,5 +1,6 @@
-"""Client page: KYC documents, decisions, status, permissions, notes, accounts, payments,
-partner."""
+"""Client page: the list and registration, then one client's tabs: KYC documents, status and
+permissions, trading accounts, payments, notes. Each tab is a function of the store, the actor
+and the client, offering the forms of the commands the actor may run."""
 
 from datetime import date
 
@@ -7,8 +8,10 @@ import streamlit as st
 
 from dashboards.crm import (
     PAGE_SIZE,
+    PAYMENT_COLUMNS,
     attempt,
     choose,
+    contact_fields,
     crm_store,
     form_key,
     page_caption,
@@ -19,38 +22,67 @@ from dashboards.crm import (
     table,
 )
 from dashboards.document_view import show_document
+from ingest.crm import validate
 from ingest.crm.access import can, visibility
 from ingest.crm.commands import accounts, clients, payments
+from ingest.crm.store import Actor, Record, Store
 
-actor = signed_in()
-store = crm_store()
-st.title("Clients")
-show_flash()
 
-search = st.text_input("Search name, e-mail or phone")
-listed = store.page(
-    "client",
-    where=visibility(store, actor),
-    search=search,
-    limit=PAGE_SIZE,
-    offset=page_offset("clients_page"),
-)
-shown = listed.records
-st.dataframe(
-    table(shown, ["name", "email", "country", "kyc_status", "status", "owner", "partner_id"]),
-    hide_index=True,
-    width="stretch",
-)
-everyone = store.page("client", where=visibility(store, actor), limit=0).total
-st.caption(page_caption(listed, everyone, "clients"))
+def main() -> None:
+    actor = signed_in()
+    store = crm_store()
+    st.title("Clients")
+    show_flash()
+    shown = client_list(store, actor)
+    if can(actor, "client.register"):
+        register_form(store, actor)
+    client = pick("Open client", shown, "name", "status", key="client_id")
+    if client is None:
+        st.info("No client to show.")
+        st.stop()
+    client_header(store, client)
+    kyc_tab, status_tab, accounts_tab, payments_tab, notes_tab = st.tabs(
+        ["KYC documents", "Status and permissions", "Trading accounts", "Payments", "Notes"]
+    )
+    with kyc_tab:
+        kyc_documents(store, actor, client)
+    with status_tab:
+        status_and_permissions(store, actor, client)
+    with accounts_tab:
+        owned = trading_accounts(store, actor, client)
+    with payments_tab:
+        client_payments(store, actor, client, owned)
+    with notes_tab:
+        notes(store, actor, client)
 
-if can(actor, "client.register"):
+
+def client_list(store: Store, actor: Actor) -> list[Record]:
+    """The page of clients the actor sees that the search finds."""
+    search = st.text_input("Search name, e-mail or phone")
+    listed = store.page(
+        "client",
+        where=visibility(store, actor),
+        search=search,
+        limit=PAGE_SIZE,
+        offset=page_offset("clients_page"),
+    )
+    st.dataframe(
+        table(
+            listed.records,
+            ["name", "email", "country", "kyc_status", "status", "owner", "partner_id"],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    everyone = store.page("client", where=visibility(store, actor), limit=0).total
+    st.caption(page_caption(listed, everyone, "clients"))
+    return listed.records
+
+
+def register_form(store: Store, actor: Actor) -> None:
     with st.expander("Register a client", icon=":material/person_add:"), st.form("register"):
         a, b = st.columns(2)
-        name = a.text_input("Name")
-        email = b.text_input("E-mail")
-        phone = a.text_input("Phone")
-        country = b.text_input("Country (ISO code)")
+        contact = contact_fields(a, b)
         born = a.date_input(
             "Birth date", value=None, min_value=date(1900, 1, 1), max_value=date.today()
         )
@@ -61,38 +93,31 @@ if can(actor, "client.register"):
                 lambda: clients.register_client(
                     store,
                     actor,
-                    name=name,
-                    email=email,
-                    phone=phone,
-                    country=country,
+                    **contact,
                     birth_date=born,
                     referral_code=referral,
                     idempotency_key=form_key("register"),
                 ),
-                f"{name} registered.",
+                f"{contact['name']} registered.",
             )
 
-client = pick("Open client", shown, "name", "status", key="client_id")
-if client is None:
-    st.info("No client to show.")
-    st.stop()
-st.subheader(client["name"])
-a, b, c, d = st.columns([3, 2, 2, 2])
-a.metric("KYC", client["kyc_status"].replace("_", " "))
-b.metric("Status", client["status"])
-c.metric("Risk", client.get("risk_level") or "not set")
-d.metric("Category", client["category"].replace("_", " "))
-partner = store.find("partner", client["partner_id"]) if client.get("partner_id") else None
-partner_name = f"{partner['name']} ({partner.record_id})" if partner else "none"
-st.caption(
-    f"{client.record_id} · owner {client.get('owner') or 'nobody'} · partner {partner_name} · "
-    f"version {client.version}"
-)
 
-kyc_tab, status_tab, accounts_tab, payments_tab, notes_tab = st.tabs(
-    ["KYC documents", "Status and permissions", "Trading accounts", "Payments", "Notes"]
-)
-with kyc_tab:
+def client_header(store: Store, client: Record) -> None:
+    st.subheader(client["name"])
+    a, b, c, d = st.columns([3, 2, 2, 2])
+    a.metric("KYC", client["kyc_status"].replace("_", " "))
+    b.metric("Status", client["status"])
+    c.metric("Risk", client.get("risk_level") or "not set")
+    d.metric("Category", client["category"].replace("_", " "))
+    partner = store.find("partner", client["partner_id"]) if client.get("partner_id") else None
+    partner_name = f"{partner['name']} ({partner.record_id})" if partner else "none"
+    st.caption(
+        f"{client.record_id} · owner {client.get('owner') or 'nobody'} · partner {partner_name} · "
+        f"version {client.version}"
+    )
+
+
+def kyc_documents(store: Store, actor: Actor, client: Record) -> None:
     documents = store.records("kyc_document", client_id=client.record_id)
     st.dataframe(
         table(
@@ -109,7 +134,7 @@ with kyc_tab:
         show_document(store, actor, document, width=360)
     if (
         document is not None
-        and document["status"] == "uploaded"
+        and document["status"] == clients.UPLOADED
         and can(actor, "client.review_document")
     ):
         # One form per document: a decision or reason given for one never carries to the next.
@@ -150,7 +175,9 @@ with kyc_tab:
                         ),
                         f"{upload.name} uploaded.",
                     )
-with status_tab:
+
+
+def status_and_permissions(store: Store, actor: Actor, client: Record) -> None:
     st.write(
         ", ".join(
             f"{p.replace('_', ' ')}: {'yes' if client[p] else 'no'}" for p in clients.PERMISSIONS
@@ -206,7 +233,11 @@ with status_tab:
                     ),
                     "Risk profile set.",
                 )
-with accounts_tab:
+
+
+def trading_accounts(store: Store, actor: Actor, client: Record) -> list[Record]:
+    """The client's accounts and the forms to request, change, close and open them; returns
+    the accounts, which the payments tab pays into."""
     owned = store.records("trading_account", client_id=client.record_id)
     st.dataframe(
         table(
@@ -226,32 +257,8 @@ with accounts_tab:
         width="stretch",
     )
     if can(actor, "account.request"):
-        with st.form("request_account"):
-            a, b = st.columns(2)
-            platform = a.selectbox("Platform", accounts.PLATFORMS)
-            server = b.text_input("Server", "FXCRM-MT5-Live")
-            group = a.text_input("Group", "real\\retail\\usd-std")
-            currency = b.selectbox("Currency", ["USD", "EUR", "GBP"])
-            leverage = a.selectbox("Leverage", accounts.LEVERAGES, index=5)
-            account_type = b.selectbox("Type", accounts.ACCOUNT_TYPES)
-            if st.form_submit_button("Request account"):
-                attempt(
-                    "request_account",
-                    lambda: accounts.request_account(
-                        store,
-                        actor,
-                        client.record_id,
-                        platform=platform,
-                        server=server,
-                        group=group,
-                        currency=currency,
-                        leverage=leverage,
-                        account_type=account_type,
-                        idempotency_key=form_key("request_account"),
-                    ),
-                    "Account requested.",
-                )
-    changeable = [t for t in owned if t["status"] != "closed"]
+        request_account_form(store, actor, client)
+    changeable = [t for t in owned if t["status"] != accounts.CLOSED]
     if changeable and can(actor, "account.change"):
         with st.form("change_account"):
             account = choose(
@@ -287,7 +294,7 @@ with accounts_tab:
                     ),
                     "Account closed.",
                 )
-    requested = [t for t in owned if t["status"] == "requested"]
+    requested = [t for t in owned if t["status"] == accounts.REQUESTED]
     if requested and can(actor, "account.record_login"):
         with st.form("record_login"):
             account = choose("Account", requested, lambda t: t.record_id)
@@ -300,27 +307,53 @@ with accounts_tab:
                     ),
                     f"Login {int(login)} recorded.",
                 )
-with payments_tab:
+    return owned
+
+
+def request_account_form(store: Store, actor: Actor, client: Record) -> None:
+    """An account on a registered trading server (its platform is the server's), in a currency
+    the CRM takes."""
+    servers = store.records("trading_server")
+    if not servers:
+        st.info(
+            "No trading server is registered yet: an admin registers one on the Users page "
+            "before accounts can be requested."
+        )
+        return
+    with st.form("request_account"):
+        a, b = st.columns(2)
+        server = choose("Server", servers, lambda s: f"{s['name']} ({s['platform']})", where=a)
+        group = b.text_input("Group", "real\\retail\\usd-std")
+        currency = a.selectbox("Currency", validate.CURRENCIES)
+        leverage = b.selectbox(
+            "Leverage",
+            accounts.LEVERAGES,
+            index=accounts.LEVERAGES.index(accounts.RETAIL_LEVERAGE_CAP),
+        )
+        account_type = a.selectbox("Type", accounts.ACCOUNT_TYPES)
+        if st.form_submit_button("Request account"):
+            attempt(
+                "request_account",
+                lambda: accounts.request_account(
+                    store,
+                    actor,
+                    client.record_id,
+                    platform=server["platform"],
+                    server=server["name"],
+                    group=group,
+                    currency=currency,
+                    leverage=leverage,
+                    account_type=account_type,
+                    idempotency_key=form_key("request_account"),
+                ),
+                "Account requested.",
+            )
+
+
+def client_payments(store: Store, actor: Actor, client: Record, owned: list[Record]) -> None:
     paid = store.records("payment", client_id=client.record_id)
-    st.dataframe(
-        table(
-            paid,
-            [
-                "kind",
-                "method",
-                "amount",
-                "currency",
-                "status",
-                "requested_by",
-                "approved_by",
-                "account_id",
-                "deal_ticket",
-            ],
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    fundable = [t for t in owned if t["status"] != "closed"]
+    st.dataframe(table(paid, PAYMENT_COLUMNS), hide_index=True, width="stretch")
+    fundable = [t for t in owned if t["status"] != accounts.CLOSED]
     if can(actor, "payment.request") and not fundable:
         st.info("A payment goes to a trading account: request one first.")
     elif can(actor, "payment.request"):
@@ -351,7 +384,7 @@ with payments_tab:
                     ),
                     f"{kind.capitalize()} of {amount} {account['currency']} requested.",
                 )
-    open_requests = [p for p in paid if p["status"] in ("requested", "approved")]
+    open_requests = [p for p in paid if p["status"] in payments.TRANSITIONS]
     if open_requests and can(actor, "payment.cancel"):
         with st.form("cancel_payment"):
             request = choose("Payment", open_requests, lambda p: f"{p.record_id} · {p['amount']}")
@@ -364,7 +397,9 @@ with payments_tab:
                     ),
                     "Payment cancelled.",
                 )
-with notes_tab:
+
+
+def notes(store: Store, actor: Actor, client: Record) -> None:
     for note in store.records("note", record_type="client", record_id=client.record_id):
         st.markdown(f"**{note['by']}** · {note['at'][:16].replace('T', ' ')}  \n{note['text']}")
     if can(actor, "note.add"):
@@ -376,3 +411,6 @@ with notes_tab:
                     lambda: clients.add_note(store, actor, "client", client.record_id, text),
                     "Note added.",
                 )
+
+
+main()

@@ -23,7 +23,7 @@ show_flash()
 
 waiting_page = store.page(
     "kyc_document",
-    where={"status": "uploaded"},
+    where={"status": clients.UPLOADED},
     limit=PAGE_SIZE,
     offset=page_offset("documents_page", "Page of documents"),
 )

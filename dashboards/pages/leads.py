@@ -9,6 +9,7 @@ from dashboards.crm import (
     PAGE_SIZE,
     attempt,
     choose,
+    contact_fields,
     crm_store,
     form_key,
     page_caption,
@@ -18,7 +19,7 @@ from dashboards.crm import (
     signed_in,
     table,
 )
-from ingest.crm.access import SALES, can, visibility
+from ingest.crm.access import SALES, SALES_AGENT, SALES_MANAGER, can, visibility
 from ingest.crm.commands import leads
 from ingest.crm.store import Record
 
@@ -54,7 +55,7 @@ if due := leads.follow_ups_due(store, actor):
             with right:
                 complete(f, f"due-{f.record_id}")
 left, middle, right = st.columns([2, 2, 3])
-statuses = left.multiselect("Status", leads.STATUSES, default=["new", "contacted", "qualified"])
+statuses = left.multiselect("Status", leads.STATUSES, default=leads.WORKING)
 if visible_leads:
     owners = {actor.user_id: actor.username}
 else:
@@ -78,10 +79,7 @@ st.caption(page_caption(listed, store.page("lead", where=visible_leads, limit=0)
 if can(actor, "lead.create"):
     with st.expander("New lead", icon=":material/person_add:"), st.form("new_lead"):
         a, b = st.columns(2)
-        name = a.text_input("Name")
-        email = b.text_input("E-mail")
-        phone = a.text_input("Phone (with country code)")
-        country = b.text_input("Country (ISO code, e.g. DE)")
+        contact = contact_fields(a, b)
         language = a.text_input("Language (ISO code, e.g. de)")
         source = b.selectbox("Source", leads.SOURCES, index=leads.SOURCES.index("walk_in"))
         campaign = a.text_input("Campaign")
@@ -92,17 +90,14 @@ if can(actor, "lead.create"):
                 lambda: leads.create_lead(
                     store,
                     actor,
-                    name=name,
-                    email=email,
-                    phone=phone,
-                    country=country,
+                    **contact,
                     language=language,
                     source=source,
                     campaign=campaign,
                     referral_code=referral,
                     idempotency_key=form_key("new_lead"),
                 ),
-                f"Lead {name} created.",
+                f"Lead {contact['name']} created.",
             )
 
 if can(actor, "lead.set_assignment_rule"):
@@ -124,7 +119,7 @@ if can(actor, "lead.set_assignment_rule"):
             rule_team = a.text_input("Team (round robin)")
             rule_agent = choose(
                 "…or agent",
-                store.records("user", role="sales_agent", active=True),
+                store.records("user", role=SALES_AGENT, active=True),
                 lambda u: u["username"],
                 blank="none",
                 where=b,
@@ -187,7 +182,7 @@ timeline += [
 st.markdown("**Timeline**")
 st.dataframe(pl.DataFrame(timeline).sort("when", descending=True), hide_index=True, width="stretch")
 
-if not can(actor, "lead.log_activity") or lead["status"] == "converted":
+if not can(actor, "lead.log_activity") or lead["status"] == leads.CONVERTED:
     if lead.get("client_id"):
         st.info(f"Converted into client {lead['client_id']}.")
     st.stop()
@@ -267,9 +262,7 @@ with convert_tab:
 
 if can(actor, "lead.assign"):
     agents = [
-        u
-        for u in store.records("user", active=True)
-        if u["role"] in ("sales_agent", "sales_manager")
+        u for u in store.records("user", active=True) if u["role"] in (SALES_AGENT, SALES_MANAGER)
     ]
     with st.form("assign"):
         owner = choose("Assign to", agents, lambda u: u["username"])

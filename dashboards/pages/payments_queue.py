@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboards.crm import attempt, crm_store, pick, show_flash, signed_in, table
+from dashboards.crm import PAYMENT_COLUMNS, attempt, crm_store, pick, show_flash, signed_in, table
 from ingest.crm.access import can
 from ingest.crm.commands import payments
 
@@ -10,25 +10,10 @@ actor = signed_in()
 store = crm_store()
 st.title("Payments")
 show_flash()
-statuses = st.multiselect(
-    "Status",
-    ["requested", "approved", "executed", "rejected", "cancelled"],
-    default=["requested", "approved"],
-)
+# Those still waiting for a step are shown first.
+statuses = st.multiselect("Status", payments.STATUSES, default=list(payments.TRANSITIONS))
 shown = [p for p in store.records("payment") if p["status"] in statuses]
-columns = [
-    "client_id",
-    "account_id",
-    "kind",
-    "method",
-    "amount",
-    "currency",
-    "status",
-    "requested_by",
-    "approved_by",
-    "deal_ticket",
-]
-frame = table(shown, columns)
+frame = table(shown, ["client_id", *PAYMENT_COLUMNS])
 st.dataframe(frame, hide_index=True, width="stretch")
 st.download_button("Download", frame.write_csv(), "payments.csv")
 payment = pick("Payment", shown, "kind", "amount", "currency", "status", key="payment_id")
@@ -36,7 +21,8 @@ if payment is None or not can(actor, "payment.approve"):
     st.stop()
 
 st.caption(f"Requested by {payment['requested_by']} · version {payment.version}")
-if payment["status"] == "requested":
+next_steps = payments.TRANSITIONS.get(payment["status"], ())
+if "approved" in next_steps:
     with st.form("approve"):
         fee = st.text_input("Fee", "0.00")
         if st.form_submit_button("Approve", type="primary"):
@@ -47,7 +33,7 @@ if payment["status"] == "requested":
                 ),
                 f"Payment {payment.record_id} approved.",
             )
-if payment["status"] == "approved":
+if "executed" in next_steps:
     with st.form("execute"):
         ticket = st.number_input(
             "Deal ticket (the platform's balance deal)", min_value=1, value=None, step=1
@@ -60,7 +46,7 @@ if payment["status"] == "approved":
                 ),
                 f"Payment {payment.record_id} executed.",
             )
-if payment["status"] in ("requested", "approved"):
+if "rejected" in next_steps:
     with st.form("reject"):
         reason = st.text_input("Reason")
         if st.form_submit_button("Reject"):

@@ -7,7 +7,6 @@ store (a payouts break's other side too: the payout payments' events its `platfo
 Acknowledging or resolving is a CRM event (ingest/crm/commands/reconciliation.py) that the next
 build reads back into the breaks' status."""
 
-import io
 import json
 
 import altair as alt
@@ -24,12 +23,12 @@ from dashboards.crm import (
     show_flash,
     signed_in,
 )
+from dashboards.reports import downloads
 from dashboards.serving import NotPublished, data_as_of, query
 from ingest.crm.access import can
 from ingest.crm.commands import reconciliation
 
 SEVERITIES = ["high", "medium", "low"]
-STATUSES = ["open", "acknowledged", "resolved", "cleared"]
 KEYS = ["server", "login", "client_id", "payment_id", "partner_id", "ticket", "day"]
 DECISIONS = {
     "acknowledged": (reconciliation.acknowledge, "Acknowledge"),
@@ -106,7 +105,9 @@ types = summary.filter(pl.col("check").is_in(chosen_checks))["break_type"].uniqu
 chosen_types = b.multiselect("Break type", types.to_list(), default=types.to_list())
 c, d, e = st.columns([2, 2, 1])
 severities = c.multiselect("Severity", SEVERITIES, default=SEVERITIES)
-statuses = d.multiselect("Status", STATUSES, default=["open", "acknowledged"])
+statuses = d.multiselect(
+    "Status", reconciliation.STATUSES, default=list(reconciliation.TRANSITIONS)
+)
 min_age = e.number_input("Open ≥ days", min_value=0, value=0, step=1)
 matching = (
     'from rpt_reconciliation_breaks where list_contains(?, "check") '
@@ -126,17 +127,7 @@ st.dataframe(
     column_config={"difference": MONEY},
 )
 st.caption(rows_caption(total, rows.height, offset, everything, "breaks"))
-listed = query(f"select * {matching}{order}", params)
-left, right = st.columns(2)
-left.download_button("Download CSV", listed.write_csv(), "reconciliation_breaks.csv", "text/csv")
-workbook = io.BytesIO()
-listed.write_excel(workbook, worksheet="breaks")
-right.download_button(
-    "Download XLSX",
-    workbook.getvalue(),
-    "reconciliation_breaks.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-)
+downloads(query(f"select * {matching}{order}", params), "reconciliation_breaks", "breaks")
 if rows.is_empty():
     st.stop()
 

@@ -82,6 +82,31 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
+EVERYONE = frozenset(ROLES)
+# Who each page of the app (dashboards/pages/<name>.py) is for: the navigation shows a page to
+# these roles and a report page refuses the others. A page is a convenience; the commands it
+# offers check their own rule above, which is where the working pages' roles come from.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "leads": SALES | {ANALYST},
+    "lead_import": ALLOWED["lead.import"],
+    "lead_pipeline": SALES | {ANALYST},
+    "clients": EVERYONE,
+    "kyc_queue": ALLOWED["client.review_document"] | {ADMIN},
+    "payments_queue": ALLOWED["payment.approve"] | {ADMIN},
+    "partners": ALLOWED["partner.register"] | {ANALYST},
+    "commissions": ALLOWED["commission.view"],
+    "partner_performance": ALLOWED["commission.view"],
+    "sales_overview": frozenset({ADMIN, SALES_MANAGER, ANALYST, COMPLIANCE}),
+    "agents": SALES | {ANALYST},
+    "money": frozenset({ADMIN, SALES_MANAGER, FINANCE, ANALYST}),
+    "compliance_overview": frozenset({ADMIN, COMPLIANCE}),
+    "trading_volume": EVERYONE,
+    "reconciliation": ALLOWED["reconciliation.resolve"] | {ADMIN},
+    "users": ALLOWED["user.create"],
+    "audit": frozenset({ADMIN, COMPLIANCE, FINANCE, SALES_MANAGER, ANALYST}),
+}
+
+
 def can(actor: Actor, command: str) -> bool:
     """Whether to offer `command` on a page; the command itself checks again against the store."""
     return actor.role in ALLOWED[command]

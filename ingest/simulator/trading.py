@@ -65,19 +65,63 @@ def simulate_accounts(
     rng = np.random.default_rng([seed, 100, chunk])
     t_start = datetime.combine(start, datetime.min.time(), UTC).timestamp()
     t_end = t_start + days * DAY
+    acc = funded_accounts(accounts, payments)
+    drawn = draw_positions(rng, acc, t_end, positions_per_day)
+    positions = price_positions(rng, market, acc, drawn, t_end)
+    opens, closes = _deals_of(positions, closing=False), _deals_of(positions, closing=True)
 
-    executed = payments.filter(pl.col("status") == "executed")
+    # Withdrawals are sized from the balance at the moment they are asked for.
+    trade_money = pl.concat([opens, closes]).select(
+        "login",
+        "server",
+        "time",
+        (pl.col("profit_c") + pl.col("swap_c") + pl.col("commission_c")).alias("amount_c"),
+    )
+    payments = _size_withdrawals(payments, trade_money)
+    balance_ops = post_payments(payments, accounts, unposted_payments, misposted or {})
+    if adjustments is not None:
+        balance_ops = pl.concat(
+            [balance_ops, adjustments.select(balance_ops.columns)], how="vertical_relaxed"
+        )
+    deals = pl.concat([opens, closes, balance_ops], how="vertical_relaxed").sort(
+        "server", "time", "login", "entry"
+    )
+    daily = daily_reports(deals, positions, acc, market, start, days, server_tz)
+    return PlatformActivity(deals=deals, daily=daily, payments=payments)
+
+
+def funded_accounts(accounts: pl.DataFrame, payments: pl.DataFrame) -> pl.DataFrame:
+    """The accounts with an executed deposit: when it came and how much the first one was."""
     first_deposit = (
-        executed.filter(pl.col("kind") == "deposit")
+        payments.filter((pl.col("status") == "executed") & (pl.col("kind") == "deposit"))
         .group_by("login", "server")
         .agg(
             pl.col("executed_at").min().dt.epoch("s").alias("funded_at"),
             pl.col("amount_cents").first().alias("first_amount"),
         )
     )
-    acc = accounts.join(first_deposit, on=["login", "server"], how="inner").sort("server", "login")
+    return accounts.join(first_deposit, on=["login", "server"], how="inner").sort("server", "login")
 
-    # Positions: a Poisson count per account, scaled by a per-account appetite.
+
+@dataclass
+class DrawnPositions:
+    """When and what each position trades, before prices: `account` indexes the funded
+    accounts, `instrument` INSTRUMENTS, `direction` is 1 (buy) or -1 (sell)."""
+
+    account: np.ndarray
+    instrument: np.ndarray
+    direction: np.ndarray
+    open_time: np.ndarray
+    close_time: np.ndarray
+    closed: np.ndarray
+
+
+def draw_positions(
+    rng: np.random.Generator, acc: pl.DataFrame, t_end: float, positions_per_day: float
+) -> DrawnPositions:
+    """A Poisson count of positions per account, scaled by a per-account appetite, opened
+    after funding and held for a lognormal time; none opens or closes in a weekend its market
+    is shut."""
     funded_at = acc["funded_at"].to_numpy().astype(float)
     active_days = np.maximum((t_end - funded_at) / DAY, 0)
     appetite = rng.lognormal(0, 0.8, len(acc))
@@ -96,9 +140,28 @@ def simulate_accounts(
     n = len(idx)
     hold = np.maximum(np.floor(rng.lognormal(7.6, 1.9, n)), 5)
     close_t = _past_weekend(open_t + hold, weekend_ok)
-    closed = close_t < t_end
-    direction = np.where(rng.random(n) < 0.55, 1, -1)  # 1 buy, -1 sell
+    return DrawnPositions(
+        account=idx,
+        instrument=inst_idx,
+        direction=np.where(rng.random(n) < 0.55, 1, -1),
+        open_time=open_t,
+        close_time=close_t,
+        closed=close_t < t_end,
+    )
 
+
+def price_positions(
+    rng: np.random.Generator,
+    market: Market,
+    acc: pl.DataFrame,
+    drawn: DrawnPositions,
+    t_end: float,
+) -> pl.DataFrame:
+    """Each position's prices (the market's mid and half the spread), size (from its account's
+    first deposit), profit, swap and raw-account commission in the account's currency."""
+    idx, inst_idx, direction = drawn.account, drawn.instrument, drawn.direction
+    open_t, close_t, closed = drawn.open_time, drawn.close_time, drawn.closed
+    n = len(idx)
     acct_ccy = acc["currency"].to_numpy()[idx]
     acct_type = acc["account_type"].to_numpy()[idx]
     leverage = acc["leverage"].to_numpy()[idx]
@@ -151,7 +214,7 @@ def simulate_accounts(
         ).astype(np.int64)
 
     symbols = pl.Series([i.symbol for i in INSTRUMENTS], dtype=pl.String).gather(inst_idx)
-    positions = (
+    return (
         pl.DataFrame(
             {
                 "login": acc["login"].gather(idx),
@@ -178,16 +241,15 @@ def simulate_accounts(
         .with_row_index("position_seq")
     )
 
-    opens, closes = _deals_of(positions, closing=False), _deals_of(positions, closing=True)
 
-    # Withdrawals are sized from the balance at the moment they are asked for.
-    trade_money = pl.concat([opens, closes]).select(
-        "login",
-        "server",
-        "time",
-        (pl.col("profit_c") + pl.col("swap_c") + pl.col("commission_c")).alias("amount_c"),
-    )
-    payments = _size_withdrawals(payments, trade_money)
+def post_payments(
+    payments: pl.DataFrame,
+    accounts: pl.DataFrame,
+    unposted_payments: frozenset[str],
+    misposted: dict[str, dict],
+) -> pl.DataFrame:
+    """The balance operations the platform posts for the executed payments, as deals: all but
+    the unposted ones, the misposted ones as their fault says."""
     posted = payments.filter(
         (pl.col("status") == "executed") & ~pl.col("payment_id").is_in(list(unposted_payments))
     )
@@ -220,16 +282,7 @@ def simulate_accounts(
             pl.col("payment_id"),
         ).alias("comment"),
     )
-    balance_ops = _misposted(balance_ops, misposted or {}).drop("payment_id")
-    if adjustments is not None:
-        balance_ops = pl.concat(
-            [balance_ops, adjustments.select(balance_ops.columns)], how="vertical_relaxed"
-        )
-    deals = pl.concat([opens, closes, balance_ops], how="vertical_relaxed").sort(
-        "server", "time", "login", "entry"
-    )
-    daily = daily_reports(deals, positions, acc, market, start, days, server_tz)
-    return PlatformActivity(deals=deals, daily=daily, payments=payments)
+    return _misposted(balance_ops, misposted).drop("payment_id")
 
 
 def _misposted(balance_ops: pl.DataFrame, misposted: dict[str, dict]) -> pl.DataFrame:
@@ -364,140 +417,148 @@ def daily_reports(
         if acc.is_empty():
             continue
         ends = server_day_ends(tz, start, days)
-        day_index = pl.DataFrame(
-            {"day_no": np.arange(days, dtype=np.int64), "day_end": ends.astype(np.int64)}
-        )
-        # MT5 reports every account from its registration day on, funded or not.
-        grid = (
-            acc.select(
-                "login",
-                "group",
-                "currency",
-                "leverage",
-                pl.col("opened_at").dt.epoch("s").alias("opened"),
-            )
-            .join(day_index, how="cross")
-            .filter(pl.col("day_end") > pl.col("opened"))
-        )
-        sd = deals.filter(pl.col("server") == server).with_columns(
-            pl.Series(
-                "day_no",
-                np.searchsorted(
-                    ends, deals.filter(pl.col("server") == server)["time"].to_numpy(), side="right"
-                ),
-            )
-        )
-        per_day = sd.group_by("login", "day_no").agg(
-            pl.when(pl.col("action") <= 1)
-            .then(pl.col("profit_c"))
-            .otherwise(0)
-            .sum()
-            .alias("daily_profit_c"),
-            pl.col("swap_c").sum().alias("daily_storage_c"),
-            pl.col("commission_c").sum().alias("daily_commission_c"),
-            pl.when(pl.col("action") == 2)
-            .then(pl.col("profit_c"))
-            .otherwise(0)
-            .sum()
-            .alias("daily_balance_c"),
-        )
-        # Floating profit and margin of positions open at each day end.
-        pos = positions.filter(pl.col("server") == server)
-        o = pos["open_time"].to_numpy()
-        c = np.where(pos["closed"].to_numpy(), pos["close_time"].to_numpy(), np.iinfo(np.int64).max)
-        first = np.searchsorted(ends, o, side="left")
-        last = np.searchsorted(ends, c, side="left")
-        span = np.maximum(last - first, 0)
-        rep = np.repeat(np.arange(len(pos)), span)
-        offs = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
-        day_no = first[rep] + offs
-        floating = np.zeros(len(rep), dtype=np.int64)
-        storage = np.zeros(len(rep), dtype=np.int64)
-        margin = np.zeros(len(rep), dtype=np.int64)
-        sym = pos["symbol"].to_numpy()[rep]
-        at = ends[day_no]
-        for inst in INSTRUMENTS:
-            m = sym == inst.symbol
-            if not m.any():
-                continue
-            p = rep[m]
-            d = pos["direction"].to_numpy()[p]
-            lots = pos["lots_c"].to_numpy()[p] / 100
-            px = np.round(
-                market.mid(inst.symbol, at[m]) - d * inst.spread_points / 2 / 10**inst.digits,
-                inst.digits,
-            )
-            floating[m] = np.round(
-                d
-                * (px - pos["open_price"].to_numpy()[p])
-                * lots
-                * inst.contract_size
-                * pos["rate_profit"].to_numpy()[p]
-                * 100
-            )
-            nights = np.floor(at[m] / DAY) - np.floor(pos["open_time"].to_numpy()[p] / DAY)
-            rate = np.where(d > 0, inst.swap_long, inst.swap_short)
-            storage[m] = np.where(
-                pos["account_type"].to_numpy()[p] == "islamic",
-                0,
-                np.round(nights * rate * lots * 100),
-            )
-            margin[m] = np.round(
-                lots
-                * inst.contract_size
-                * pos["open_price"].to_numpy()[p]
-                * pos["margin_rate"].to_numpy()[p]
-                / pos["leverage"].to_numpy()[p]
-                * 100
-            )
-        open_state = (
-            pl.DataFrame(
-                {
-                    "login": pos["login"].to_numpy()[rep],
-                    "day_no": day_no.astype(np.int64),
-                    "floating_c": floating,
-                    "floating_storage_c": storage,
-                    "margin_c": margin,
-                }
-            )
-            .group_by("login", "day_no")
-            .sum()
-        )
         report = (
-            grid.join(per_day, on=["login", "day_no"], how="left")
-            .join(open_state, on=["login", "day_no"], how="left")
+            report_days(acc, ends)
+            .join(daily_money(deals.filter(pl.col("server") == server), ends), **BY_LOGIN_DAY)
+            .join(open_positions_at_day_ends(positions, server, ends, market), **BY_LOGIN_DAY)
             .fill_null(0)
-            .sort("login", "day_no")
-            .with_columns(
-                (
-                    pl.col("daily_profit_c")
-                    + pl.col("daily_storage_c")
-                    + pl.col("daily_commission_c")
-                    + pl.col("daily_balance_c")
-                )
-                .cum_sum()
-                .over("login")
-                .alias("balance_c")
-            )
-            .with_columns(
-                (
-                    pl.col("balance_c")
-                    - pl.col("daily_profit_c")
-                    - pl.col("daily_storage_c")
-                    - pl.col("daily_commission_c")
-                    - pl.col("daily_balance_c")
-                ).alias("balance_prev_c"),
-                pl.lit(0, pl.Int64).alias("credit_c"),
-                pl.lit(server).alias("server"),
-            )
-            .with_columns(
-                (
-                    pl.col("balance_c")
-                    + pl.col("credit_c")
-                    + pl.col("floating_c")
-                    + pl.col("floating_storage_c")
-                ).alias("equity_c")
-            )
         )
-        frames.append(report)
+        frames.append(balance_and_equity(report, server))
     return pl.concat(frames) if frames else pl.DataFrame()
+
+
+BY_LOGIN_DAY = {"on": ["login", "day_no"], "how": "left"}
+
+
+def report_days(acc: pl.DataFrame, ends: np.ndarray) -> pl.DataFrame:
+    """A row per login and server day: MT5 reports every account from its registration day
+    on, funded or not."""
+    day_index = pl.DataFrame(
+        {"day_no": np.arange(len(ends), dtype=np.int64), "day_end": ends.astype(np.int64)}
+    )
+    return (
+        acc.select(
+            "login",
+            "group",
+            "currency",
+            "leverage",
+            pl.col("opened_at").dt.epoch("s").alias("opened"),
+        )
+        .join(day_index, how="cross")
+        .filter(pl.col("day_end") > pl.col("opened"))
+    )
+
+
+def daily_money(server_deals: pl.DataFrame, ends: np.ndarray) -> pl.DataFrame:
+    """Each login's day of deals: trading profit, swap, commission and balance operations."""
+    sd = server_deals.with_columns(
+        pl.Series("day_no", np.searchsorted(ends, server_deals["time"].to_numpy(), side="right"))
+    )
+    return sd.group_by("login", "day_no").agg(
+        pl.when(pl.col("action") <= 1)
+        .then(pl.col("profit_c"))
+        .otherwise(0)
+        .sum()
+        .alias("daily_profit_c"),
+        pl.col("swap_c").sum().alias("daily_storage_c"),
+        pl.col("commission_c").sum().alias("daily_commission_c"),
+        pl.when(pl.col("action") == 2)
+        .then(pl.col("profit_c"))
+        .otherwise(0)
+        .sum()
+        .alias("daily_balance_c"),
+    )
+
+
+def open_positions_at_day_ends(
+    positions: pl.DataFrame, server: str, ends: np.ndarray, market: Market
+) -> pl.DataFrame:
+    """Floating profit, accrued swap and margin of each login's positions open at each day end."""
+    pos = positions.filter(pl.col("server") == server)
+    o = pos["open_time"].to_numpy()
+    c = np.where(pos["closed"].to_numpy(), pos["close_time"].to_numpy(), np.iinfo(np.int64).max)
+    first = np.searchsorted(ends, o, side="left")
+    last = np.searchsorted(ends, c, side="left")
+    span = np.maximum(last - first, 0)
+    rep = np.repeat(np.arange(len(pos)), span)
+    offs = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+    day_no = first[rep] + offs
+    floating = np.zeros(len(rep), dtype=np.int64)
+    storage = np.zeros(len(rep), dtype=np.int64)
+    margin = np.zeros(len(rep), dtype=np.int64)
+    sym = pos["symbol"].to_numpy()[rep]
+    at = ends[day_no]
+    for inst in INSTRUMENTS:
+        m = sym == inst.symbol
+        if not m.any():
+            continue
+        p = rep[m]
+        d = pos["direction"].to_numpy()[p]
+        lots = pos["lots_c"].to_numpy()[p] / 100
+        px = np.round(
+            market.mid(inst.symbol, at[m]) - d * inst.spread_points / 2 / 10**inst.digits,
+            inst.digits,
+        )
+        floating[m] = np.round(
+            d
+            * (px - pos["open_price"].to_numpy()[p])
+            * lots
+            * inst.contract_size
+            * pos["rate_profit"].to_numpy()[p]
+            * 100
+        )
+        nights = np.floor(at[m] / DAY) - np.floor(pos["open_time"].to_numpy()[p] / DAY)
+        rate = np.where(d > 0, inst.swap_long, inst.swap_short)
+        storage[m] = np.where(
+            pos["account_type"].to_numpy()[p] == "islamic",
+            0,
+            np.round(nights * rate * lots * 100),
+        )
+        margin[m] = np.round(
+            lots
+            * inst.contract_size
+            * pos["open_price"].to_numpy()[p]
+            * pos["margin_rate"].to_numpy()[p]
+            / pos["leverage"].to_numpy()[p]
+            * 100
+        )
+    return (
+        pl.DataFrame(
+            {
+                "login": pos["login"].to_numpy()[rep],
+                "day_no": day_no.astype(np.int64),
+                "floating_c": floating,
+                "floating_storage_c": storage,
+                "margin_c": margin,
+            }
+        )
+        .group_by("login", "day_no")
+        .sum()
+    )
+
+
+def balance_and_equity(report: pl.DataFrame, server: str) -> pl.DataFrame:
+    """The balance is every day's money so far; equity adds credit and what is still open."""
+    day_money = (
+        pl.col("daily_profit_c")
+        + pl.col("daily_storage_c")
+        + pl.col("daily_commission_c")
+        + pl.col("daily_balance_c")
+    )
+    return (
+        report.sort("login", "day_no")
+        .with_columns(day_money.cum_sum().over("login").alias("balance_c"))
+        .with_columns(
+            (pl.col("balance_c") - day_money).alias("balance_prev_c"),
+            pl.lit(0, pl.Int64).alias("credit_c"),
+            pl.lit(server).alias("server"),
+        )
+        .with_columns(
+            (
+                pl.col("balance_c")
+                + pl.col("credit_c")
+                + pl.col("floating_c")
+                + pl.col("floating_storage_c")
+            ).alias("equity_c")
+        )
+    )

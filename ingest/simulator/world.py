@@ -6,7 +6,7 @@ same brokerage. Amounts are integer cents; times are UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -200,23 +200,116 @@ def _pick(rng: np.random.Generator, weights: dict[str, float]) -> str:
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
+KYC_OUTCOMES = {
+    "approved": 0.86,
+    "rejected": 0.03,
+    "more_info_required": 0.04,
+    "under_review": 0.03,
+    "documents_pending": 0.04,
+}
+TEAM_LANGUAGES = {
+    "London": ("en", "pl", "de"),
+    "Limassol": ("fr", "es", "it", "pt"),
+    "Dubai": ("ar", "en", "th"),
+}
+TS = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The simulated period: events happen from `t0` until a minute before `end`."""
+
+    t0: datetime
+    end: datetime
+
+    def at(self, day_offset: float) -> datetime:
+        return min(self.t0 + timedelta(days=float(day_offset)), self.end - timedelta(minutes=1))
+
+
+@dataclass
+class Onboarding:
+    """The converted leads' journeys: what they draw on (the seed names payment references) and
+    what they write, row by row, each id counting the rows so far."""
+
+    seed: int
+    clock: Clock
+    partner_ids: list[str]
+    documents: list[dict] = field(default_factory=list)
+    partner_links: list[dict] = field(default_factory=list)
+    accounts: list[dict] = field(default_factory=list)
+    payments: list[dict] = field(default_factory=list)
+    next_login: dict[str, int] = field(default_factory=lambda: {s[0]: s[3] for s in SERVERS})
+
+
 def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
+    """The brokerage's CRM, step by step in the order a broker grows: teams, partners, leads
+    worked by agents, conversions, then each client's KYC, partner, accounts and payments. The
+    steps draw from one generator in this order, so a new draw changes every record drawn after
+    it (tests/test_simulator.py's fingerprint says so); a fault or behaviour that must leave the
+    rest of the world as it was draws from a generator of its own, as trading does."""
     rng = np.random.default_rng([seed, 1])
     t0 = datetime.combine(start, datetime.min.time(), UTC)
-    end = t0 + timedelta(days=days)
+    clock = Clock(t0, t0 + timedelta(days=days))
+    teams, agents = staff_teams()
+    partners = recruit_partners(clock)
+    partner_ids = partners["partner_id"].to_list()
+    n_leads = int(n_clients / 0.4)
+    lead_rows = capture_leads(rng, clock, days, n_leads, agents, partner_ids)
+    converted_idx = choose_conversions(rng, lead_rows, n_clients)
+    is_converted = np.zeros(n_leads, dtype=bool)
+    is_converted[converted_idx] = True
+    statuses, converted_at, activity_rows = work_leads(rng, clock, lead_rows, is_converted)
+    leads = pl.DataFrame(lead_rows).with_columns(
+        pl.Series("status", statuses),
+        pl.Series("converted_at", converted_at, dtype=TS),
+    )
+    onboarding = Onboarding(seed, clock, partner_ids)
+    client_rows = [
+        onboard_client(rng, onboarding, lead_rows[i], f"C{n + 1:06d}", converted_at[i])
+        for n, i in enumerate(converted_idx)
+    ]
+    return World(
+        start=start,
+        days=days,
+        teams=teams,
+        agents=agents,
+        campaigns=pl.DataFrame(
+            CAMPAIGNS,
+            schema=["campaign_id", "utm_source", "utm_medium", "utm_campaign", "source"],
+            orient="row",
+        ),
+        partners=partners,
+        leads=leads,
+        lead_activities=pl.DataFrame(
+            activity_rows,
+            schema_overrides={"occurred_at": TS, "follow_up_due_at": TS, "follow_up_done_at": TS},
+        ),
+        clients=pl.DataFrame(client_rows, schema_overrides={"kyc_approved_at": TS}),
+        kyc_documents=pl.DataFrame(
+            onboarding.documents,
+            schema_overrides={
+                "reviewed_at": TS,
+                "expires_on": pl.Date,
+                "rejection_reason": pl.String,
+            },
+        ),
+        partner_links=pl.DataFrame(onboarding.partner_links).select(
+            "client_id", "partner_id", "effective_from", "attached_by"
+        ),
+        trading_accounts=pl.DataFrame(onboarding.accounts),
+        payments=pl.DataFrame(
+            onboarding.payments,
+            schema_overrides={"approved_at": TS, "executed_at": TS, "approved_by": pl.String},
+        ),
+    )
 
-    def at(day_offset: float) -> datetime:
-        return min(t0 + timedelta(days=float(day_offset)), end - timedelta(minutes=1))
 
+def staff_teams() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Three sales teams of four agents, each agent speaking some of the team's languages."""
     teams = pl.DataFrame(
         {"team_id": [f"T{i + 1}" for i in range(len(TEAMS))], "team_name": list(TEAMS)}
     )
     agent_rows = []
-    team_languages = {
-        "London": ("en", "pl", "de"),
-        "Limassol": ("fr", "es", "it", "pt"),
-        "Dubai": ("ar", "en", "th"),
-    }
     for t, team in enumerate(TEAMS):
         for k in range(4):
             n = len(agent_rows) + 1
@@ -227,18 +320,15 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                     "name": NAMED_AGENTS.get(f"AG{n:03d}", ("", ""))[1]
                     or f"{FIRST_NAMES[(n * 7) % 20]} {LAST_NAMES[n % len(LAST_NAMES)]}",
                     "languages": ",".join(
-                        team_languages[team][k % 2 :] if k else team_languages[team]
+                        TEAM_LANGUAGES[team][k % 2 :] if k else TEAM_LANGUAGES[team]
                     ),
                 }
             )
-    agents = pl.DataFrame(agent_rows)
-    campaigns = pl.DataFrame(
-        CAMPAIGNS,
-        schema=["campaign_id", "utm_source", "utm_medium", "utm_campaign", "source"],
-        orient="row",
-    )
+    return teams, pl.DataFrame(agent_rows)
 
-    # Partner hierarchy: master IBs, sub-IBs, sub-sub-IBs (three levels at least).
+
+def recruit_partners(clock: Clock) -> pl.DataFrame:
+    """The partner hierarchy: master IBs, sub-IBs, sub-sub-IBs (three levels at least)."""
     partner_rows: list[dict] = []
 
     def add_partner(parent: str | None, level: int) -> str:
@@ -251,7 +341,7 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                 "kind": "affiliate" if level == 1 and len(partner_rows) % 4 == 3 else "ib",
                 "name": f"{LAST_NAMES[len(partner_rows) % len(LAST_NAMES)]} Partners {pid}",
                 "referral_code": f"REF{pid[1:]}{'ABCDEFGH'[len(partner_rows) % 8]}",
-                "registered_at": at(-60 + len(partner_rows)),
+                "registered_at": clock.at(-60 + len(partner_rows)),
             }
         )
         return pid
@@ -262,19 +352,27 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
             sub = add_partner(master, 2)
             for _ in range(2):
                 add_partner(sub, 3)
-    partners = pl.DataFrame(partner_rows)
-    partner_ids = partners["partner_id"].to_list()
+    return pl.DataFrame(partner_rows)
 
-    # Leads, of which n_clients convert, chosen by source quality.
-    n_leads = int(n_clients / 0.4)
+
+def capture_leads(
+    rng: np.random.Generator,
+    clock: Clock,
+    days: int,
+    n_leads: int,
+    agents: pl.DataFrame,
+    partner_ids: list[str],
+) -> list[dict]:
+    """Leads from every source, each assigned to an agent who speaks its language (else
+    round-robin), created over the first 85% of the period."""
     country_w = {c: v[0] for c, v in COUNTRIES.items()}
     source_w = {s: v[0] for s, v in LEAD_SOURCES.items()}
-    lead_rows, activity_rows = [], []
     agent_ids = agents["agent_id"].to_list()
     agents_by_language: dict[str, list[str]] = {}
-    for row in agent_rows:
-        for lang in row["languages"].split(","):
-            agents_by_language.setdefault(lang, []).append(row["agent_id"])
+    for agent_id, languages in agents.select("agent_id", "languages").iter_rows():
+        for lang in languages.split(","):
+            agents_by_language.setdefault(lang, []).append(agent_id)
+    lead_rows = []
     round_robin = 0
     for i in range(n_leads):
         country = _pick(rng, country_w)
@@ -293,7 +391,7 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
             owner, rule = agent_ids[round_robin % len(agent_ids)], "round_robin"
             round_robin += 1
         first, last = FIRST_NAMES[int(rng.integers(20))], LAST_NAMES[int(rng.integers(18))]
-        created = at(rng.uniform(0, days * 0.85))
+        created = clock.at(rng.uniform(0, days * 0.85))
         lead_rows.append(
             {
                 "lead_id": f"L{i + 1:06d}",
@@ -311,15 +409,24 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                 "assignment_rule": rule,
             }
         )
-    leads = pl.DataFrame(lead_rows)
-    chance = np.array([LEAD_SOURCES[s][1] for s in leads["source"]])
-    converted_idx = np.sort(
-        rng.choice(n_leads, size=n_clients, replace=False, p=chance / chance.sum())
-    )
-    is_converted = np.zeros(n_leads, dtype=bool)
-    is_converted[converted_idx] = True
+    return lead_rows
 
-    statuses, converted_at = [], []
+
+def choose_conversions(rng: np.random.Generator, lead_rows: list[dict], n_clients: int):
+    """Which leads become clients (their positions, ascending), weighted by source quality."""
+    chance = np.array([LEAD_SOURCES[row["source"]][1] for row in lead_rows])
+    return np.sort(
+        rng.choice(len(lead_rows), size=n_clients, replace=False, p=chance / chance.sum())
+    )
+
+
+def work_leads(
+    rng: np.random.Generator, clock: Clock, lead_rows: list[dict], is_converted: np.ndarray
+) -> tuple[list[str], list[datetime | None], list[dict]]:
+    """Agents call, write and meet each lead until it converts, is lost or goes quiet: each
+    lead's status, conversion time and activities."""
+    end = clock.end
+    statuses, converted_at, activity_rows = [], [], []
     for i, row in enumerate(lead_rows):
         created = row["created_at"]
         # First contact: minutes to a day; a few are never contacted.
@@ -364,207 +471,204 @@ def build_world(seed: int, start: date, days: int, n_clients: int) -> World:
                 )
             )
             converted_at.append(None)
-    leads = leads.with_columns(
-        pl.Series("status", statuses),
-        pl.Series("converted_at", converted_at, dtype=pl.Datetime("us", "UTC")),
-    )
+    return statuses, converted_at, activity_rows
 
-    # Clients, KYC journeys, partner links, accounts and payments.
-    client_rows, doc_rows, link_rows, account_rows, payment_rows = [], [], [], [], []
-    next_login = {s[0]: s[3] for s in SERVERS}
-    server_w = {s[0]: s[4] for s in SERVERS}
-    kyc_outcome_w = {
-        "approved": 0.86,
-        "rejected": 0.03,
-        "more_info_required": 0.04,
-        "under_review": 0.03,
-        "documents_pending": 0.04,
+
+def onboard_client(
+    rng: np.random.Generator,
+    onboarding: Onboarding,
+    lead: dict,
+    client_id: str,
+    registered: datetime,
+) -> dict:
+    """A converted lead's journey: KYC, the client record, its partner, then (once approved)
+    its accounts and their payments. Returns the client row; the rest goes to `onboarding`."""
+    category = "professional" if rng.random() < 0.08 else "retail"
+    outcome, approved_at = review_kyc(rng, onboarding, client_id, registered)
+    client = {
+        "client_id": client_id,
+        "lead_id": lead["lead_id"],
+        "registered_at": registered,
+        "first_name": lead["first_name"],
+        "last_name": lead["last_name"],
+        "email": lead["email"],
+        "country": lead["country"],
+        "category": category,
+        "risk_level": _pick(rng, {"low": 0.6, "medium": 0.32, "high": 0.08}),
+        "appropriateness_score": int(rng.integers(40, 101)),
+        "kyc_status": outcome,
+        "kyc_approved_at": approved_at,
+        "account_status": "active" if approved_at else "pending",
     }
-    for n, i in enumerate(converted_idx):
-        lead = lead_rows[i]
-        cid = f"C{n + 1:06d}"
-        registered = converted_at[i]
-        country = lead["country"]
-        category = "professional" if rng.random() < 0.08 else "retail"
-        outcome = _pick(rng, kyc_outcome_w)
-        uploaded = registered + timedelta(hours=float(rng.uniform(0.2, 30)))
-        reviewed = uploaded + timedelta(hours=float(rng.uniform(1, 48)))
-        approved_at = reviewed if outcome == "approved" and reviewed < end else None
-        if outcome == "approved" and approved_at is None:
-            outcome = "under_review"
-        for doc_type in (
-            "passport" if rng.random() < 0.7 else "national_id",
-            "proof_of_address",
-            "selfie",
-        ):
-            if outcome == "documents_pending" and doc_type != "selfie":
-                continue
-            status = {
-                "approved": "accepted",
-                "rejected": "rejected",
-                "more_info_required": "rejected" if doc_type == "proof_of_address" else "accepted",
-            }.get(outcome, "uploaded")
-            doc_rows.append(
-                {
-                    "document_id": f"D{len(doc_rows) + 1:07d}",
-                    "client_id": cid,
-                    "document_type": doc_type,
-                    "uploaded_at": min(uploaded, end),
-                    "status": status,
-                    "reviewed_at": reviewed if status != "uploaded" and reviewed < end else None,
-                    "rejection_reason": ("document unreadable" if status == "rejected" else None),
-                    "expires_on": (registered + timedelta(days=int(rng.integers(200, 3000)))).date()
-                    if doc_type in ("passport", "national_id")
-                    else None,
-                }
-            )
-        client_rows.append(
+    attach_partner(rng, onboarding, lead, client_id, registered)
+    if approved_at is not None:
+        open_accounts(rng, onboarding, client, approved_at)
+    return client
+
+
+def review_kyc(
+    rng: np.random.Generator,
+    onboarding: Onboarding,
+    client_id: str,
+    registered: datetime,
+) -> tuple[str, datetime | None]:
+    """The client uploads an identity document, a proof of address and a selfie; compliance
+    reviews them. Returns the KYC outcome and when it was approved (None if not, or not yet)."""
+    end = onboarding.clock.end
+    outcome = _pick(rng, KYC_OUTCOMES)
+    uploaded = registered + timedelta(hours=float(rng.uniform(0.2, 30)))
+    reviewed = uploaded + timedelta(hours=float(rng.uniform(1, 48)))
+    approved_at = reviewed if outcome == "approved" and reviewed < end else None
+    if outcome == "approved" and approved_at is None:
+        outcome = "under_review"
+    for doc_type in (
+        "passport" if rng.random() < 0.7 else "national_id",
+        "proof_of_address",
+        "selfie",
+    ):
+        if outcome == "documents_pending" and doc_type != "selfie":
+            continue
+        status = {
+            "approved": "accepted",
+            "rejected": "rejected",
+            "more_info_required": "rejected" if doc_type == "proof_of_address" else "accepted",
+        }.get(outcome, "uploaded")
+        onboarding.documents.append(
             {
-                "client_id": cid,
-                "lead_id": lead["lead_id"],
-                "registered_at": registered,
-                "first_name": lead["first_name"],
-                "last_name": lead["last_name"],
-                "email": lead["email"],
-                "country": country,
-                "category": category,
-                "risk_level": _pick(rng, {"low": 0.6, "medium": 0.32, "high": 0.08}),
-                "appropriateness_score": int(rng.integers(40, 101)),
-                "kyc_status": outcome,
-                "kyc_approved_at": approved_at,
-                "account_status": "active" if approved_at else "pending",
+                "document_id": f"D{len(onboarding.documents) + 1:07d}",
+                "client_id": client_id,
+                "document_type": doc_type,
+                "uploaded_at": min(uploaded, end),
+                "status": status,
+                "reviewed_at": reviewed if status != "uploaded" and reviewed < end else None,
+                "rejection_reason": ("document unreadable" if status == "rejected" else None),
+                "expires_on": (registered + timedelta(days=int(rng.integers(200, 3000)))).date()
+                if doc_type in ("passport", "national_id")
+                else None,
             }
         )
-        # Partner: the referring partner, or one attached by hand; a few move later.
-        partner = lead["partner_id"] or (
-            partner_ids[int(rng.integers(len(partner_ids)))] if rng.random() < 0.25 else None
-        )
-        if partner:
-            link_rows.append(
-                {
-                    "client_id": cid,
-                    "partner_id": partner,
-                    "effective_from": registered,
-                    "attached_by": "referral_code" if lead["partner_id"] else "manual",
-                }
-            )
-            if rng.random() < 0.05 and registered < end - timedelta(days=10):
-                moved = registered + timedelta(days=float(rng.uniform(5, (end - registered).days)))
-                link_rows.append(
-                    {
-                        "client_id": cid,
-                        "effective_from": moved,
-                        "attached_by": "move",
-                        "partner_id": partner_ids[int(rng.integers(len(partner_ids)))],
-                    }
-                )
-        if approved_at is None:
-            continue
-        islamic_share = COUNTRIES[country][3]
-        for k in range(1 + int(rng.random() < 0.3)):
-            server = _pick(rng, server_w)
-            platform = next(s[1] for s in SERVERS if s[0] == server)
-            login = next_login[server]
-            next_login[server] += 1 + int(rng.integers(3))
-            currency = "EUR" if rng.random() < COUNTRIES[country][2] else "USD"
-            acct_type = "islamic" if rng.random() < islamic_share else _pick(rng, ACCOUNT_TYPES)
-            leverage = 30 if category == "retail" else int(rng.choice([100, 200, 500]))
-            opened = approved_at + timedelta(minutes=5 + 60 * k)
-            account_rows.append(
-                {
-                    "account_id": f"TA{len(account_rows) + 1:06d}",
-                    "client_id": cid,
-                    "platform": platform,
-                    "server": server,
-                    "login": login,
-                    "group": f"real\\{category}\\{currency.lower()}-{GROUP_SUFFIX[acct_type]}",
-                    "currency": currency,
-                    "leverage": leverage,
-                    "account_type": acct_type,
-                    "opened_at": opened,
-                    "status": "active",
-                }
-            )
-            if rng.random() > 0.82 or opened > end - timedelta(hours=6):
-                continue  # never funded
-            # Deposits: a first one, then a few top-ups; withdrawals are sized later, from balance.
-            t = opened + timedelta(hours=float(rng.lognormal(1.5, 1.2)))
-            amount = int(round(float(rng.lognormal(7.3, 1.0)), -1)) * 100
-            amount = max(amount, 100_00)
-            n_topups = int(rng.poisson(1.2))
-            for p in range(1 + n_topups + int(rng.poisson(0.7))):
-                if t >= end:
-                    break
-                kind = "deposit" if p <= n_topups else "withdrawal"
-                status = (
-                    _pick(rng, {"executed": 0.9, "rejected": 0.05, "cancelled": 0.05})
-                    if p
-                    else "executed"
-                )
-                if p and t >= end - timedelta(days=2):  # the last days' requests still wait
-                    status = "approved" if len(payment_rows) % 3 == 0 else "requested"
-                # Most requests come from the client portal; the back office enters the rest.
-                # Four eyes: the approver is a finance user other than the requester.
-                requester = "client" if rng.random() < 0.7 else FINANCE_USERS[int(rng.integers(3))]
-                approvers = [u for u in FINANCE_USERS if u != requester]
-                payment_rows.append(
-                    {
-                        "payment_id": f"PAY{len(payment_rows) + 1:07d}",
-                        "client_id": cid,
-                        "account_id": account_rows[-1]["account_id"],
-                        "login": login,
-                        "server": server,
-                        "kind": kind,
-                        "method": _pick(
-                            rng, {"card": 0.5, "bank_wire": 0.25, "e_wallet": 0.17, "crypto": 0.08}
-                        ),
-                        "amount_cents": amount if kind == "deposit" else 0,
-                        "currency": currency,
-                        "fee_cents": 0,
-                        "requested_at": t,
-                        "status": status,
-                        "approved_at": t + timedelta(minutes=20)
-                        if status in ("executed", "approved")
-                        else None,
-                        "executed_at": t + timedelta(minutes=35) if status == "executed" else None,
-                        "requested_by": requester,
-                        "approved_by": approvers[int(rng.integers(len(approvers)))]
-                        if status in ("executed", "approved")
-                        else None,
-                        "provider_reference": f"PSP-{seed}-{len(payment_rows) + 1:08d}",
-                    }
-                )
-                t += timedelta(days=float(rng.exponential(12)))
-                amount = max(int(round(float(rng.lognormal(6.8, 0.9)), -1)) * 100, 50_00)
+    return outcome, approved_at
 
-    ts = pl.Datetime("us", "UTC")
-    return World(
-        start=start,
-        days=days,
-        teams=teams,
-        agents=agents,
-        campaigns=campaigns,
-        partners=partners,
-        leads=leads,
-        lead_activities=pl.DataFrame(
-            activity_rows,
-            schema_overrides={"occurred_at": ts, "follow_up_due_at": ts, "follow_up_done_at": ts},
-        ),
-        clients=pl.DataFrame(client_rows, schema_overrides={"kyc_approved_at": ts}),
-        kyc_documents=pl.DataFrame(
-            doc_rows,
-            schema_overrides={
-                "reviewed_at": ts,
-                "expires_on": pl.Date,
-                "rejection_reason": pl.String,
-            },
-        ),
-        partner_links=pl.DataFrame(link_rows).select(
-            "client_id", "partner_id", "effective_from", "attached_by"
-        ),
-        trading_accounts=pl.DataFrame(account_rows),
-        payments=pl.DataFrame(
-            payment_rows,
-            schema_overrides={"approved_at": ts, "executed_at": ts, "approved_by": pl.String},
-        ),
+
+def attach_partner(
+    rng: np.random.Generator,
+    onboarding: Onboarding,
+    lead: dict,
+    client_id: str,
+    registered: datetime,
+) -> None:
+    """The referring partner, or one attached by hand; a few clients move partner later."""
+    end = onboarding.clock.end
+    partner_ids = onboarding.partner_ids
+    partner = lead["partner_id"] or (
+        partner_ids[int(rng.integers(len(partner_ids)))] if rng.random() < 0.25 else None
     )
+    if not partner:
+        return
+    onboarding.partner_links.append(
+        {
+            "client_id": client_id,
+            "partner_id": partner,
+            "effective_from": registered,
+            "attached_by": "referral_code" if lead["partner_id"] else "manual",
+        }
+    )
+    if rng.random() < 0.05 and registered < end - timedelta(days=10):
+        moved = registered + timedelta(days=float(rng.uniform(5, (end - registered).days)))
+        onboarding.partner_links.append(
+            {
+                "client_id": client_id,
+                "effective_from": moved,
+                "attached_by": "move",
+                "partner_id": partner_ids[int(rng.integers(len(partner_ids)))],
+            }
+        )
+
+
+def open_accounts(
+    rng: np.random.Generator, onboarding: Onboarding, client: dict, approved_at: datetime
+) -> None:
+    """One trading account (three in ten clients two) on a server drawn by its share, in the
+    client's country's currency and account type; then its payments."""
+    server_w = {s[0]: s[4] for s in SERVERS}
+    country, category = client["country"], client["category"]
+    islamic_share = COUNTRIES[country][3]
+    for k in range(1 + int(rng.random() < 0.3)):
+        server = _pick(rng, server_w)
+        platform = next(s[1] for s in SERVERS if s[0] == server)
+        login = onboarding.next_login[server]
+        onboarding.next_login[server] += 1 + int(rng.integers(3))
+        currency = "EUR" if rng.random() < COUNTRIES[country][2] else "USD"
+        acct_type = "islamic" if rng.random() < islamic_share else _pick(rng, ACCOUNT_TYPES)
+        leverage = 30 if category == "retail" else int(rng.choice([100, 200, 500]))
+        opened = approved_at + timedelta(minutes=5 + 60 * k)
+        account = {
+            "account_id": f"TA{len(onboarding.accounts) + 1:06d}",
+            "client_id": client["client_id"],
+            "platform": platform,
+            "server": server,
+            "login": login,
+            "group": f"real\\{category}\\{currency.lower()}-{GROUP_SUFFIX[acct_type]}",
+            "currency": currency,
+            "leverage": leverage,
+            "account_type": acct_type,
+            "opened_at": opened,
+            "status": "active",
+        }
+        onboarding.accounts.append(account)
+        if rng.random() > 0.82 or opened > onboarding.clock.end - timedelta(hours=6):
+            continue  # never funded
+        fund_account(rng, onboarding, account)
+
+
+def fund_account(rng: np.random.Generator, onboarding: Onboarding, account: dict) -> None:
+    """A first deposit, then a few top-ups and withdrawals (sized later, from the balance the
+    trading leaves: simulator/trading.py)."""
+    end = onboarding.clock.end
+    payment_rows = onboarding.payments
+    t = account["opened_at"] + timedelta(hours=float(rng.lognormal(1.5, 1.2)))
+    amount = int(round(float(rng.lognormal(7.3, 1.0)), -1)) * 100
+    amount = max(amount, 100_00)
+    n_topups = int(rng.poisson(1.2))
+    for p in range(1 + n_topups + int(rng.poisson(0.7))):
+        if t >= end:
+            break
+        kind = "deposit" if p <= n_topups else "withdrawal"
+        status = (
+            _pick(rng, {"executed": 0.9, "rejected": 0.05, "cancelled": 0.05}) if p else "executed"
+        )
+        if p and t >= end - timedelta(days=2):  # the last days' requests still wait
+            status = "approved" if len(payment_rows) % 3 == 0 else "requested"
+        # Most requests come from the client portal; the back office enters the rest.
+        # Four eyes: the approver is a finance user other than the requester.
+        requester = "client" if rng.random() < 0.7 else FINANCE_USERS[int(rng.integers(3))]
+        approvers = [u for u in FINANCE_USERS if u != requester]
+        payment_rows.append(
+            {
+                "payment_id": f"PAY{len(payment_rows) + 1:07d}",
+                "client_id": account["client_id"],
+                "account_id": account["account_id"],
+                "login": account["login"],
+                "server": account["server"],
+                "kind": kind,
+                "method": _pick(
+                    rng, {"card": 0.5, "bank_wire": 0.25, "e_wallet": 0.17, "crypto": 0.08}
+                ),
+                "amount_cents": amount if kind == "deposit" else 0,
+                "currency": account["currency"],
+                "fee_cents": 0,
+                "requested_at": t,
+                "status": status,
+                "approved_at": t + timedelta(minutes=20)
+                if status in ("executed", "approved")
+                else None,
+                "executed_at": t + timedelta(minutes=35) if status == "executed" else None,
+                "requested_by": requester,
+                "approved_by": approvers[int(rng.integers(len(approvers)))]
+                if status in ("executed", "approved")
+                else None,
+                "provider_reference": f"PSP-{onboarding.seed}-{len(payment_rows) + 1:08d}",
+            }
+        )
+        t += timedelta(days=float(rng.exponential(12)))
+        amount = max(int(round(float(rng.lognormal(6.8, 0.9)), -1)) * 100, 50_00)

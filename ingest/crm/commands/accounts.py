@@ -15,6 +15,8 @@ from ingest.platforms.contracts import PLATFORMS
 ACCOUNT_TYPES = ("standard", "raw", "islamic", "demo")
 LEVERAGES = (1, 2, 5, 10, 20, 30, 50, 100, 200, 300, 400, 500)
 RETAIL_LEVERAGE_CAP = 30  # ESMA's cap on FX majors for retail clients
+REQUESTED = "requested"  # an account waiting for its platform login
+CLOSED = "closed"  # an account no change or payment reaches
 
 
 def request_account(
@@ -56,7 +58,7 @@ def request_account(
                     "leverage": int(leverage),
                     "account_type": account_type,
                     "login": None,
-                    "status": "requested",
+                    "status": REQUESTED,
                 },
                 0,
             )
@@ -72,7 +74,7 @@ def record_login(
     """The platform login the account was opened under: one login, one account."""
     account = store.get("trading_account", account_id)
     authorize(store, actor, "account.record_login", "trading_account", account_id)
-    if account["status"] != "requested":
+    if account["status"] != REQUESTED:
         raise InvalidInput(f"account {account_id} is {account['status']}, not requested")
     client = store.get("client", account["client_id"])
     if account["account_type"] != "demo" and client["kyc_status"] != "approved":
@@ -109,7 +111,7 @@ def change_account(
 ) -> None:
     account = store.get("trading_account", account_id)
     authorize(store, actor, "account.change", "trading_account", account_id)
-    if account["status"] == "closed":
+    if account["status"] == CLOSED:
         raise InvalidInput(f"account {account_id} is closed")
     fields: dict = {}
     if group is not None:
@@ -137,7 +139,7 @@ def close_account(
 ) -> None:
     account = store.get("trading_account", account_id)
     authorize(store, actor, "account.close", "trading_account", account_id)
-    if account["status"] == "closed":
+    if account["status"] == CLOSED:
         raise InvalidInput(f"account {account_id} is already closed")
     store.append(
         actor,
@@ -146,7 +148,7 @@ def close_account(
                 "trading_account",
                 account_id,
                 "trading_account.closed",
-                {"status": "closed"},
+                {"status": CLOSED},
                 expected_version,
             )
         ],

@@ -19,6 +19,7 @@ from ingest.crm.store import Actor, Change, Store, new_id
 
 IDENTITY = ("passport", "national_id", "driving_licence")
 DOCUMENT_TYPES = (*IDENTITY, "proof_of_address", "selfie", "source_of_funds")
+UPLOADED = "uploaded"  # a document waiting for compliance's review
 REVIEW_DECISIONS = {"accept": "accepted", "reject": "rejected", "more_info": "more_info_required"}
 KYC_STATUSES = (
     "not_started",
@@ -206,7 +207,7 @@ def upload_document(
                 "size": stored.size,
                 "file_name": stored.file_name,
                 "expires_on": expiry,
-                "status": "uploaded",
+                "status": UPLOADED,
                 "review_reason": None,
                 "reviewed_by": None,
             },
@@ -238,7 +239,7 @@ def review_document(
     document = store.get("kyc_document", document_id)
     authorize(store, actor, "client.review_document", "kyc_document", document_id)
     v.one_of("decision", decision, REVIEW_DECISIONS)
-    if document["status"] != "uploaded":
+    if document["status"] != UPLOADED:
         raise InvalidInput(f"document {document_id} is already {document['status']}")
     why = v.optional("reason", reason)
     if decision != "accept" and not why:
@@ -415,7 +416,7 @@ def add_note(store: Store, actor: Actor, record_type: str, record_id: str, text:
 
 # -- import (`fxcrm crm import`): the files' rows as records ------------------------------------
 
-DOCUMENT_STATUSES = ("uploaded", *REVIEW_DECISIONS.values())
+DOCUMENT_STATUSES = (UPLOADED, *REVIEW_DECISIONS.values())
 
 
 def client_from_row(store: Store, row: SourceRow) -> list[Change]:

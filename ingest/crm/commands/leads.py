@@ -30,6 +30,8 @@ TRANSITIONS = {
     "lost": ("contacted",),
     "unqualified": ("contacted",),
 }
+WORKING = ("new", "contacted", "qualified")  # the leads still being worked
+CONVERTED = "converted"  # a lead that became a client: no more activities or status changes
 ACTIVITY_KINDS = ("call", "email", "sms", "meeting", "note")
 # What converting does with the lead's open follow-ups: done, or kept open on the client.
 OPEN_FOLLOW_UPS = ("complete", "carry")

@@ -33,6 +33,9 @@ from ingest.crm.store import Actor, Change, Record, Store
 
 RECORD = "reconciliation_break"
 TRANSITIONS = {"open": ("acknowledged", "resolved"), "acknowledged": ("resolved",)}
+# A break's status as rpt_reconciliation_breaks shows it: a decision's, or cleared when the
+# last build no longer finds it.
+STATUSES = ("open", "acknowledged", "resolved", "cleared")
 # The break as the page or the command line read it from the serving snapshot.
 BREAK_FIELDS = (
     "check",

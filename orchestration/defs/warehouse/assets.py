@@ -1,6 +1,7 @@
 """dbt models as Dagster assets; dbt sources are the raw feed assets, so lineage is one graph."""
 
 import json
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,13 @@ from orchestration.resources import (
     FxcrmSettings,
     fxcrm_dbt_project,
     prepare_dbt_manifest,
+    warehouse_vars,
 )
 
-# The assets below are read from dbt's manifest: parse first if the project changed since.
+# The assets below are read from dbt's manifest, parsed only if the project changed since the
+# last parse: under `dagster dev` (`fxcrm serve`) as dagster-dbt prepares the project when a
+# process loads the code location; elsewhere (the CLI, tests, a deployment) explicitly.
+fxcrm_dbt_project.prepare_if_dev()
 prepare_dbt_manifest()
 
 
@@ -54,20 +59,22 @@ class FxcrmTranslator(DagsterDbtTranslator):
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, fxcrm: FxcrmSettings):
     """Build staging, intermediate, marts and reporting, with every dbt test as an asset check."""
     settings = fxcrm.get()
+    # dbt reuses the saved parse only for the vars it was made with: with this run's, dbt
+    # parses what changed instead of the whole project (3 s) at every build.
+    prepare_dbt_manifest(settings)
     yield from dbt.cli(["build", *warehouse_vars(settings)], context=context).stream()
     # The docs site `fxcrm serve` publishes: models, columns, lineage and the dashboards as
     # exposures, with the catalog of what this build made. A CRM publish rebuilds a subset of
     # the same models, which changes no model or column: it skips the 10 s the docs take, on
     # the path of a form's change to the dashboards.
     if not context.is_subset:
-        docs = ["docs", "generate", "--target-path", str(docs_dir(settings))]
-        dbt.cli([*docs, *warehouse_vars(settings)]).wait()
-
-
-def warehouse_vars(settings: Settings) -> list[str]:
-    """dbt's profile takes the warehouse's path from the `warehouse_path` var (else from the
-    environment, for dbt run by hand): the settings this run was given, not the process's."""
-    return ["--vars", json.dumps({"warehouse_path": str(settings.warehouse_path)})]
+        docs = docs_dir(settings)
+        docs.mkdir(parents=True, exist_ok=True)
+        # dbt parses the whole project where its target folder holds no saved parse.
+        saved = fxcrm_dbt_project.project_dir / fxcrm_dbt_project.target_path
+        shutil.copy2(saved / "partial_parse.msgpack", docs)
+        generate = ["docs", "generate", "--target-path", str(docs)]
+        dbt.cli([*generate, *warehouse_vars(settings)]).wait()
 
 
 def docs_dir(settings: Settings) -> Path:
@@ -79,15 +86,20 @@ def reporting_model_keys() -> list[dg.AssetKey]:
     return [key for key in warehouse_models.keys if key.path[0] == "reporting"]
 
 
-def dbt_run_results(run_id: str) -> dict:
-    """run_results.json of the dbt build in Dagster run `run_id`: every model, seed, data test
-    and unit test with its status. dagster-dbt gives each invocation its own target folder,
-    named after the step and the run."""
+def dbt_run_dir(run_id: str) -> Path:
+    """The target folder of the dbt build in Dagster run `run_id` (run_results.json, dbt.log):
+    dagster-dbt gives each invocation its own, named after the step and the run."""
     target = fxcrm_dbt_project.project_dir / "target"
     found = sorted(target.glob(f"{warehouse_models.op.name}-{run_id[:7]}-*/run_results.json"))
     if not found:
         raise FileNotFoundError(f"no dbt run_results.json for run {run_id} under {target}")
-    return json.loads(found[-1].read_text())
+    return found[-1].parent
+
+
+def dbt_run_results(run_id: str) -> dict:
+    """run_results.json of the dbt build in Dagster run `run_id`: every model, seed, data test
+    and unit test with its status."""
+    return json.loads((dbt_run_dir(run_id) / "run_results.json").read_text())
 
 
 UNREGISTERED_SERVERS_KEY = dg.AssetKey(["reporting", "rpt_unregistered_servers"])
