@@ -542,6 +542,7 @@ class Store:
         self._held: Any = None  # the open transaction of a batch, see `batch`
         self._pending: _Pending | None = None  # a batch's appends not yet written
         self._analyzed = 0  # the log's length when a batch last had PostgreSQL ANALYZE it
+        self._seen: _Seen | None = None  # what a command read together, see `read_together`
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
         if self.url not in _READY or not (self.postgres or Path(self.url).exists()):
@@ -1182,8 +1183,13 @@ class Store:
     def find(self, record_type: str, record_id: str) -> Record | None:
         if self._pending is not None:
             return self._current((record_type, record_id))
-        with self._connect(transaction=False) as con:
-            found = self._checked(con.cursor(), record_type, record_id)
+        if self._seen is not None and (record_type, record_id) in self._seen.records:
+            found = self._seen.records.pop((record_type, record_id))
+            if isinstance(found, TamperedRecord):
+                raise found
+        else:
+            with self._connect(transaction=False) as con:
+                found = self._checked(con.cursor(), record_type, record_id)
         if found is not None and self.postgres and self._held is None:
             _remember(self.url, found)  # committed: a batch's reads may yet be rolled back
         return found
@@ -1278,6 +1284,9 @@ class Store:
     def records(self, record_type: str, /, **equal: Any) -> list[Record]:
         """Every record of a type whose state has each of `equal`'s values, oldest first. The
         projected fields are matched in SQL by their indexes, the others on what that leaves."""
+        listed = self._seen.lists.pop(record_type, None) if self._seen is not None else None
+        if listed is not None and not set(equal) & set(PROJECTED):
+            return [r for r in listed if all(r.state.get(k) == v for k, v in equal.items())]
         indexed = {k: v for k, v in equal.items() if k in PROJECTED}
         where, params = _where(record_type, indexed)
         rows = self.query(
@@ -1382,11 +1391,74 @@ class Store:
             con.rollback()
             con.close()
 
+    def read_together(
+        self,
+        *,
+        key: str | None = None,
+        records: Sequence[tuple[str, str]] = (),
+        holders: Sequence[tuple[str, str, str]] = (),
+        lists: Sequence[str] = (),
+    ) -> Store:
+        """This store, having read at once what a command is about to look up: what `key`
+        recorded (`replay`), these records (`find`, checked), the holders of these unique keys
+        (`holder`) and every record of these types (`records` by unprojected fields). On
+        PostgreSQL that is one statement, not one round trip per look-up, each waking the server
+        and then the writer. Each value answers the command's first look-up of it; a second (a
+        command looking again after its append was refused, to see what moved) reads the store.
+        SQLite reads in process, where there is no round trip to save: it reads as asked."""
+        if not self.postgres or self._pending is not None:
+            return self
+        holders = [tuple(h) for h in holders]
+        event_columns = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+        [(replayed, found, held, listed)] = self.query(
+            f"SELECT (SELECT json_agg(json_build_array({', '.join(EVENT_COLUMNS)}) ORDER BY seq) "
+            "FROM events WHERE idempotency_key = ?), "
+            "(SELECT json_agg(json_build_array(k.n, r.version, r.state, r.created_at, "
+            f"r.updated_at, r.updated_by, {event_columns})) "
+            "FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(t, i, n) "
+            "LEFT JOIN records r ON r.record_type = k.t AND r.record_id = k.i "
+            "LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events x "
+            "WHERE x.record_type = k.t AND x.record_id = k.i)), "
+            "(SELECT json_agg(json_build_array(k.n, u.record_id)) "
+            "FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS k(t, name, value, n) "
+            "JOIN unique_keys u "
+            "ON u.record_type = k.t AND u.key_name = k.name AND u.key_value = k.value), "
+            f"(SELECT json_agg(json_build_array({RECORD_READ}) ORDER BY created_at, record_id) "
+            "FROM records WHERE record_type = ANY(?))",
+            [
+                key,
+                *([r[i] for r in records] for i in range(2)),
+                *([h[i] for h in holders] for i in range(3)),
+                list(lists),
+            ],
+        )
+        seen = _Seen(key=key) if key else _Seen()
+        seen.replayed = [
+            dict(zip(EVENT_COLUMNS, row, strict=True)) | {"replayed": True}
+            for row in replayed or []
+        ]
+        for n, *row in found or []:
+            record = records[n - 1]
+            try:
+                seen.records[record] = _verified(*record, row)
+            except TamperedRecord as refusal:
+                seen.records[record] = refusal  # refused when the command looks it up
+        seen.holders = dict.fromkeys(holders) | {holders[n - 1]: h for n, h in held or []}
+        seen.lists = {t: [] for t in lists}
+        for row in listed or []:
+            seen.lists[row[0]].append(_record(row))
+        together = copy.copy(self)
+        together._seen = seen
+        return together
+
     def replay(self, idempotency_key: str | None) -> list[dict[str, Any]]:
         """The events a key recorded, if it was used: a command checks this before validating,
         since a form sent twice must answer the same, not fail on its own first effect."""
         if not idempotency_key:
             return []
+        if self._seen is not None and self._seen.key == idempotency_key:
+            self._seen.key = None
+            return self._seen.replayed
         return [
             dict(zip(EVENT_COLUMNS, row, strict=True)) | {"replayed": True}
             for row in self.query(
@@ -1399,6 +1471,8 @@ class Store:
     def holder(self, record_type: str, key_name: str, key_value: str) -> str | None:
         if self._pending is not None:
             return self._holder_now(record_type, key_name, key_value)
+        if self._seen is not None and (record_type, key_name, key_value) in self._seen.holders:
+            return self._seen.holders.pop((record_type, key_name, key_value))
         rows = self.query(
             "SELECT record_id FROM unique_keys WHERE record_type = ? AND key_name = ? "
             "AND key_value = ?",
@@ -1563,6 +1637,17 @@ class ChainReport:
 # Records a batch keeps as read or written (`Store._current`): enough for the records a file's
 # rows refer to in turn, few enough to keep a batch's memory small.
 KNOWN_RECORDS = 20_000
+
+
+@dataclass
+class _Seen:
+    """What a command read together (`Store.read_together`), each value until it is used."""
+
+    key: str | None = None
+    replayed: list[dict[str, Any]] = field(default_factory=list)
+    records: dict[tuple[str, str], Record | TamperedRecord | None] = field(default_factory=dict)
+    holders: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    lists: dict[str, list[Record]] = field(default_factory=dict)
 
 
 @dataclass
