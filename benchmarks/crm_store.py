@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import statistics
@@ -304,13 +305,38 @@ def fill(store: Store, made: dict[str, Sequence[dict]], work: Path) -> dict:
 
     folder = work / "import"
     write_import_files(made, folder)
-    started = time.perf_counter()
+    started, cpu, server = time.perf_counter(), time.process_time(), server_cpu(store)
     report = import_directory(store, admin, folder)
     if not report.ok:
         raise SystemExit("the import refused rows:\n" + "\n".join(map(str, report.failures[:10])))
     how = "ingest.crm.imports.import_directory (fxcrm crm import)"
     seconds = time.perf_counter() - started
-    return {"how": how, "rows": rows, "seconds": round(seconds, 1), "rows_per_s": rows / seconds}
+    cpu_s = time.process_time() - cpu + server_cpu(store) - server
+    return {
+        "how": how,
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "rows_per_s": rows / seconds,
+        "cpu_s": round(cpu_s, 1),  # the importing process's, and its PostgreSQL backends'
+        "rows_per_cpu_s": rows / cpu_s,
+    }
+
+
+def server_cpu(store: Store) -> float:
+    """CPU seconds PostgreSQL's backends for this store's database have used so far (they run
+    on this machine), 0 for SQLite: on a shared machine the wall time says more about the other
+    processes than about the import, the CPU it cost does not."""
+    if not store.postgres:
+        return 0.0
+    pids = store.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    ticks = 0
+    for (pid,) in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a backend that has just ended
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def timed(query: Callable[[], object], runs: int = 5) -> dict:
@@ -452,7 +478,8 @@ def run_store(kind: str, url: str, sizes: dict[str, int], keep: Path, sample: in
             filled["copied_from_sqlite_s"] = round(time.perf_counter() - started, 1)
         print(
             f"{kind}: filled {filled['rows']:,} rows in {filled['seconds']} s "
-            f"({filled['rows_per_s']:,.0f} rows/s) via {filled['how']}"
+            f"({filled['rows_per_s']:,.0f} rows/s; {filled['cpu_s']} CPU-s, "
+            f"{filled['rows_per_cpu_s']:,.0f} rows per CPU-s) via {filled['how']}"
             + (
                 f"; the rest copied from SQLite in {filled['copied_from_sqlite_s']} s"
                 if "copied_from_sqlite_s" in filled

@@ -410,6 +410,63 @@ def test_an_agent_relabelled_as_admin_is_refused(crm_store: Store, staff):
     assert [e["actor"] for e in refused] == ["alice.agent"] * 3
 
 
+def test_a_role_changed_by_another_process_is_seen_by_the_next_command(crm_store: Store, staff):
+    """Commands read the actor's role as the store has it now, whoever changed it: no process
+    keeps a role it read once."""
+    import subprocess
+    import sys
+
+    manager = staff["sam.manager"]
+    lead_id = leads.create_lead(crm_store, manager, name="Ada", email="ada@example.com")
+    demoted = (
+        "from ingest.crm.commands import users; from ingest.crm.staff import create_demo_staff; "
+        "from ingest.crm.store import Store; import sys; store = Store(sys.argv[1]); "
+        "staff = create_demo_staff(store); admin = staff['admin'].actor; "
+        "users.set_role(store, admin, staff['sam.manager'].actor.user_id, 'analyst', 1)"
+    )
+    subprocess.run([sys.executable, "-c", demoted, crm_store.url], check=True, cwd=PROJECT_ROOT)
+    with pytest.raises(NotPermitted, match="role is Analyst"):
+        leads.create_lead(crm_store, manager, name="Bea", email="bea@example.com")
+    with pytest.raises(NotPermitted, match="role is Analyst"):
+        leads.change_status(crm_store, manager, lead_id, "contacted", 1)
+    assert [lead.record_id for lead in crm_store.records("lead")] == [lead_id]
+
+
+def test_a_lead_created_and_moved_on_postgres_makes_four_statements(
+    crm_store: Store, staff, monkeypatch
+):
+    """A command's own reads (its key's first result, the actor, the e-mail's holder, the
+    assignment rules; the lead and the actor) go to PostgreSQL in one statement, and its append
+    in another: a lead created and moved to contacted is four round trips, not eight."""
+    if not crm_store.postgres:
+        pytest.skip("SQLite reads in process: no round trip to save")
+    import psycopg
+
+    manager = staff["sam.manager"]
+    leads.create_lead(crm_store, manager, name="Warm", email="warm@example.com")  # pool opened
+    sent: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def counted(self, query, *args, **kwargs):
+        sent.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    lead_id = leads.create_lead(
+        crm_store, manager, name="Ida", email="ida@example.com", idempotency_key="form-1"
+    )
+    leads.change_status(crm_store, manager, lead_id, "contacted", 1)
+    monkeypatch.undo()
+    assert len(sent) == 4, sent
+    assert crm_store.get("lead", lead_id)["status"] == "contacted"
+    assert (
+        leads.create_lead(
+            crm_store, manager, name="Ida", email="ida@example.com", idempotency_key="form-1"
+        )
+        == lead_id
+    )
+
+
 def test_a_forged_system_actor_or_stranger_creates_nothing(crm_store: Store, staff):
     strangers = (
         SYSTEM,

@@ -148,6 +148,7 @@ def owned_record(
 ) -> Record:
     """The record, once `command` is authorized on it; a sales agent works only records they
     own (their leads, their clients and those clients' accounts and payments)."""
+    store = store.read_together(records=[(record_type, record_id), ("user", actor.user_id)])
     record = store.get(record_type, record_id)
     refusal = None
     if actor.role == SALES_AGENT and record.get("owner_id") != actor.user_id:

@@ -193,14 +193,14 @@ def _plan(store: Store, row: SourceRow, change: Change) -> Change | None:
     differ, unless this file's row was imported before with the same content (then nothing,
     whatever was edited since)."""
     text = to_json(change.payload)
-    fields = json.loads(text)
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     current = store.find(change.record_type, change.record_id)
     sources = dict(current.get("imported_from") or {}) if current else {}
     if sources.get(row.file, {}).get("digest") == digest:
         return None
-    if current is not None:
-        fields = {k: val for k, val in fields.items() if current.get(k) != val}
+    fields = change.payload  # a new record's, as stored: the append writes it as JSON
+    if current is not None:  # the fields that differ from the stored state, read as stored
+        fields = {k: val for k, val in json.loads(text).items() if current.get(k) != val}
         if not fields:
             return None
     for name, value in change.claims.items():

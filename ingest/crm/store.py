@@ -28,12 +28,13 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import groupby
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +251,66 @@ $$ LANGUAGE plpgsql""",
     "EXECUTE FUNCTION fxcrm_count_records()",
     f"CREATE INDEX records_words ON records USING gin ({PG_WORDS})",
 ]
+# Fewer index entries per append (schema 5), since a bulk import writes hundreds of thousands of
+# records: the indexes of columns most records lack (an activity has no e-mail, login, partner or
+# client) hold only the records that have a value, which every lookup by a value still finds;
+# the key index only the events that have a key; the index of words only records with text to
+# search (SQLite: an activity's empty text costs an FTS5 document; PostgreSQL: a GIN entry). On
+# PostgreSQL the counts are kept once per statement, so a bulk COPY of records counts them in one
+# upsert per group, not one trigger call per row.
+SPARSE = ("email", "login", "partner_id", "client_id", "lead_id")
+SCHEMA_V5 = [
+    "DROP INDEX events_by_key",
+    "CREATE INDEX events_by_key ON events (idempotency_key) WHERE idempotency_key IS NOT NULL",
+    *(f"DROP INDEX records_by_{c.removesuffix('_id')}" for c in SPARSE),
+    "CREATE INDEX records_by_email ON records (record_type, email) WHERE email IS NOT NULL",
+    "CREATE INDEX records_by_login ON records (record_type, login) WHERE login IS NOT NULL",
+    *(
+        f"CREATE INDEX records_by_{c.removesuffix('_id')} ON records "
+        f"(record_type, {c}, created_at, record_id) WHERE {c} IS NOT NULL"
+        for c in ("partner_id", "client_id", "lead_id")
+    ),
+]
+SQLITE_V5 = [
+    "DROP TRIGGER records_words_added",
+    "DROP TRIGGER records_words_removed",
+    "DROP TRIGGER records_words_changed",
+    "INSERT INTO records_words (records_words, rowid, search_text) "
+    "SELECT 'delete', rowid, search_text FROM records WHERE coalesce(search_text, '') = ''",
+    "CREATE TRIGGER records_words_added AFTER INSERT ON records "
+    "WHEN NEW.search_text <> '' BEGIN "
+    "INSERT INTO records_words (rowid, search_text) VALUES (NEW.rowid, NEW.search_text); END",
+    "CREATE TRIGGER records_words_removed AFTER DELETE ON records "
+    "WHEN OLD.search_text <> '' BEGIN "
+    "INSERT INTO records_words (records_words, rowid, search_text) "
+    "VALUES ('delete', OLD.rowid, OLD.search_text); END",
+    "CREATE TRIGGER records_words_changed AFTER UPDATE ON records "
+    "WHEN OLD.search_text IS NOT NEW.search_text BEGIN "
+    "INSERT INTO records_words (records_words, rowid, search_text) "
+    "SELECT 'delete', OLD.rowid, OLD.search_text WHERE OLD.search_text <> ''; "
+    "INSERT INTO records_words (rowid, search_text) "
+    "SELECT NEW.rowid, NEW.search_text WHERE NEW.search_text <> ''; END",
+]
+POSTGRES_V5 = [
+    "DROP INDEX records_words",
+    f"CREATE INDEX records_words ON records USING gin ({PG_WORDS}) WHERE search_text <> ''",
+    f"""CREATE OR REPLACE FUNCTION fxcrm_count_inserted() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO record_counts
+    SELECT record_type, {_COUNT_KEY.format(row="inserted")}, count(*) FROM inserted
+    GROUP BY record_type, {_COUNT_KEY.format(row="inserted")}
+    ON CONFLICT (record_type, {", ".join(COUNTED)}) DO UPDATE SET n = record_counts.n + EXCLUDED.n;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql""",
+    "DROP TRIGGER records_counted ON records",
+    "CREATE TRIGGER records_counted AFTER INSERT ON records REFERENCING NEW TABLE AS inserted "
+    "FOR EACH STATEMENT EXECUTE FUNCTION fxcrm_count_inserted()",
+    "CREATE TRIGGER records_uncounted AFTER DELETE ON records "
+    "FOR EACH ROW EXECUTE FUNCTION fxcrm_count_records()",
+]
 RECORD_READ = "record_type, record_id, version, state, created_at, updated_at, updated_by"
+UNIQUE_KEY_COLUMNS = ("record_type", "key_name", "key_value", "record_id")
 RECORD_COLUMNS = (*RECORD_READ.split(", "), *PROJECTED, "search_text")
 UPDATED = tuple(c for c in RECORD_COLUMNS if c not in ("record_type", "record_id", "created_at"))
 INSERT_EVENT = (
@@ -353,7 +413,7 @@ BEGIN
 END
 $$ LANGUAGE plpgsql
 """
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _json_default(value: Any) -> str:
@@ -373,11 +433,29 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+HASHED = sorted(c for c in EVENT_COLUMNS if c != "hash")  # in canonical JSON's key order
+_HASHED_KEYS = [(encode_basestring_ascii(k) + ":", k) for k in HASHED]
+
+
 def event_hash(event: dict[str, Any]) -> str:
     """The hash of an event: every column but the hash, in canonical JSON, which includes the
-    previous event's hash and so chains each event to all before it."""
-    body = {k: event[k] for k in EVENT_COLUMNS if k != "hash"}
-    return hashlib.sha256(to_json(body).encode()).hexdigest()
+    previous event's hash and so chains each event to all before it. The JSON is written here
+    column by column (what `to_json` writes for text, numbers and nulls, without building and
+    sorting a dict: every append and every check hashes), any other value through `to_json`."""
+    parts = []
+    for key, name in _HASHED_KEYS:
+        value = event[name]
+        kind = value.__class__
+        if kind is str:
+            parts.append(key + encode_basestring_ascii(value))
+        elif value is None:
+            parts.append(key + "null")
+        elif kind is int:
+            parts.append(key + int.__repr__(value))
+        else:
+            parts = [to_json({k: event[k] for k in HASHED})[1:-1]]
+            break
+    return hashlib.sha256(("{" + ",".join(parts) + "}").encode()).hexdigest()
 
 
 def _hash_parts(event: dict[str, Any]) -> list[str]:
@@ -388,6 +466,13 @@ def _hash_parts(event: dict[str, Any]) -> list[str]:
     head, rest = to_json(body).split('"prev_hash":""')
     middle, tail = rest.split('"seq":0')
     return [head + '"prev_hash":"', '"' + middle + '"seq":', tail]
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` gives, in a third of its time:
+    every event needs one."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def new_id(prefix: str) -> str:
@@ -457,6 +542,7 @@ class Store:
         self._held: Any = None  # the open transaction of a batch, see `batch`
         self._pending: _Pending | None = None  # a batch's appends not yet written
         self._analyzed = 0  # the log's length when a batch last had PostgreSQL ANALYZE it
+        self._seen: _Seen | None = None  # what a command read together, see `read_together`
         self.postgres = text.startswith(("postgresql://", "postgres://"))
         self.url = text.removeprefix("sqlite:///") if not self.postgres else text
         if self.url not in _READY or not (self.postgres or Path(self.url).exists()):
@@ -563,6 +649,11 @@ class Store:
         if self.postgres:
             cur.execute(APPEND_FUNCTION)
 
+    def _index_fewer_entries(self, cur: Any) -> None:
+        """Sparse columns, keys and words indexed only where there is a value (SCHEMA_V5)."""
+        for statement in SCHEMA_V5 + (POSTGRES_V5 if self.postgres else SQLITE_V5):
+            cur.execute(statement)
+
     def _count_and_index_words(self, cur: Any) -> None:
         """The counts a list's total sums and the words a search finds (see SCHEMA_V4_COUNTS),
         back-filled from the records there are."""
@@ -625,9 +716,10 @@ class Store:
             cur = self._held.cursor()
             cur.execute("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE")
             seq = cur.fetchone()[0]
-            if seq >= 2 * self._analyzed + 1_000:
+            if seq >= 4 * self._analyzed + 1_000:
                 # a batch fills the store fast: the reads ahead (`prefetch`) are planned by the
-                # tables' sizes, so the planner learns them each time the log has doubled
+                # tables' sizes, so the planner learns them each time the log has grown fourfold
+                # (it scales what it learnt by the tables' pages in between)
                 cur.execute("ANALYZE records, events, unique_keys")
                 self._analyzed = seq
         else:
@@ -727,12 +819,13 @@ class Store:
             events = []
             for change in changes:
                 current = self._checked(cur, change.record_type, change.record_id)
-                event, row = self._event_for(actor, change, current, reason, idempotency_key)
+                event, after = self._event_for(actor, change, current, reason, idempotency_key)
                 self._claim(cur, change)
                 seq += 1
                 event |= {"seq": seq, "prev_hash": prev_hash}
                 event["hash"] = prev_hash = event_hash(event)
                 cur.execute(INSERT_EVENT, [event[c] for c in EVENT_COLUMNS])
+                row = _row(after, event["state"]) if after else None
                 if row and current is None:
                     cur.execute(INSERT_RECORD, [row[c] for c in RECORD_COLUMNS])
                 elif row:
@@ -814,16 +907,16 @@ class Store:
                     current = seen
                 else:
                     current = self._checked(cur, *record)
-                event, row = self._event_for(actor, change, current, reason, idempotency_key)
-                if row:
-                    known[record] = _record(list(row.values()))
+                event, after = self._event_for(actor, change, current, reason, idempotency_key)
+                if after:
+                    known[record] = after
                 events.append(event)
                 planned.append(
                     {
                         "event": event,
                         "hash_parts": _hash_parts(event),
                         "read_version": current.version if current else 0,
-                        "record": row,
+                        "record": _row(after, event["state"]) if after else None,
                         "releases": list(change.releases.items()),
                         "claims": list(change.claims.items()),
                     }
@@ -860,16 +953,15 @@ class Store:
         for change in changes:
             record = (change.record_type, change.record_id)
             current = known[record] if record in known else self._current(record)
-            event, row = self._event_for(actor, change, current, reason, None)
+            event, after = self._event_for(actor, change, current, reason, None)
             self._claim_pending(change, keys)
             seq += 1
             event |= {"seq": seq, "prev_hash": prev_hash}
             event["hash"] = prev_hash = event_hash(event)
             events.append(event)
-            if row:
-                state = json.loads(event["state"])
-                known[record] = Record(*record, row["version"], state, *_dates(row))
-                rows.append((current is None, row))
+            if after:
+                known[record] = after
+                rows.append((current is None, _row(after, event["state"])))
         pending.head = (seq, prev_hash)
         pending.events += [[e[c] for c in EVENT_COLUMNS] for e in events]
         for new, row in rows:
@@ -953,9 +1045,9 @@ class Store:
                 pending.head = None  # an append outside the bulk path may move it
             return
         cur = self._held.cursor()
-        cur.executemany(self._sql(INSERT_EVENT), pending.events)
+        self._insert_many(cur, "events", EVENT_COLUMNS, pending.events)
         if pending.created:
-            cur.executemany(self._sql(INSERT_RECORD), list(pending.created.values()))
+            self._insert_many(cur, "records", RECORD_COLUMNS, pending.created.values())
         if pending.updated:
             cur.executemany(self._sql(UPDATE_RECORD), list(pending.updated.values()))
         if gone := [list(key) for key, (_, stored) in pending.keys.items() if stored]:
@@ -967,13 +1059,26 @@ class Store:
                 gone,
             )
         if taken := [[*key, held_by] for key, (held_by, _) in pending.keys.items() if held_by]:
-            cur.executemany(self._sql("INSERT INTO unique_keys VALUES (?, ?, ?, ?)"), taken)
+            self._insert_many(cur, "unique_keys", UNIQUE_KEY_COLUMNS, taken)
         cur.execute(
             self._sql("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"), list(pending.head)
         )
         pending.holders |= {key: held_by for key, (held_by, _) in pending.keys.items()}
         pending.events, pending.created, pending.updated, pending.keys = [], {}, {}, {}
         pending.head = None
+
+    def _insert_many(
+        self, cur: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Rows into a table in one statement: PostgreSQL's COPY (its triggers then run once for
+        them all, and the server parses no statement per row), else an executemany."""
+        if self.postgres:
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def _replayed(self, cur: Any, idempotency_key: str | None) -> list[dict[str, Any]]:
         if not idempotency_key:
@@ -994,11 +1099,11 @@ class Store:
         current: Record | None,
         reason: str | None,
         idempotency_key: str | None,
-    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    ) -> tuple[dict[str, Any], Record | None]:
         """The event `change` makes of the record as `current` holds it (None: no such record),
-        its place in the chain (seq, prev_hash, hash) still to come, and the record's new
-        projection row if its state changes; refused if the change was made against another
-        version."""
+        its place in the chain (seq, prev_hash, hash) still to come, and the record as the event
+        leaves it if its state changes (its projection row: `_row`); refused if the change was
+        made against another version."""
         version = current.version if current else 0
         label = f"{change.record_type} {change.record_id}"
         if change.expected_version is not None and change.expected_version != version:
@@ -1021,7 +1126,7 @@ class Store:
             version += 1
         at = change.occurred_at or now_utc()
         event = {
-            "event_id": str(uuid.uuid4()),
+            "event_id": new_event_id(),
             "record_type": change.record_type,
             "record_id": change.record_id,
             "record_version": version,
@@ -1037,9 +1142,8 @@ class Store:
         if not changes_state:
             return event, None
         created = current.created_at if current else at
-        row = [change.record_type, change.record_id, version, event["state"], created, at]
-        row += [actor.username, *projection(state)]
-        return event, dict(zip(RECORD_COLUMNS, row, strict=True))
+        record = (change.record_type, change.record_id)
+        return event, Record(*record, version, state, created, at, actor.username)
 
     def _claim(self, cur: Any, change: Change) -> None:
         """Give up the unique keys `change` releases and take those it claims (SQLite; on
@@ -1079,8 +1183,13 @@ class Store:
     def find(self, record_type: str, record_id: str) -> Record | None:
         if self._pending is not None:
             return self._current((record_type, record_id))
-        with self._connect(transaction=False) as con:
-            found = self._checked(con.cursor(), record_type, record_id)
+        if self._seen is not None and (record_type, record_id) in self._seen.records:
+            found = self._seen.records.pop((record_type, record_id))
+            if isinstance(found, TamperedRecord):
+                raise found
+        else:
+            with self._connect(transaction=False) as con:
+                found = self._checked(con.cursor(), record_type, record_id)
         if found is not None and self.postgres and self._held is None:
             _remember(self.url, found)  # committed: a batch's reads may yet be rolled back
         return found
@@ -1116,16 +1225,16 @@ class Store:
             return
         self._make_room(len(wanted))
         cur = self._held.cursor()
-        marks = _marks(wanted)
+        among, ids = self._among(wanted)
         cur.execute(
             self._sql(
                 "SELECT r.record_id, r.version, r.state, r.created_at, r.updated_at, "
                 f"r.updated_by, {', '.join('e.' + c for c in EVENT_COLUMNS)} FROM records r "
                 "JOIN events e ON e.seq = (SELECT max(seq) FROM events x "
                 "WHERE x.record_type = r.record_type AND x.record_id = r.record_id) "
-                f"WHERE r.record_type = ? AND r.record_id IN ({marks})"
+                f"WHERE r.record_type = ? AND r.record_id {among}"
             ),
-            [record_type, *wanted],
+            [record_type, *ids],
         )
         for row in cur.fetchall():
             try:
@@ -1134,16 +1243,22 @@ class Store:
                 continue  # left for `find` to refuse, row by row
         cur.execute(
             self._sql(
-                f"SELECT record_id FROM events WHERE record_type = ? AND record_id IN ({marks}) "
-                "UNION SELECT record_id FROM records WHERE record_type = ? "
-                f"AND record_id IN ({marks})"
+                f"SELECT record_id FROM events WHERE record_type = ? AND record_id {among} "
+                f"UNION SELECT record_id FROM records WHERE record_type = ? AND record_id {among}"
             ),
-            [record_type, *wanted, record_type, *wanted],
+            [record_type, *ids, record_type, *ids],
         )
         stored = {row[0] for row in cur.fetchall()}
         for record_id in wanted:
             if record_id not in stored:
                 pending.known[record_type, record_id] = None
+
+    def _among(self, values: list[Any]) -> tuple[str, list[Any]]:
+        """`IN` these values, and its parameters: on PostgreSQL one array, so a read ahead of
+        hundreds is one parameter for the server to parse and plan, not hundreds."""
+        if self.postgres:
+            return "= ANY(?)", [values]
+        return f"IN ({_marks(values)})", values
 
     def prefetch_keys(self, record_type: str, key_name: str, values: Sequence[str]) -> None:
         """In a batch: who holds each of these unique keys, in one query (see `prefetch`)."""
@@ -1154,12 +1269,13 @@ class Store:
         if len(pending.holders) >= KNOWN_RECORDS:
             pending.holders.clear()
         cur = self._held.cursor()
+        among, values = self._among(wanted)
         cur.execute(
             self._sql(
                 "SELECT key_value, record_id FROM unique_keys WHERE record_type = ? "
-                f"AND key_name = ? AND key_value IN ({_marks(wanted)})"
+                f"AND key_name = ? AND key_value {among}"
             ),
-            [record_type, key_name, *wanted],
+            [record_type, key_name, *values],
         )
         found = dict(cur.fetchall())
         for value in wanted:
@@ -1168,6 +1284,9 @@ class Store:
     def records(self, record_type: str, /, **equal: Any) -> list[Record]:
         """Every record of a type whose state has each of `equal`'s values, oldest first. The
         projected fields are matched in SQL by their indexes, the others on what that leaves."""
+        listed = self._seen.lists.pop(record_type, None) if self._seen is not None else None
+        if listed is not None and not set(equal) & set(PROJECTED):
+            return [r for r in listed if all(r.state.get(k) == v for k, v in equal.items())]
         indexed = {k: v for k, v in equal.items() if k in PROJECTED}
         where, params = _where(record_type, indexed)
         rows = self.query(
@@ -1245,7 +1364,8 @@ class Store:
             return "records", [], clause, params
         if self.postgres:
             query = " & ".join(f"{w}:*" for w in words)
-            clause += f" AND {PG_WORDS} @@ to_tsquery('simple', ?)"
+            # the words' index holds only records with text (schema 5): say so, to use it
+            clause += f" AND search_text <> '' AND {PG_WORDS} @@ to_tsquery('simple', ?)"
             return "records", [], clause, [*params, query]
         source = (
             "(SELECT rowid AS word_match FROM records_words WHERE records_words MATCH ?) w "
@@ -1271,11 +1391,74 @@ class Store:
             con.rollback()
             con.close()
 
+    def read_together(
+        self,
+        *,
+        key: str | None = None,
+        records: Sequence[tuple[str, str]] = (),
+        holders: Sequence[tuple[str, str, str]] = (),
+        lists: Sequence[str] = (),
+    ) -> Store:
+        """This store, having read at once what a command is about to look up: what `key`
+        recorded (`replay`), these records (`find`, checked), the holders of these unique keys
+        (`holder`) and every record of these types (`records` by unprojected fields). On
+        PostgreSQL that is one statement, not one round trip per look-up, each waking the server
+        and then the writer. Each value answers the command's first look-up of it; a second (a
+        command looking again after its append was refused, to see what moved) reads the store.
+        SQLite reads in process, where there is no round trip to save: it reads as asked."""
+        if not self.postgres or self._pending is not None:
+            return self
+        holders = [tuple(h) for h in holders]
+        event_columns = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+        [(replayed, found, held, listed)] = self.query(
+            f"SELECT (SELECT json_agg(json_build_array({', '.join(EVENT_COLUMNS)}) ORDER BY seq) "
+            "FROM events WHERE idempotency_key = ?), "
+            "(SELECT json_agg(json_build_array(k.n, r.version, r.state, r.created_at, "
+            f"r.updated_at, r.updated_by, {event_columns})) "
+            "FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS k(t, i, n) "
+            "LEFT JOIN records r ON r.record_type = k.t AND r.record_id = k.i "
+            "LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events x "
+            "WHERE x.record_type = k.t AND x.record_id = k.i)), "
+            "(SELECT json_agg(json_build_array(k.n, u.record_id)) "
+            "FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS k(t, name, value, n) "
+            "JOIN unique_keys u "
+            "ON u.record_type = k.t AND u.key_name = k.name AND u.key_value = k.value), "
+            f"(SELECT json_agg(json_build_array({RECORD_READ}) ORDER BY created_at, record_id) "
+            "FROM records WHERE record_type = ANY(?))",
+            [
+                key,
+                *([r[i] for r in records] for i in range(2)),
+                *([h[i] for h in holders] for i in range(3)),
+                list(lists),
+            ],
+        )
+        seen = _Seen(key=key) if key else _Seen()
+        seen.replayed = [
+            dict(zip(EVENT_COLUMNS, row, strict=True)) | {"replayed": True}
+            for row in replayed or []
+        ]
+        for n, *row in found or []:
+            record = records[n - 1]
+            try:
+                seen.records[record] = _verified(*record, row)
+            except TamperedRecord as refusal:
+                seen.records[record] = refusal  # refused when the command looks it up
+        seen.holders = dict.fromkeys(holders) | {holders[n - 1]: h for n, h in held or []}
+        seen.lists = {t: [] for t in lists}
+        for row in listed or []:
+            seen.lists[row[0]].append(_record(row))
+        together = copy.copy(self)
+        together._seen = seen
+        return together
+
     def replay(self, idempotency_key: str | None) -> list[dict[str, Any]]:
         """The events a key recorded, if it was used: a command checks this before validating,
         since a form sent twice must answer the same, not fail on its own first effect."""
         if not idempotency_key:
             return []
+        if self._seen is not None and self._seen.key == idempotency_key:
+            self._seen.key = None
+            return self._seen.replayed
         return [
             dict(zip(EVENT_COLUMNS, row, strict=True)) | {"replayed": True}
             for row in self.query(
@@ -1288,6 +1471,8 @@ class Store:
     def holder(self, record_type: str, key_name: str, key_value: str) -> str | None:
         if self._pending is not None:
             return self._holder_now(record_type, key_name, key_value)
+        if self._seen is not None and (record_type, key_name, key_value) in self._seen.holders:
+            return self._seen.holders.pop((record_type, key_name, key_value))
         rows = self.query(
             "SELECT record_id FROM unique_keys WHERE record_type = ? AND key_name = ? "
             "AND key_value = ?",
@@ -1455,6 +1640,17 @@ KNOWN_RECORDS = 20_000
 
 
 @dataclass
+class _Seen:
+    """What a command read together (`Store.read_together`), each value until it is used."""
+
+    key: str | None = None
+    replayed: list[dict[str, Any]] = field(default_factory=list)
+    records: dict[tuple[str, str], Record | TamperedRecord | None] = field(default_factory=dict)
+    holders: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    lists: dict[str, list[Record]] = field(default_factory=dict)
+
+
+@dataclass
 class _Pending:
     """A batch's appends checked and hashed but not yet written (`Store._flush`), and what it
     knows: the records it read or wrote, the unique keys it took or gave up (holder, and
@@ -1470,8 +1666,11 @@ class _Pending:
     head: tuple[int, str] | None = None
 
 
-def _dates(row: dict[str, Any]) -> tuple[str, str, str]:
-    return row["created_at"], row["updated_at"], row["updated_by"]
+def _row(record: Record, state_text: str) -> dict[str, Any]:
+    """A record's projection row (RECORD_COLUMNS), its state as the event's text."""
+    row = [record.record_type, record.record_id, record.version, state_text, record.created_at]
+    row += [record.updated_at, record.updated_by, *projection(record.state)]
+    return dict(zip(RECORD_COLUMNS, row, strict=True))
 
 
 def _record(row: tuple) -> Record:
@@ -1787,4 +1986,5 @@ MIGRATIONS = {
     2: Store._add_projection_columns,
     3: Store._create_append_function,
     4: Store._count_and_index_words,
+    5: Store._index_fewer_entries,
 }

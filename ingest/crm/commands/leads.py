@@ -71,28 +71,45 @@ def _create_lead(
     owner_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[str, bool]:
-    """The lead's id, and whether its idempotency key had recorded it already."""
+    """The lead's id, and whether its idempotency key had recorded it already. The fields are
+    checked first, so that what the command looks up (the key's first result, the actor, who
+    holds the e-mail and phone, the assignment rules) is read at once (`Store.read_together`);
+    the answers keep their order: a repeated key, then the actor's role, then the fields."""
+    fields: dict[str, Any] = {}
+    try:
+        fields = {
+            "name": v.name("name", name),
+            "email": v.email(email),
+            "phone": v.phone(phone),
+            "country": v.country(country),
+            "language": v.language(language),
+            "source": v.one_of("source", source, SOURCES),
+            "campaign": v.optional("campaign", campaign, v.NAME_MAX),
+            "referral_code": (v.optional("referral code", referral_code, v.NAME_MAX) or "").upper()
+            or None,
+        }
+        if not fields["email"] and not fields["phone"]:
+            raise InvalidInput("e-mail or phone: a lead needs at least one way to reach them")
+        invalid = None
+    except InvalidInput as refusal:
+        invalid = refusal
+    claims = {k: fields[k] for k in ("email", "phone") if fields.get(k)}
+    code = fields.get("referral_code")
+    by_rules = not owner_id and actor.role != SALES_AGENT
+    store = store.read_together(
+        key=idempotency_key,
+        records=[("user", actor.user_id), *([("user", owner_id)] if owner_id else [])],
+        holders=[("lead", k, value) for k, value in claims.items()]
+        + ([("partner", "referral_code", code)] if code else []),
+        lists=["assignment_rule"] if by_rules else [],
+    )
     if done := store.replay(idempotency_key):
         return done[0]["record_id"], True
     authorize(store, actor, "lead.create", "lead", "new")
-    fields = {
-        "name": v.name("name", name),
-        "email": v.email(email),
-        "phone": v.phone(phone),
-        "country": v.country(country),
-        "language": v.language(language),
-        "source": v.one_of("source", source, SOURCES),
-        "campaign": v.optional("campaign", campaign, v.NAME_MAX),
-        "referral_code": (v.optional("referral code", referral_code, v.NAME_MAX) or "").upper()
-        or None,
-    }
-    if not fields["email"] and not fields["phone"]:
-        raise InvalidInput("e-mail or phone: a lead needs at least one way to reach them")
-    if fields["referral_code"] and not store.holder(
-        "partner", "referral_code", fields["referral_code"]
-    ):
-        raise InvalidInput(f"referral code: '{fields['referral_code']}' belongs to no partner")
-    claims = {k: fields[k] for k in ("email", "phone") if fields[k]}
+    if invalid:
+        raise invalid
+    if code and not store.holder("partner", "referral_code", code):
+        raise InvalidInput(f"referral code: '{code}' belongs to no partner")
     if stored := _stored_with(store, actor, claims, idempotency_key):
         return stored, True
     if actor.role == SALES_AGENT:
