@@ -1,11 +1,12 @@
 {#-
     The time reports measure ages and deadlines against: the build's time, or the `as_of` var
-    (a UTC timestamp) where a test or a rebuild of a past day sets it.
+    (an ISO time, UTC unless it says its offset; a naive UTC timestamp like every time in the
+    models) where a test or a rebuild of a past day sets it.
 -#}
 {% macro as_of() -%}
     {%- if var('as_of', none) -%}
-        cast('{{ var("as_of") }}' as timestamptz)
+        {{ utc_timestamp("'" ~ var('as_of') ~ "'") }}
     {%- else -%}
-        current_timestamp
+        {{ utc_now() }}
     {%- endif -%}
 {%- endmacro %}
