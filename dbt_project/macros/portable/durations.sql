@@ -19,3 +19,13 @@
 {% macro quoted(name) -%}
     {{ adapter.quote(name) }}
 {%- endmacro %}
+
+{#-
+    A DOUBLE rounded to `digits` decimals as its printed value reads, half away from zero, as
+    DOUBLE. round() on a DOUBLE differs: DuckDB rounds the binary value (0.575 is stored as
+    0.57499999... and gives 0.57), Spark the shortest decimal that prints it (0.58). Going
+    through DECIMAL(38, 10) first gives 0.58 on both.
+-#}
+{% macro round_half_up(value, digits) -%}
+    cast(round(cast({{ value }} as decimal(38, 10)), {{ digits }}) as double)
+{%- endmacro %}

@@ -31,14 +31,16 @@ counted as (
         sla_hours,
         count(*) filter (where sla_due) as leads_due,
         count(*) filter (where contacted_in_time) as contacted_in_time,
-        count(*) filter (where sla_due and not coalesce(contacted_in_time, false)) as missed,
-        round(
-            count(*) filter (where contacted_in_time)
-            / nullif(count(*) filter (where sla_due), 0),
-            4
-        ) as share_in_time
+        count(*) filter (where sla_due and not coalesce(contacted_in_time, false)) as missed
     from measured
     group by all
+),
+
+shared as (
+    select
+        *,
+        {{ round_half_up('contacted_in_time / nullif(leads_due, 0)', 4) }} as share_in_time
+    from counted
 )
 
-select * from counted
+select * from shared
