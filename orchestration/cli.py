@@ -256,6 +256,43 @@ def materialize_all(
     return build.success
 
 
+def load_raw(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    on_run: Callable[[dg.ExecuteInProcessResult], None] = lambda _result: None,
+) -> bool:
+    """Load every landed server day, the market rates and the CRM events into the warehouse's
+    raw tables, without building: what a build on Spark starts from (orchestration/spark.py)."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.crm.assets import crm_events
+    from orchestration.defs.jobs import ingest_platform_feeds
+    from orchestration.defs.platform.assets import files_by_day, fx_rates
+    from orchestration.resources import build_resources
+
+    days = sorted(files_by_day(settings.landing_dir))
+    if days:
+        load = (
+            build_definitions(settings)
+            .resolve_job_def(ingest_platform_feeds.name)
+            .execute_in_process(
+                instance=instance, tags=every_server_day(instance, days), raise_on_error=False
+            )
+        )
+        on_run(load)
+        if not load.success:
+            return False
+    raw = dg.materialize(
+        [fx_rates, crm_events],
+        instance=instance,
+        resources=build_resources(settings),
+        raise_on_error=False,
+    )
+    on_run(raw)
+    return raw.success
+
+
 def build_materialize(settings: Settings, stages: Stages) -> bool:
     """Load, build and publish every asset, reporting each stage's figures as its run ends."""
     import dagster as dg
