@@ -32,6 +32,24 @@ from ingest.settings import DBT_PROJECT_DIR
 DUCKDB_TARGET = "dev"
 SESSION_TARGET = "spark"
 THRIFT_TARGET = "spark_thrift"
+# Models not yet portable, left out of the builds tests/test_spark_parity.py and
+# benchmarks/spark_build.py compare: the lanes of issue 17 still under way (money,
+# reconciliation, sales and compliance; commissions). Shrink it as they merge.
+NOT_YET_PORTABLE = (
+    "intermediate.commissions",
+    "marts.commissions",
+    "reporting.commissions",
+    "intermediate.money",
+    "reporting.money",
+    "intermediate.reconciliation",
+    "marts.reconciliation",
+    "reporting.reconciliation",
+    "intermediate.sales",
+    "marts.sales",
+    "reporting.sales",
+    "reporting.compliance",
+    "assert_approved_commission_statements_did_not_move",
+)
 # Where Debian installs Java 17; Spark 4 runs on 17 or 21.
 JAVA_HOMES = ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-17-openjdk-arm64")
 # DuckDB types parquet cannot carry so that Spark reads them: written as text (ENUM(...) too).
