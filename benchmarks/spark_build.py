@@ -38,11 +38,9 @@ def main() -> None:
     exclude = ["--exclude", *NOT_YET_PORTABLE]
 
     started = time.perf_counter()
+    on_duckdb = ["--target", "dev", "--vars", json.dumps(dbt_vars), "--target-path", "target/dev"]
     subprocess.run(
-        [DBT_EXECUTABLE, "--quiet", "build", *exclude, "--target", "dev"]
-        + ["--vars", json.dumps(dbt_vars), "--target-path", "target/dev"],
-        cwd=DBT_PROJECT_DIR,
-        check=True,
+        [DBT_EXECUTABLE, "--quiet", "build", *exclude, *on_duckdb], cwd=DBT_PROJECT_DIR, check=True
     )
     duckdb_seconds = time.perf_counter() - started
 

@@ -353,7 +353,9 @@ def build_materialize_on_spark(settings: Settings, stages: Stages) -> bool:
     target = THRIFT_TARGET if settings.spark_thrift_url else SESSION_TARGET
     stages.start("dbt")
     try:
-        results = build_on_spark(settings.warehouse_path, target=target)
+        results = build_on_spark(
+            settings.warehouse_path, target=target, raw_dir=settings.spark_raw_dir
+        )
     except RuntimeError as error:
         stages.end(str(error)[:500])
         return False

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from ingest.settings import DBT_PROJECT_DIR
+from ingest.settings import DBT_PROJECT_DIR, Settings
 
 DUCKDB_TARGET = "dev"
 SESSION_TARGET = "spark"
@@ -150,13 +150,14 @@ def build_on_spark(
     target: str = SESSION_TARGET,
     command: str = "build",
     dbt_vars: dict | None = None,
+    raw_dir: Path | None = None,
 ) -> object:
     """Export the raw tables of `warehouse`, register them on Spark and run `dbt <command>`
     (build: models, seeds and tests) on the selection. dbt's results are returned."""
     data_dir = warehouse.parent
     if target == SESSION_TARGET:
         prepare_session_environment(data_dir)
-    raw_dir = Path(os.environ.get("FXCRM_SPARK_RAW_DIR", data_dir / "spark" / "raw"))
+    raw_dir = raw_dir or data_dir / "spark" / "raw"
     export_raw(warehouse, raw_dir)
     dbt_vars = {**(dbt_vars or {}), "spark_raw_dir": str(raw_dir.resolve())}
     dbt(["run-operation", "register_raw_tables"], target, dbt_vars)
@@ -192,13 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--exclude", nargs="*", default=[], help="nodes left out")
     parser.add_argument("--target", default=SESSION_TARGET, choices=[SESSION_TARGET, THRIFT_TARGET])
     args = parser.parse_args(argv)
-    if args.warehouse is None:
-        from ingest.settings import Settings
-
-        args.warehouse = Settings.from_env().warehouse_path
+    settings = Settings.from_env()
+    warehouse = (args.warehouse or settings.warehouse_path).resolve()
+    # the parquet beside a warehouse given by path, else where the settings say
+    raw_dir = warehouse.parent / "spark" / "raw" if args.warehouse else settings.spark_raw_dir
     try:
         build_on_spark(
-            args.warehouse.resolve(), args.select, args.exclude, args.target, args.command
+            warehouse, args.select, args.exclude, args.target, args.command, raw_dir=raw_dir
         )
     except RuntimeError as error:
         print(error, file=sys.stderr)

@@ -21,7 +21,7 @@
             - unix_seconds(date_trunc('{{ datepart }}', cast({{ first_date }} as timestamp)))
         ) / {{ seconds[datepart] }} as bigint)
     {%- else -%}
-        {{ spark.spark__datediff(first_date, second_date, datepart) }}
+        {{ dbt.spark__datediff(first_date, second_date, datepart) }}
     {%- endif -%}
 {%- endmacro %}
 
