@@ -1,12 +1,15 @@
 {#-
-    The time reports measure ages and deadlines against: the build's time, or the `as_of` var
-    (an ISO time, UTC unless it says its offset; a naive UTC timestamp like every time in the
-    models) where a test or a rebuild of a past day sets it.
+    The time reports measure ages and deadlines against, as a naive UTC timestamp like every time
+    in the models: the build's time, or the `as_of` var where a test or a rebuild of a past day
+    sets it (an ISO time, UTC unless it states its offset).
 -#}
 {% macro as_of() -%}
-    {%- if var('as_of', none) -%}
-        {{ utc_timestamp("'" ~ var('as_of') ~ "'") }}
-    {%- else -%}
+    {%- set given = var('as_of', none) -%}
+    {%- if not given -%}
         {{ utc_now() }}
+    {%- elif modules.re.search(':[0-9]{2}(\\.[0-9]+)?([+-][0-9]{2}(:?[0-9]{2})?|Z)$', given | string) -%}
+        {{ utc_timestamp("'" ~ given ~ "'") }}
+    {%- else -%}
+        cast('{{ given }}' as timestamp)
     {%- endif -%}
 {%- endmacro %}

@@ -11,10 +11,10 @@ measured as (
     select
         *,
         {{ var('first_contact_sla_hours') }} as sla_hours,
-        contacted_at <= created_at + to_hours({{ var('first_contact_sla_hours') }})
+        contacted_at <= created_at + interval {{ var('first_contact_sla_hours') }} hour
             as contacted_in_time,
         contacted_at is not null
-        or created_at + to_hours({{ var('first_contact_sla_hours') }}) <= {{ as_of() }}
+        or created_at + interval {{ var('first_contact_sla_hours') }} hour <= {{ as_of() }}
             as sla_due
     from funnel
 ),
