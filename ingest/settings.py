@@ -40,6 +40,10 @@ class Settings:
     audit_checkpoints: Path
     payment_limit: Decimal = DEFAULT_PAYMENT_LIMIT
     broker_name: str = DEFAULT_BROKER_NAME  # heads the commission statements sent to partners
+    # A Spark Thrift server (thrift://host:port) that `fxcrm materialize --target spark` builds
+    # on; empty: a Spark session in the process (README, "Spark").
+    spark_thrift_url: str = ""
+    spark_raw_dir: Path | None = None  # the raw tables as parquet for Spark (None: data_dir's)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +67,8 @@ class Settings:
             payment_limit=_payment_limit(env.get("FXCRM_PAYMENT_LIMIT", "")),
             bind_address=env.get("FXCRM_BIND_ADDRESS") or "127.0.0.1",
             broker_name=env.get("FXCRM_BROKER_NAME") or DEFAULT_BROKER_NAME,
+            spark_thrift_url=env.get("FXCRM_SPARK_THRIFT_URL", ""),
+            spark_raw_dir=path("FXCRM_SPARK_RAW_DIR", data_dir / "spark" / "raw"),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -80,6 +86,8 @@ class Settings:
             "FXCRM_PAYMENT_LIMIT": str(self.payment_limit),
             "FXCRM_BIND_ADDRESS": self.bind_address,
             "FXCRM_BROKER_NAME": self.broker_name,
+            "FXCRM_SPARK_THRIFT_URL": self.spark_thrift_url,
+            "FXCRM_SPARK_RAW_DIR": str(self.spark_raw_dir or self.data_dir / "spark" / "raw"),
         }
 
     def ensure_dirs(self) -> None:

@@ -27,14 +27,33 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from ingest.settings import DBT_PROJECT_DIR
+from ingest.settings import DBT_PROJECT_DIR, Settings
 
+DUCKDB_TARGET = "dev"
 SESSION_TARGET = "spark"
 THRIFT_TARGET = "spark_thrift"
+# Models not yet portable, left out of the builds tests/test_spark_parity.py and
+# benchmarks/spark_build.py compare: the lanes of issue 17 still under way (money,
+# reconciliation, sales and compliance; commissions). Shrink it as they merge.
+NOT_YET_PORTABLE = (
+    "intermediate.commissions",
+    "marts.commissions",
+    "reporting.commissions",
+    "intermediate.money",
+    "reporting.money",
+    "intermediate.reconciliation",
+    "marts.reconciliation",
+    "reporting.reconciliation",
+    "intermediate.sales",
+    "marts.sales",
+    "reporting.sales",
+    "reporting.compliance",
+    "assert_approved_commission_statements_did_not_move",
+)
 # Where Debian installs Java 17; Spark 4 runs on 17 or 21.
 JAVA_HOMES = ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-17-openjdk-arm64")
-# DuckDB types parquet cannot carry so that Spark reads them: written as text.
-TEXT_TYPES = ("ENUM", "UUID", "JSON", "HUGEINT", "UHUGEINT", "INTERVAL", "TIME")
+# DuckDB types parquet cannot carry so that Spark reads them: written as text (ENUM(...) too).
+TEXT_TYPES = {"UUID", "JSON", "HUGEINT", "UHUGEINT", "INTERVAL", "TIME"}
 
 
 def raw_sources(project_dir: Path = DBT_PROJECT_DIR) -> list[tuple[str, str]]:
@@ -53,7 +72,7 @@ def export_raw(warehouse: Path, raw_dir: Path) -> dict[str, int]:
     the warehouse does not hold yet (no CRM events copied) is written empty with its
     columns, from the view or table where it exists, else skipped."""
     rows = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse)) as con:
         con.execute("set time zone 'UTC'")
         for schema, table in raw_sources():
             columns = con.execute(
@@ -68,7 +87,7 @@ def export_raw(warehouse: Path, raw_dir: Path) -> dict[str, int]:
             folder.mkdir(parents=True)
             select = ", ".join(
                 f'cast("{name}" as varchar) as "{name}"'
-                if data_type.startswith(TEXT_TYPES)
+                if data_type in TEXT_TYPES or data_type.startswith("ENUM(")
                 else f'"{name}"'
                 for name, data_type in columns
             )
@@ -127,21 +146,28 @@ def dbt(args: Sequence[str], target: str, dbt_vars: dict | None = None) -> objec
 def build_on_spark(
     warehouse: Path,
     select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
     target: str = SESSION_TARGET,
-    raw_dir: Path | None = None,
     command: str = "build",
+    dbt_vars: dict | None = None,
+    raw_dir: Path | None = None,
 ) -> object:
     """Export the raw tables of `warehouse`, register them on Spark and run `dbt <command>`
     (build: models, seeds and tests) on the selection. dbt's results are returned."""
     data_dir = warehouse.parent
     if target == SESSION_TARGET:
         prepare_session_environment(data_dir)
-    raw_dir = raw_dir or Path(os.environ.get("FXCRM_SPARK_RAW_DIR", data_dir / "spark" / "raw"))
+    raw_dir = raw_dir or data_dir / "spark" / "raw"
     export_raw(warehouse, raw_dir)
-    dbt_vars = {"spark_raw_dir": str(raw_dir.resolve())}
+    dbt_vars = {**(dbt_vars or {}), "spark_raw_dir": str(raw_dir.resolve())}
     dbt(["run-operation", "register_raw_tables"], target, dbt_vars)
     # A part of the project is built with only the tests whose every parent it holds.
-    selection = ["--select", *select, "--indirect-selection", "cautious"] if select else []
+    selection = [
+        *(["--select", *select] if select else []),
+        *(["--exclude", *exclude] if exclude else []),
+    ]
+    if selection:
+        selection += ["--indirect-selection", "cautious"]
     return dbt([command, *selection], target, dbt_vars)
 
 
@@ -164,14 +190,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", choices=["build", "run", "test", "seed"])
     parser.add_argument("--warehouse", type=Path, default=None, help="the DuckDB warehouse")
     parser.add_argument("--select", nargs="*", default=[], help="dbt's node selection")
+    parser.add_argument("--exclude", nargs="*", default=[], help="nodes left out")
     parser.add_argument("--target", default=SESSION_TARGET, choices=[SESSION_TARGET, THRIFT_TARGET])
     args = parser.parse_args(argv)
-    if args.warehouse is None:
-        from ingest.settings import Settings
-
-        args.warehouse = Settings.from_env().warehouse_path
+    settings = Settings.from_env()
+    warehouse = (args.warehouse or settings.warehouse_path).resolve()
+    # the parquet beside a warehouse given by path, else where the settings say
+    raw_dir = warehouse.parent / "spark" / "raw" if args.warehouse else settings.spark_raw_dir
     try:
-        build_on_spark(args.warehouse.resolve(), args.select, args.target, command=args.command)
+        build_on_spark(
+            warehouse, args.select, args.exclude, args.target, args.command, raw_dir=raw_dir
+        )
     except RuntimeError as error:
         print(error, file=sys.stderr)
         return 1
