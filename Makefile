@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install install-spark java run test test-fast lint browser postgres bench bench-feeds bench-crm clean
+.PHONY: install install-spark java run test test-fast lint browser postgres bench bench-feeds bench-crm bench-spark clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -57,6 +57,10 @@ bench-feeds: install
 bench-crm: install
 	$(UV) run python benchmarks/crm_store.py --clients 100000 --leads 300000 --activities 1000000
 	$(UV) run python benchmarks/crm_reliability.py --writers 4 16 --commands 100 --kill-rounds 10
+
+# The same dbt build on DuckDB and on Spark, on the warehouse `make run` built (the demo world).
+bench-spark: install-spark java
+	nice -n 10 $(UV) run --extra spark python benchmarks/spark_build.py --warehouse data/warehouse.duckdb
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

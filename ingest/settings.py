@@ -39,6 +39,8 @@ VARIABLES = {
     "audit_checkpoints": "FXCRM_AUDIT_CHECKPOINTS",
     "payment_limit": "FXCRM_PAYMENT_LIMIT",
     "broker_name": "FXCRM_BROKER_NAME",
+    "spark_thrift_url": "FXCRM_SPARK_THRIFT_URL",
+    "spark_raw_dir": "FXCRM_SPARK_RAW_DIR",
 }
 
 
@@ -59,6 +61,10 @@ class Settings:
     audit_checkpoints: Path
     payment_limit: Decimal = DEFAULT_PAYMENT_LIMIT
     broker_name: str = DEFAULT_BROKER_NAME  # heads the commission statements sent to partners
+    # A Spark Thrift server (thrift://host:port) that `fxcrm materialize --target spark` builds
+    # on; empty: a Spark session in the process (README, "Spark").
+    spark_thrift_url: str = ""
+    spark_raw_dir: Path | None = None  # the raw tables as parquet for Spark (None: data_dir's)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -86,10 +92,13 @@ class Settings:
             payment_limit=_payment_limit(text("payment_limit")),
             bind_address=text("bind_address") or "127.0.0.1",
             broker_name=text("broker_name") or DEFAULT_BROKER_NAME,
+            spark_thrift_url=text("spark_thrift_url"),
+            spark_raw_dir=path("spark_raw_dir", data_dir / "spark" / "raw"),
         )
 
     def as_env(self) -> dict[str, str]:
-        return {name: str(getattr(self, setting)) for setting, name in VARIABLES.items()}
+        values = {name: getattr(self, setting) for setting, name in VARIABLES.items()}
+        return {name: "" if value is None else str(value) for name, value in values.items()}
 
     def ensure_dirs(self) -> None:
         for directory in (self.data_dir, self.landing_dir, self.documents_dir, self.dagster_home):

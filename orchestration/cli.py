@@ -2,6 +2,7 @@
 
 fxcrm simulate      write a simulated brokerage into the landing folder
 fxcrm materialize   load everything landed and build the warehouse and serving snapshot
+                    (--target spark: build the same dbt project on Spark instead)
 fxcrm serve         start the Dagster UI (3000), the Streamlit app (8501) and dbt's docs (8580)
 fxcrm demo          all three, on the demo brokerage: what `make run` does
 fxcrm users create-admin   the first admin of the CRM entry store
@@ -28,6 +29,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -256,6 +258,43 @@ def materialize_all(
     return build.success
 
 
+def load_raw(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    on_run: Callable[[dg.ExecuteInProcessResult], None] = lambda _result: None,
+) -> bool:
+    """Load every landed server day, the market rates and the CRM events into the warehouse's
+    raw tables, without building: what a build on Spark starts from (orchestration/spark.py)."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.crm.assets import crm_events
+    from orchestration.defs.jobs import ingest_platform_feeds
+    from orchestration.defs.platform.assets import files_by_day, fx_rates
+    from orchestration.resources import build_resources
+
+    days = sorted(files_by_day(settings.landing_dir))
+    if days:
+        load = (
+            build_definitions(settings)
+            .resolve_job_def(ingest_platform_feeds.name)
+            .execute_in_process(
+                instance=instance, tags=every_server_day(instance, days), raise_on_error=False
+            )
+        )
+        on_run(load)
+        if not load.success:
+            return False
+    raw = dg.materialize(
+        [fx_rates, crm_events],
+        instance=instance,
+        resources=build_resources(settings),
+        raise_on_error=False,
+    )
+    on_run(raw)
+    return raw.success
+
+
 def build_materialize(settings: Settings, stages: Stages) -> bool:
     """Load, build and publish every asset, reporting each stage's figures as its run ends."""
     import dagster as dg
@@ -296,16 +335,51 @@ def build_materialize(settings: Settings, stages: Stages) -> bool:
         return materialize_all(instance, settings, report)
 
 
-def materialize(_args: argparse.Namespace | None = None) -> int:
+def build_materialize_on_spark(settings: Settings, stages: Stages) -> bool:
+    """Load the raw tables, then build every model and test on Spark: on the Thrift server the
+    settings name (FXCRM_SPARK_THRIFT_URL), else on a Spark session in this process. The
+    dashboards keep reading the serving snapshot published from DuckDB."""
+    import dagster as dg
+
+    from orchestration.spark import SESSION_TARGET, THRIFT_TARGET, build_on_spark
+
+    stages.start("load")
+    with dg.DagsterInstance.get() as instance:
+        runs: list[dg.ExecuteInProcessResult] = []
+        if not load_raw(instance, settings, runs.append):
+            stages.end(first_failure(runs[-1]))
+            return False
+    stages.end(f"raw tables loaded ({len(runs)} runs)")
+    target = THRIFT_TARGET if settings.spark_thrift_url else SESSION_TARGET
+    stages.start("dbt")
+    try:
+        results = build_on_spark(
+            settings.warehouse_path, target=target, raw_dir=settings.spark_raw_dir
+        )
+    except RuntimeError as error:
+        stages.end(str(error)[:500])
+        return False
+    kinds = Counter(r.node.resource_type for r in results)
+    stages.end(
+        f"{kinds['model']} models, {kinds['seed']} seeds, {kinds['test']} data tests, "
+        f"{kinds['unit_test']} unit tests on Spark ({settings.spark_thrift_url or 'session'})"
+    )
+    return True
+
+
+def materialize(args: argparse.Namespace | None = None) -> int:
     settings = _settings()
     log = log_path(settings, "materialize")
     print(f"fxcrm materialize: the full log is {log}", flush=True)
+    on_spark = args is not None and getattr(args, "target", "duckdb") == "spark"
     with output_into(log) as terminal:
-        success = build_materialize(settings, Stages(terminal))
+        build = build_materialize_on_spark if on_spark else build_materialize
+        success = build(settings, Stages(terminal))
     if not success:
         print(f"materialize failed: the log says why ({log})", file=sys.stderr)
         return 1
-    _warn_unregistered_servers(settings)
+    if not on_spark:  # the report is in the DuckDB warehouse
+        _warn_unregistered_servers(settings)
     return 0
 
 
@@ -804,7 +878,14 @@ def main(argv: list[str] | None = None) -> int:
         "balance_discontinuity, late_deal, malformed_rows",
     )
     p.set_defaults(func=simulate)
-    sub.add_parser("materialize", help="build every asset").set_defaults(func=materialize)
+    p = sub.add_parser("materialize", help="build every asset")
+    p.add_argument(
+        "--target",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="where dbt builds: the DuckDB warehouse (and publish), or Spark (README, Spark)",
+    )
+    p.set_defaults(func=materialize)
 
     def server_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--dagster-port", type=int, default=DAGSTER_PORT)

@@ -4,6 +4,6 @@
 -#}
 {% macro content_hash(columns) -%}
     md5(concat_ws('|', {% for column in columns -%}
-        coalesce(cast({{ column }} as varchar), '<null>'){% if not loop.last %}, {% endif %}
+        coalesce(cast({{ column }} as string), '<null>'){% if not loop.last %}, {% endif %}
     {%- endfor %}))
 {%- endmacro %}

@@ -3,7 +3,8 @@
     version with the time it became true (valid_from), the time the next version replaced it
     (valid_to, null while current) and is_current. Events that change nothing (a refused command,
     a sign-in) do not advance the record's version and are left out. `columns` is a list of
-    [state key, SQL type, column name (optional)].
+    [state key, SQL type, column name (optional)]; the type `utc_timestamp` reads an ISO time
+    with its offset as a naive UTC timestamp (portable/utc_timestamp.sql).
 -#}
 {% macro crm_versions(record_type, id_column, columns) -%}
     {#- The CRM events sensor rebuilds a model only when its kind of record changed. -#}
@@ -12,8 +13,11 @@
         record_id as {{ id_column }},
         record_version,
         {%- for column in columns %}
-        cast({{ json_text('state', column[0]) }} as {{ column[1] }})
-            as {{ column[2] if column | length > 2 else column[0] }},
+        {% if column[1] == 'utc_timestamp' -%}
+            {{ utc_timestamp(json_text('state', column[0])) }}
+        {%- else -%}
+            cast({{ json_text('state', column[0]) }} as {{ column[1] }})
+        {%- endif %} as {{ column[2] if column | length > 2 else column[0] }},
         {%- endfor %}
         event_type as changed_by_event,
         actor as changed_by,
@@ -36,17 +40,4 @@
         where record_type = '{{ record_type }}'
     ) as events
     where record_version > coalesce(previous_version, 0)
-{%- endmacro %}
-
-{#- A JSON object's value at `key` as text (null for a JSON null). -#}
-{% macro json_text(column, key) -%}
-    {{ return(adapter.dispatch('json_text', 'fxcrm')(column, key)) }}
-{%- endmacro %}
-
-{% macro default__json_text(column, key) -%}
-    json_extract_string({{ column }}, '$.{{ key }}')
-{%- endmacro %}
-
-{% macro postgres__json_text(column, key) -%}
-    ({{ column }}::jsonb ->> '{{ key }}')
 {%- endmacro %}

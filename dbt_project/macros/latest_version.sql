@@ -3,7 +3,7 @@
     and corrections, raw keeps them all, staging reads the newest.
 -#}
 {% macro latest_version(relation, key_columns) -%}
-    select * exclude (recency)
+    select {{ star_except(['recency']) }}
     from (
         select
             *,

@@ -14,7 +14,7 @@ symbol_map as (
 
 final as (
     select
-        deals.* exclude (lots),
+        {{ star_except(['lots'], 'deals') }},
         symbol_map.canonical_symbol,
         symbol_map.symbol_group,
         symbol_map.quote_currency,

@@ -13,7 +13,7 @@ batches as (
 latest_batch_per_file as (
     select
         source_file,
-        arg_max(batch_id, loaded_at) as latest_batch_id,
+        {{ arg_max('batch_id', 'loaded_at') }} as latest_batch_id,
         max(loaded_at) as latest_loaded_at,
         count(*) as loads
     from batches

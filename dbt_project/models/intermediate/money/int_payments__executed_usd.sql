@@ -86,14 +86,20 @@ converted as (
         clients.country,
         accounts.currency as account_currency,
         partner_mappings.partner_id,
+        -- a 19-digit rate keeps the product exact on both engines (macros/portable/README.md)
         cast(
             executed.amount
-            * case when executed.currency = 'USD' then 1 else rates.usd_per_unit end
+            * cast(
+                case when executed.currency = 'USD' then 1 else rates.usd_per_unit end
+                as decimal(19, 8)
+            )
             as decimal(18, 2)
         ) as amount_usd,
         executed.imported_from,
         executed._event_id,
-        case when executed.currency = 'USD' then 1 else rates.usd_per_unit end as usd_rate
+        cast(
+            case when executed.currency = 'USD' then 1 else rates.usd_per_unit end as decimal(18, 8)
+        ) as usd_rate
     from executed
     left join rate_dates on executed.payment_id = rate_dates.payment_id
     left join rates

@@ -44,8 +44,8 @@ breaks as (
     select
         'account_missing_on_platform' as break_type,
         *,
-        cast(login as varchar) as expected,
-        cast(null as varchar) as actual
+        cast(login as string) as expected,
+        cast(null as string) as actual
     from compared
     where not on_platform and server in (select reporting_servers.server from reporting_servers)
 
@@ -54,8 +54,8 @@ breaks as (
     select
         'account_missing_in_crm' as break_type,
         *,
-        cast(null as varchar) as expected,
-        cast(login as varchar) as actual
+        cast(null as string) as expected,
+        cast(login as string) as actual
     from compared
     where not in_crm and server in (select registered_servers.server from registered_servers)
 
@@ -74,8 +74,8 @@ breaks as (
     select
         'leverage_mismatch' as break_type,
         *,
-        cast(crm_leverage as varchar) as expected,
-        cast(platform_leverage as varchar) as actual
+        cast(crm_leverage as string) as expected,
+        cast(platform_leverage as string) as actual
     from compared
     where in_crm and on_platform and crm_leverage <> platform_leverage
 )
@@ -86,11 +86,11 @@ select
     server,
     login,
     client_id,
-    cast(null as varchar) as payment_id,
-    cast(null as varchar) as partner_id,
+    cast(null as string) as payment_id,
+    cast(null as string) as partner_id,
     cast(null as bigint) as ticket,
     cast(null as date) as break_day,
-    cast(null as varchar) as currency,
+    cast(null as string) as currency,
     expected,
     actual,
     cast(null as decimal(18, 2)) as difference,

@@ -75,17 +75,17 @@ select
     'balance_discontinuity' as break_type,
     server,
     login,
-    cast(null as varchar) as client_id,
-    cast(null as varchar) as payment_id,
-    cast(null as varchar) as partner_id,
+    cast(null as string) as client_id,
+    cast(null as string) as payment_id,
+    cast(null as string) as partner_id,
     cast(null as bigint) as ticket,
     server_day as break_day,
     currency,
-    cast(expected_balance as varchar) as expected,
-    cast(balance as varchar) as actual,
-    cast(null as varchar) as crm_ref,
-    platform_ref,
-    balance - expected_balance as difference,
-    abs(balance - expected_balance) as money_at_stake
+    cast(expected_balance as string) as expected,
+    cast(balance as string) as actual,
+    cast(balance - expected_balance as decimal(18, 2)) as difference,
+    cast(abs(balance - expected_balance) as decimal(18, 2)) as money_at_stake,
+    cast(null as string) as crm_ref,
+    platform_ref
 from computed
 where balance <> expected_balance

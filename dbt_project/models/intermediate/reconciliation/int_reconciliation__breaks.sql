@@ -1,16 +1,34 @@
 -- Every break this build finds, from every check, with its stable id and severity.
 with
 
+{%- set checks = [
+    'int_reconciliation__accounts', 'int_reconciliation__money', 'int_reconciliation__balance',
+    'int_reconciliation__status', 'int_reconciliation__payouts',
+] %}
+
+-- Every check gives these columns (named, as Spark has no union by name).
 found as (
-    select * from {{ ref('int_reconciliation__accounts') }}
-    union all by name
-    select * from {{ ref('int_reconciliation__money') }}
-    union all by name
-    select * from {{ ref('int_reconciliation__balance') }}
-    union all by name
-    select * from {{ ref('int_reconciliation__status') }}
-    union all by name
-    select * from {{ ref('int_reconciliation__payouts') }}
+    {%- for check in checks %}
+        select
+            check_name,
+            break_type,
+            server,
+            login,
+            client_id,
+            payment_id,
+            partner_id,
+            ticket,
+            break_day,
+            currency,
+            expected,
+            actual,
+            difference,
+            money_at_stake,
+            crm_ref,
+            platform_ref
+        from {{ ref(check) }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 platform_accounts as (
@@ -49,9 +67,12 @@ keyed as (
 valued as (
     select
         keyed.*,
-        keyed.money_at_stake
-        * case when keyed.money_currency = 'USD' then 1 else rates.usd_per_unit end
-            as money_at_stake_usd
+        -- money (18 digits) times a 19-digit rate: exact, 10 decimals, on both engines
+        cast(keyed.money_at_stake as decimal(18, 2))
+        * cast(
+            case when keyed.money_currency = 'USD' then 1 else rates.usd_per_unit end
+            as decimal(19, 8)
+        ) as money_at_stake_usd
     from keyed
     left join rates
         on

@@ -49,7 +49,7 @@ comment_words as (
     select distinct
         server,
         operation_ticket,
-        unnest(string_split_regex(comment, '[^A-Za-z0-9_-]+')) as word
+        {{ split_to_rows('comment', "'[^A-Za-z0-9_-]+'") }} as word
     from operations
     where comment is not null
 ),
@@ -75,7 +75,7 @@ posted as (
         min(login) as posted_login,
         max(login) as last_posted_login,
         min(operation_ticket) as ticket,
-        string_agg(platform_ref, '; ' order by operation_ticket) as platform_ref
+        {{ string_agg_ordered('platform_ref', "'; '", 'operation_ticket') }} as platform_ref
     from postings
     group by payment_id
 ),
@@ -104,12 +104,12 @@ breaks as (
         cast(null as bigint) as ticket,
         executed_on as break_day,
         currency,
-        cast(posted_amount as varchar) as expected,
-        cast(null as varchar) as actual,
+        cast(posted_amount as string) as expected,
+        cast(null as string) as actual,
         -posted_amount as difference,
         abs(posted_amount) as money_at_stake,
         crm_ref,
-        cast(null as varchar) as platform_ref
+        cast(null as string) as platform_ref
     from matched
     where postings is null
 
@@ -124,8 +124,8 @@ breaks as (
         ticket,
         executed_on as break_day,
         currency,
-        cast(posted_amount as varchar) as expected,
-        cast(posted_total as varchar) as actual,
+        cast(posted_amount as string) as expected,
+        cast(posted_total as string) as actual,
         posted_total - posted_amount as difference,
         abs(posted_total - posted_amount) as money_at_stake,
         crm_ref,
@@ -144,8 +144,8 @@ breaks as (
         ticket,
         executed_on as break_day,
         currency,
-        cast(posted_amount as varchar) as expected,
-        cast(posted_total as varchar) as actual,
+        cast(posted_amount as string) as expected,
+        cast(posted_total as string) as actual,
         posted_total - posted_amount as difference,
         abs(posted_total - posted_amount) as money_at_stake,
         crm_ref,
@@ -181,16 +181,16 @@ breaks as (
         'unauthorised_adjustment' as break_type,
         operations.server,
         operations.login,
-        cast(null as varchar) as client_id,
-        cast(null as varchar) as payment_id,
+        cast(null as string) as client_id,
+        cast(null as string) as payment_id,
         operations.operation_ticket as ticket,
         operations.operation_day as break_day,
-        cast(null as varchar) as currency,
-        cast(null as varchar) as expected,
-        cast(operations.amount as varchar) as actual,
+        cast(null as string) as currency,
+        cast(null as string) as expected,
+        cast(operations.amount as string) as actual,
         operations.amount as difference,
         abs(operations.amount) as money_at_stake,
-        cast(null as varchar) as crm_ref,
+        cast(null as string) as crm_ref,
         operations.platform_ref
     from operations
     where not exists (
@@ -208,7 +208,7 @@ select
     login,
     client_id,
     payment_id,
-    cast(null as varchar) as partner_id,
+    cast(null as string) as partner_id,
     ticket,
     break_day,
     currency,

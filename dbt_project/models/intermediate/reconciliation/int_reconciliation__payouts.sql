@@ -41,8 +41,8 @@ paid_out as (
         statement_id,
         sum(amount) as paid_total,
         min(payment_id) as payment_id,
-        string_agg(distinct currency, ', ' order by currency) as currencies,
-        string_agg(_event_id, '; ' order by payment_id) as platform_ref
+        {{ string_agg_ordered('currency', "', '", 'currency', distinct=true) }} as currencies,
+        {{ string_agg_ordered('_event_id', "'; '", 'payment_id') }} as platform_ref
     from payouts
     group by statement_id
 ),
@@ -62,14 +62,14 @@ breaks as (
     select
         'payout_not_recorded' as break_type,
         partner_id,
-        cast(null as varchar) as payment_id,
+        cast(null as string) as payment_id,
         period_start as break_day,
-        cast(payable as varchar) as expected,
-        cast(null as varchar) as actual,
+        cast(payable as string) as expected,
+        cast(null as string) as actual,
         -payable as difference,
         abs(payable) as money_at_stake,
         _event_id as crm_ref,
-        cast(null as varchar) as platform_ref
+        cast(null as string) as platform_ref
     from matched
     -- a paid statement with nothing payable needs no payout
     where paid_total is null and payable <> 0
@@ -81,9 +81,9 @@ breaks as (
         partner_id,
         payment_id,
         period_start as break_day,
-        cast(payable as varchar) as expected,
+        cast(payable as string) as expected,
         -- a payout in another currency than the statement's USD cannot match: it says so
-        cast(paid_total as varchar)
+        cast(paid_total as string)
         || case when currencies <> 'USD' then ' ' || currencies else '' end as actual,
         -- in another currency the difference is unknown and the whole statement is at stake
         case when currencies = 'USD' then paid_total - payable end as difference,
@@ -104,8 +104,8 @@ breaks as (
             try_cast(split_part(payouts.statement_id, '/', 2) || '-01' as date),
             payouts.executed_on
         ) as break_day,
-        cast(null as varchar) as expected,
-        cast(payouts.amount as varchar) as actual,
+        cast(null as string) as expected,
+        cast(payouts.amount as string) as actual,
         payouts.amount as difference,
         abs(payouts.amount) as money_at_stake,
         -- the statement named, approved but not paid, when there is one
@@ -119,9 +119,9 @@ breaks as (
 select
     'payouts' as check_name,
     break_type,
-    cast(null as varchar) as server,
+    cast(null as string) as server,
     cast(null as bigint) as login,
-    cast(null as varchar) as client_id,
+    cast(null as string) as client_id,
     payment_id,
     partner_id,
     cast(null as bigint) as ticket,

@@ -20,7 +20,7 @@ episodes as (
 ),
 
 latest as (
-    select * exclude (was_present) from history
+    select {{ star_except(['was_present']) }} from history
     qualify row_number() over (partition by break_id order by built_at desc) = 1
 ),
 
@@ -30,7 +30,7 @@ decisions as (
         decisions.status,
         decisions.note,
         decisions.changed_by as decided_by,
-        timezone('UTC', decisions.valid_from) as decided_at
+        decisions.valid_from as decided_at
     from episodes
     inner join {{ ref('stg_crm__break_decisions') }} as decisions
         on episodes.break_id = decisions.break_id and episodes.opened_at <= decisions.valid_from
@@ -68,11 +68,10 @@ select
     decisions.note,
     decisions.decided_by,
     decisions.decided_at,
-    date_diff(
-        'day',
-        episodes.first_seen_at,
-        case when latest.present then build.built_at else latest.built_at end
-    ) as age_days,
+    {{ days_between(
+        'episodes.first_seen_at',
+        '(case when latest.present then build.built_at else latest.built_at end)',
+    ) }} as age_days,
     case
         when not latest.present then 'cleared'
         else coalesce(decisions.status, 'open')

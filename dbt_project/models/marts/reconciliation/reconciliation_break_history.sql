@@ -1,8 +1,18 @@
-{{ config(materialized='incremental', full_refresh=false, on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    full_refresh=false,
+    on_schema_change='fail',
+) }}
 
 -- What each build saw: a row per break it found (present), and a row (not present) for each
 -- break the build before showed that this one no longer finds. Appended at every build and never
 -- rebuilt (full_refresh is off), so first-seen times and a break's comings and goings survive.
+{%- set break_columns = [
+    'check_name', 'break_type', 'server', 'login', 'client_id', 'payment_id', 'partner_id',
+    'ticket', 'break_day', 'currency', 'expected', 'actual', 'difference', 'money_at_stake',
+    'money_at_stake_usd', 'crm_ref', 'platform_ref', 'break_id', 'severity',
+] %}
 with
 
 found as (
@@ -16,16 +26,17 @@ found as (
     ),
 {% endif %}
 
+-- Both sides by name (Spark has no union by name).
 seen as (
     select
         true as present,
-        *
+        {{ break_columns | join(',\n        ') }}
     from found
     {% if is_incremental() %}
-        union all by name
+        union all
         select
             false as present,
-            * exclude (built_at, present)
+            {{ break_columns | join(',\n            ') }}
         from last_seen
         where present and break_id not in (select found.break_id from found)
     {% endif %}

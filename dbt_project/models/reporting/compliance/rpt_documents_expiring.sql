@@ -19,7 +19,7 @@ select
     clients.country,
     documents.doc_type,
     documents.expires_on,
-    date_diff('day', cast({{ as_of() }} as date), documents.expires_on) as days_left,
+    {{ days_between('cast(' ~ as_of() ~ ' as date)', 'documents.expires_on') }} as days_left,
     documents._event_id as crm_event_id
 from documents
 left join clients on documents.client_id = clients.client_id

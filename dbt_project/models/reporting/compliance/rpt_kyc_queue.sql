@@ -27,7 +27,7 @@ waiting as (
         client_versions.kyc_status,
         client_versions.risk_level,
         status_since.kyc_status_since,
-        date_diff('day', status_since.kyc_status_since, {{ as_of() }}) as waiting_days,
+        {{ days_between('status_since.kyc_status_since', as_of()) }} as waiting_days,
         client_versions._event_id as crm_event_id
     from client_versions
     inner join status_since on client_versions.client_id = status_since.client_id

@@ -29,6 +29,6 @@ select
     payments.account_currency,
     payments._event_id as crm_event_id,
     first_deposits.payment_id is not null as is_first_deposit,
-    json_extract_string(payments.imported_from, '$."payments.csv".row') as import_row
+    {{ json_text('payments.imported_from', ['payments.csv', 'row']) }} as import_row
 from payments
 left join first_deposits on payments.payment_id = first_deposits.payment_id

@@ -1,7 +1,7 @@
 -- One row per break, in the columns of the reconciliation contract.
 select
     break_id,
-    check_name as "check",  -- noqa: RF04
+    check_name as {{ quoted('check') }},  -- noqa: RF04
     break_type,
     severity,
     server,

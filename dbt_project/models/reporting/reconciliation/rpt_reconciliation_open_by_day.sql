@@ -23,7 +23,7 @@ standing as (
 
 select
     build_day as day,  -- noqa: RF04
-    check_name as "check",  -- noqa: RF04
+    check_name as {{ quoted('check') }},  -- noqa: RF04
     severity,
     count(*) as open_breaks,
     coalesce(sum(money_at_stake_usd), 0) as money_at_stake_usd

@@ -1,7 +1,7 @@
 -- Per check and break type: how many breaks stand in each status, the money at stake in USD
 -- (open and acknowledged breaks) and the age of the oldest of those.
 select
-    check_name as "check",  -- noqa: RF04
+    check_name as {{ quoted('check') }},  -- noqa: RF04
     break_type,
     count(*) filter (where status = 'open') as open_breaks,
     count(*) filter (where status = 'acknowledged') as acknowledged_breaks,

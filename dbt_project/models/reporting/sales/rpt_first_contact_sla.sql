@@ -11,10 +11,10 @@ measured as (
     select
         *,
         {{ var('first_contact_sla_hours') }} as sla_hours,
-        contacted_at <= created_at + to_hours({{ var('first_contact_sla_hours') }})
+        contacted_at <= created_at + interval {{ var('first_contact_sla_hours') }} hour
             as contacted_in_time,
         contacted_at is not null
-        or created_at + to_hours({{ var('first_contact_sla_hours') }}) <= {{ as_of() }}
+        or created_at + interval {{ var('first_contact_sla_hours') }} hour <= {{ as_of() }}
             as sla_due
     from funnel
 ),
@@ -31,14 +31,16 @@ counted as (
         sla_hours,
         count(*) filter (where sla_due) as leads_due,
         count(*) filter (where contacted_in_time) as contacted_in_time,
-        count(*) filter (where sla_due and not coalesce(contacted_in_time, false)) as missed,
-        round(
-            count(*) filter (where contacted_in_time)
-            / nullif(count(*) filter (where sla_due), 0),
-            4
-        ) as share_in_time
+        count(*) filter (where sla_due and not coalesce(contacted_in_time, false)) as missed
     from measured
     group by all
+),
+
+shared as (
+    select
+        *,
+        {{ round_half_up('contacted_in_time / nullif(leads_due, 0)', 4) }} as share_in_time
+    from counted
 )
 
-select * from counted
+select * from shared

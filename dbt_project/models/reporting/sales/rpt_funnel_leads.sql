@@ -40,5 +40,5 @@ select
         when reached_contacted then 'contacted'
         else 'created'
     end as furthest_stage,
-    json_extract_string(imported_from, '$."leads.csv".row') as import_row
+    {{ json_text('imported_from', ['leads.csv', 'row']) }} as import_row
 from funnel

@@ -10,7 +10,7 @@ funnel as (
 aged as (
     select
         *,
-        date_diff('day', created_at, {{ as_of() }}) as age_days
+        {{ days_between('created_at', as_of()) }} as age_days
     from funnel
 ),
 

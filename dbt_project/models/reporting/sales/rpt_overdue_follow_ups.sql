@@ -35,7 +35,8 @@ counted as (
         team_id,
         count(*) as overdue_follow_ups,
         min(due_at) as oldest_due_at,
-        round(max(date_diff('second', due_at, {{ as_of() }}) / 3600.0), 1) as most_overdue_hours
+        {{ round_half_up('max(' ~ hours_between('due_at', as_of()) ~ ')', 1) }}
+            as most_overdue_hours
     from owned
     group by all
 )

@@ -1,4 +1,4 @@
 {{ crm_versions('activity', 'activity_id', [
-    ['lead_id', 'varchar'], ['kind', 'varchar'], ['summary', 'varchar'],
-    ['occurred_at', 'timestamptz', 'activity_at'], ['by', 'varchar', 'logged_by'],
+    ['lead_id', 'string'], ['kind', 'string'], ['summary', 'string'],
+    ['occurred_at', 'utc_timestamp', 'activity_at'], ['by', 'string', 'logged_by'],
 ]) }}

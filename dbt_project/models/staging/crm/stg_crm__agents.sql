@@ -1,3 +1,3 @@
 {{ crm_versions('agent', 'agent_id', [
-    ['team_id', 'varchar'], ['name', 'varchar'],
+    ['team_id', 'string'], ['name', 'string'],
 ]) }}

@@ -1,3 +1,3 @@
 {{ crm_versions('reconciliation_break', 'break_id', [
-    ['status', 'varchar'], ['note', 'varchar'],
+    ['status', 'string'], ['note', 'string'],
 ]) }}

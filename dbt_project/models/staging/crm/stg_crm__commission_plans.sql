@@ -1,4 +1,4 @@
 {{ crm_versions('commission_plan', 'plan_id', [
-    ['name', 'varchar'], ['split', 'varchar'], ['min_hold_seconds', 'integer'],
-    ['exclude_symbol_groups', 'varchar'], ['components', 'varchar'],
+    ['name', 'string'], ['split', 'string'], ['min_hold_seconds', 'integer'],
+    ['exclude_symbol_groups', 'string'], ['components', 'string'],
 ]) }}

@@ -1,7 +1,7 @@
 {{ crm_versions('commission_statement', 'statement_id', [
-    ['partner_id', 'varchar'], ['period', 'varchar'], ['status', 'varchar'],
-    ['components', 'varchar'], ['has_payout', 'boolean'], ['earned', 'decimal(18, 2)'],
+    ['partner_id', 'string'], ['period', 'string'], ['status', 'string'],
+    ['components', 'string'], ['has_payout', 'boolean'], ['earned', 'decimal(18, 2)'],
     ['carried_in', 'decimal(18, 2)'], ['payable', 'decimal(18, 2)'],
-    ['carried_out', 'decimal(18, 2)'], ['approved_by', 'varchar'],
-    ['paid_reference', 'varchar'],
+    ['carried_out', 'decimal(18, 2)'], ['approved_by', 'string'],
+    ['paid_reference', 'string'],
 ]) }}

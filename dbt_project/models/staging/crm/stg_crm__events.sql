@@ -16,11 +16,11 @@ renamed as (
         state,
         actor,
         actor_role,
-        occurred_at,
+        {{ utc_timestamp('occurred_at') }} as occurred_at,
         reason,
         hash,
         _batch_id,
-        _loaded_at,
+        {{ utc_timestamp('_loaded_at') }} as _loaded_at,
         _run_id
     from events
 )

@@ -1,5 +1,5 @@
 {{ crm_versions('follow_up', 'follow_up_id', [
-    ['lead_id', 'varchar'], ['due_at', 'timestamptz'], ['note', 'varchar'],
-    ['owner_id', 'varchar'], ['status', 'varchar'], ['completed_at', 'timestamptz'],
-    ['outcome', 'varchar'], ['client_id', 'varchar'],
+    ['lead_id', 'string'], ['due_at', 'utc_timestamp'], ['note', 'string'],
+    ['owner_id', 'string'], ['status', 'string'], ['completed_at', 'utc_timestamp'],
+    ['outcome', 'string'], ['client_id', 'string'],
 ]) }}

@@ -1,6 +1,6 @@
 {{ crm_versions('kyc_document', 'document_id', [
-    ['client_id', 'varchar'], ['doc_type', 'varchar'], ['sha256', 'varchar'],
-    ['mime_type', 'varchar'], ['size', 'bigint', 'size_bytes'], ['file_name', 'varchar'],
-    ['expires_on', 'date'], ['status', 'varchar'], ['review_reason', 'varchar'],
-    ['reviewed_by', 'varchar'],
+    ['client_id', 'string'], ['doc_type', 'string'], ['sha256', 'string'],
+    ['mime_type', 'string'], ['size', 'bigint', 'size_bytes'], ['file_name', 'string'],
+    ['expires_on', 'date'], ['status', 'string'], ['review_reason', 'string'],
+    ['reviewed_by', 'string'],
 ]) }}

@@ -1,8 +1,8 @@
 {{ crm_versions('lead', 'lead_id', [
-    ['name', 'varchar'], ['email', 'varchar'], ['phone', 'varchar'], ['country', 'varchar'],
-    ['language', 'varchar'], ['source', 'varchar'], ['campaign', 'varchar'],
-    ['referral_code', 'varchar'], ['status', 'varchar'], ['owner_id', 'varchar'],
-    ['owner', 'varchar'], ['created_by', 'varchar'], ['first_contacted_at', 'timestamptz'],
-    ['client_id', 'varchar'],
-    ['partner_id', 'varchar'], ['owner_agent_id', 'varchar'], ['imported_from', 'varchar'],
+    ['name', 'string'], ['email', 'string'], ['phone', 'string'], ['country', 'string'],
+    ['language', 'string'], ['source', 'string'], ['campaign', 'string'],
+    ['referral_code', 'string'], ['status', 'string'], ['owner_id', 'string'],
+    ['owner', 'string'], ['created_by', 'string'], ['first_contacted_at', 'utc_timestamp'],
+    ['client_id', 'string'],
+    ['partner_id', 'string'], ['owner_agent_id', 'string'], ['imported_from', 'string'],
 ]) }}

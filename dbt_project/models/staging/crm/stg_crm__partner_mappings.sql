@@ -1,4 +1,4 @@
 {{ crm_versions('partner_mapping', 'mapping_id', [
-    ['client_id', 'varchar'], ['partner_id', 'varchar'], ['effective_from', 'timestamp'],
-    ['effective_to', 'timestamp'], ['how', 'varchar'],
+    ['client_id', 'string'], ['partner_id', 'string'], ['effective_from', 'timestamp'],
+    ['effective_to', 'timestamp'], ['how', 'string'],
 ]) }}

@@ -1,3 +1,3 @@
 {{ crm_versions('partner_plan', 'assignment_id', [
-    ['partner_id', 'varchar'], ['plan_id', 'varchar'], ['effective_from', 'timestamp'],
+    ['partner_id', 'string'], ['plan_id', 'string'], ['effective_from', 'timestamp'],
 ]) }}

@@ -1,6 +1,6 @@
 {{ crm_versions('trading_account', 'account_id', [
-    ['client_id', 'varchar'], ['platform', 'varchar'], ['server', 'varchar'],
-    ['group', 'varchar', 'account_group'], ['currency', 'varchar'], ['leverage', 'integer'],
-    ['account_type', 'varchar'], ['login', 'bigint'], ['status', 'varchar'],
+    ['client_id', 'string'], ['platform', 'string'], ['server', 'string'],
+    ['group', 'string', 'account_group'], ['currency', 'string'], ['leverage', 'integer'],
+    ['account_type', 'string'], ['login', 'bigint'], ['status', 'string'],
     ['commission_excluded', 'boolean'],
 ]) }}

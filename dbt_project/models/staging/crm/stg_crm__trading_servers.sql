@@ -1,3 +1,3 @@
 {{ crm_versions('trading_server', 'server', [
-    ['platform', 'varchar'], ['time_zone', 'varchar'],
+    ['platform', 'string'], ['time_zone', 'string'],
 ]) }}

@@ -1,4 +1,4 @@
 {{ crm_versions('user', 'user_id', [
-    ['username', 'varchar'], ['full_name', 'varchar'], ['role', 'varchar'],
-    ['team', 'varchar', 'team_id'], ['agent_id', 'varchar'], ['active', 'boolean'],
+    ['username', 'string'], ['full_name', 'string'], ['role', 'string'],
+    ['team', 'string', 'team_id'], ['agent_id', 'string'], ['active', 'boolean'],
 ]) }}

@@ -28,7 +28,7 @@ ordered as (
 
 versions as (
     select
-        * exclude (previous_hash),
+        {{ star_except(['previous_hash']) }},
         row_number() over (
             partition by server, ticket, entry order by _loaded_at, _row_number
         ) as version_number
