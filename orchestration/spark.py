@@ -142,6 +142,7 @@ def build_on_spark(
     command: str = "build",
     dbt_vars: dict | None = None,
     raw_dir: Path | None = None,
+    resource_types: Sequence[str] = (),
 ) -> object:
     """Export the raw tables of `warehouse`, register them on Spark and run `dbt <command>`
     (build: models, seeds and tests) on the selection. dbt's results are returned."""
@@ -159,6 +160,7 @@ def build_on_spark(
     ]
     if selection:
         selection += ["--indirect-selection", "cautious"]
+    selection += ["--resource-type", *resource_types] if resource_types else []
     return dbt([command, *selection], target, dbt_vars)
 
 

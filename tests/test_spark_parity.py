@@ -166,7 +166,7 @@ def test_every_mart_and_report_is_identical_on_duckdb_and_spark(tmp_path, monkey
             # Spark they cost a Spark job each (`python -m orchestration.spark build` runs them).
             results = build_on_spark(
                 settings.warehouse_path,
-                select=["resource_type:model", "resource_type:seed"],
+                resource_types=["model", "seed"],
                 exclude=NOT_YET_PORTABLE,
                 dbt_vars=dbt_vars,
             )
