@@ -33,8 +33,8 @@ DUCKDB_TARGET = "dev"
 SESSION_TARGET = "spark"
 THRIFT_TARGET = "spark_thrift"
 # Models not yet portable, left out of the builds tests/test_spark_parity.py and
-# benchmarks/spark_build.py compare: the lane of issue 17 still under way (commissions).
-# Shrink it as it merges.
+# benchmarks/spark_build.py compare: the commissions models (issue 17's lane still under way,
+# helper hh) and the data test on them. Shrink it as that lane merges.
 NOT_YET_PORTABLE = (
     "intermediate.commissions",
     "marts.commissions",
@@ -142,6 +142,7 @@ def build_on_spark(
     command: str = "build",
     dbt_vars: dict | None = None,
     raw_dir: Path | None = None,
+    resource_types: Sequence[str] = (),
 ) -> object:
     """Export the raw tables of `warehouse`, register them on Spark and run `dbt <command>`
     (build: models, seeds and tests) on the selection. dbt's results are returned."""
@@ -159,6 +160,7 @@ def build_on_spark(
     ]
     if selection:
         selection += ["--indirect-selection", "cautious"]
+    selection += ["--resource-type", *resource_types] if resource_types else []
     return dbt([command, *selection], target, dbt_vars)
 
 
