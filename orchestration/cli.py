@@ -338,10 +338,11 @@ def build_materialize(settings: Settings, stages: Stages) -> bool:
 def build_materialize_on_spark(settings: Settings, stages: Stages) -> bool:
     """Load the raw tables, then build every model and test on Spark: on the Thrift server the
     settings name (FXCRM_SPARK_THRIFT_URL), else on a Spark session in this process. The
-    dashboards keep reading the serving snapshot published from DuckDB."""
+    dashboards keep reading the serving snapshot published from DuckDB. The models not yet
+    portable are left out, and the summary names them, rather than failing the whole build."""
     import dagster as dg
 
-    from orchestration.spark import SESSION_TARGET, THRIFT_TARGET, build_on_spark
+    from orchestration.spark import NOT_YET_PORTABLE, SESSION_TARGET, THRIFT_TARGET, build_on_spark
 
     stages.start("load")
     with dg.DagsterInstance.get() as instance:
@@ -354,7 +355,10 @@ def build_materialize_on_spark(settings: Settings, stages: Stages) -> bool:
     stages.start("dbt")
     try:
         results = build_on_spark(
-            settings.warehouse_path, target=target, raw_dir=settings.spark_raw_dir
+            settings.warehouse_path,
+            exclude=NOT_YET_PORTABLE,
+            target=target,
+            raw_dir=settings.spark_raw_dir,
         )
     except RuntimeError as error:
         stages.end(str(error)[:500])
@@ -362,7 +366,8 @@ def build_materialize_on_spark(settings: Settings, stages: Stages) -> bool:
     kinds = Counter(r.node.resource_type for r in results)
     stages.end(
         f"{kinds['model']} models, {kinds['seed']} seeds, {kinds['test']} data tests, "
-        f"{kinds['unit_test']} unit tests on Spark ({settings.spark_thrift_url or 'session'})"
+        f"{kinds['unit_test']} unit tests on Spark ({settings.spark_thrift_url or 'session'}); "
+        f"left out, not yet portable: {', '.join(NOT_YET_PORTABLE)}"
     )
     return True
 
