@@ -171,12 +171,15 @@ def test_dbt_build_reuses_the_saved_parse(platform_build):
     log = (dbt_run_dir(build.run_id) / "dbt.log").read_text()
     assert "Unable to do partial parsing" not in log
     assert "Partial parsing enabled" in log
-    # and the docs site generated after it (its log is in its own dagster-dbt target folder)
+    # and every docs site generated for this warehouse (each run's log is in its own dagster-dbt
+    # target folder; a session that materializes again generates the docs again)
     docs = str(docs_dir(settings))
     target = fxcrm_dbt_project.project_dir / "target"
-    [docs_log] = [t for p in target.glob("*/dbt.log") if docs in (t := p.read_text())]
-    assert "Unable to do partial parsing" not in docs_log
-    assert "Partial parsing enabled" in docs_log
+    docs_logs = [t for p in target.glob("*/dbt.log") if docs in (t := p.read_text())]
+    assert docs_logs, "no dbt docs generate ran for this warehouse"
+    for docs_log in docs_logs:
+        assert "Unable to do partial parsing" not in docs_log
+        assert "Partial parsing enabled" in docs_log
 
 
 def test_dbt_build_passes_models_data_tests_and_unit_tests(platform_build):
