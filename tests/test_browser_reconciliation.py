@@ -90,7 +90,8 @@ def test_compliance_acknowledges_a_high_money_break(demo_world, tmp_path):
         expect(page.get_by_text(caption)).to_be_visible(timeout=30_000)
         count = int(caption.split()[0].replace(",", ""))
 
-        with page.expect_download() as download:
+        # The workbook is written when the button is clicked: on a busy machine, past 30 s.
+        with page.expect_download(timeout=90_000) as download:
             page.get_by_role("button", name="Download XLSX", exact=True).click()
         # Playwright saves a download without its extension, which openpyxl refuses as a path.
         saved = Path(download.value.path()).read_bytes()
