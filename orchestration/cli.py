@@ -138,15 +138,18 @@ def run_simulation(args: argparse.Namespace, settings: Settings) -> dict:
         if args.faults == "all"
         else tuple(f for f in args.faults.split(",") if f and f != "none")
     )
-    config = SimulationConfig(
-        seed=args.seed,
-        start=date.fromisoformat(args.start),
-        days=args.days,
-        clients=args.clients,
-        deals=args.deals,
-        chunk_deals=args.chunk_deals,
-        faults=faults,
-    )
+    try:
+        config = SimulationConfig(
+            seed=args.seed,
+            start=date.fromisoformat(args.start),
+            days=args.days,
+            clients=args.clients,
+            deals=args.deals,
+            chunk_deals=args.chunk_deals,
+            faults=faults,
+        )
+    except ValueError as error:  # a bad --start, too small a world, an unknown fault
+        raise SystemExit(f"fxcrm simulate: {error}") from None
     return write_world(config, settings.landing_dir)
 
 

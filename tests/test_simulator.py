@@ -218,3 +218,26 @@ def test_a_seed_writes_the_same_bytes_as_before(tmp_path):
     for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(tmp_path)).encode() + b"\0" + path.read_bytes())
     assert digest.hexdigest() == WORLD_FINGERPRINT
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["--clients", "20"], "at least 2 days and 50 clients"),
+        (["--days", "1"], "at least 2 days and 50 clients"),
+        (["--start", "2026-13-01"], "month must be in 1..12"),
+        (["--faults", "no_such_fault"], "unknown fault(s) ['no_such_fault']"),
+    ],
+)
+def test_the_cli_refuses_a_world_it_cannot_simulate_in_one_line(
+    arguments: list[str], reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad argument reads as one line naming it, not a traceback, and writes nothing."""
+    from orchestration.cli import main
+
+    monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
+    with pytest.raises(SystemExit) as refused:
+        main(["simulate", *arguments])
+    assert str(refused.value).startswith("fxcrm simulate: ")
+    assert reason in str(refused.value)
+    assert not (tmp_path / "landing").exists() or not any((tmp_path / "landing").iterdir())
