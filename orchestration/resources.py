@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sys
 from functools import cached_property
@@ -73,14 +74,21 @@ def prepare_dbt_manifest(settings: Settings | None = None) -> None:
     state every dbt run starts from (dbt parse), unless both are current: newer than every file
     of the dbt project and parsed with the vars of `settings`' runs (without settings, those of
     the last parse). dbt re-parses the whole project (3 s) when its vars differ from the saved
-    state's; a parse costs seconds, the check nothing."""
+    state's; a parse costs seconds, the check nothing. `fxcrm serve` loads the code location
+    in the webserver, the daemon and each run's worker at once: the lock lets one parse while
+    the others wait and then find the manifest current, instead of reading a half-written one."""
     recorded = parse_vars_path()
-    last = json.loads(recorded.read_text()) if recorded.exists() else []
-    wanted = warehouse_vars(settings) if settings else last
-    if dbt_manifest_is_current() and wanted == last:
-        return
-    dbt_cli().cli(["--quiet", "parse", *wanted], target_path=fxcrm_dbt_project.target_path).wait()
-    recorded.write_text(json.dumps(wanted))
+    recorded.parent.mkdir(parents=True, exist_ok=True)
+    with open(recorded.with_name("fxcrm_parse.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        last = json.loads(recorded.read_text()) if recorded.exists() else []
+        wanted = warehouse_vars(settings) if settings else last
+        if dbt_manifest_is_current() and wanted == last:
+            return
+        dbt_cli().cli(
+            ["--quiet", "parse", *wanted], target_path=fxcrm_dbt_project.target_path
+        ).wait()
+        recorded.write_text(json.dumps(wanted))
 
 
 class FxcrmDbtPreparer(DagsterDbtProjectPreparer):

@@ -71,3 +71,39 @@ def test_each_setting_is_named_once_and_reaches_dagster_whole(tmp_path):
     environment = FxcrmSettings.from_environment()
     assert all(isinstance(getattr(environment, s), dg.EnvVar) for s in VARIABLES)
     assert {s: getattr(environment, s).env_var_name for s in VARIABLES} == VARIABLES
+
+
+def test_processes_preparing_the_dbt_project_at_once_parse_it_once(tmp_path, monkeypatch):
+    """`fxcrm serve` loads the code location in several processes at the same moment: one
+    parses, the others wait and find the manifest current rather than parse over it."""
+    import threading
+    import time
+
+    from orchestration import resources
+
+    parsed: list[float] = []
+    running = {"now": 0, "most": 0}
+
+    class SlowParse:
+        def cli(self, args, target_path):
+            assert args[:2] == ["--quiet", "parse"]
+            running["now"] += 1
+            running["most"] = max(running["most"], running["now"])
+            time.sleep(0.3)
+            parsed.append(time.monotonic())
+            running["now"] -= 1
+            return self
+
+        def wait(self):
+            return None
+
+    monkeypatch.setattr(resources, "parse_vars_path", lambda: tmp_path / "fxcrm_parse_vars.json")
+    monkeypatch.setattr(resources, "dbt_manifest_is_current", lambda: bool(parsed))
+    monkeypatch.setattr(resources, "dbt_cli", SlowParse)
+    workers = [threading.Thread(target=resources.prepare_dbt_manifest) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(parsed) == 1
+    assert running["most"] == 1
