@@ -133,8 +133,9 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
         from range({clients}) as r(c) where c % 10 = 3
     """)
     con.execute(
-        "create or replace table intermediate.int_crm__commission_statements (statement_id varchar, "
-        "partner_id varchar, period varchar, status varchar, components varchar, "
+        "create or replace table intermediate.int_crm__commission_statements ("
+        "statement_id varchar, partner_id varchar, period varchar, status varchar, "
+        "components varchar, "
         "has_payout boolean, earned decimal(18, 2), carried_in decimal(18, 2), "
         "payable decimal(18, 2), carried_out decimal(18, 2), approved_by varchar, "
         "paid_reference varchar, is_current boolean)"

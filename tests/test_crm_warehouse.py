@@ -56,7 +56,7 @@ def journey(store: Store) -> str:
 
 
 CRM_MODELS = dg.AssetSelection.assets(CRM_EVENTS_KEY) | dg.AssetSelection.assets(
-    *[k for k in warehouse_models.keys if k.path[-1].startswith("stg_crm__")]
+    *[k for k in warehouse_models.keys if k.path[-1].startswith(("stg_crm__", "int_crm__"))]
 )
 
 
