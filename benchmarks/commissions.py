@@ -69,7 +69,7 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
     for schema in ("staging", "intermediate", "marts"):
         con.execute(f"create schema if not exists {schema}")
     con.execute(f"""
-        create or replace table staging.stg_crm__partners as
+        create or replace table intermediate.int_crm__partners as
         with levels as (
             select level, size, sum(size) over (order by level) - size as first
             from (select unnest(range(1, 6)) as level, unnest({list(LEVELS)}) as size)
@@ -91,37 +91,37 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
         ), range(size) as r(i)
     """)
     con.execute(
-        "create or replace table staging.stg_crm__commission_plans (plan_id varchar, "
+        "create or replace table intermediate.int_crm__commission_plans (plan_id varchar, "
         "name varchar, split varchar, min_hold_seconds integer, exclude_symbol_groups varchar, "
         "components varchar, is_current boolean)"
     )
     for plan_id, split, hold, excluded, components in PLANS:
         con.execute(
-            "insert into staging.stg_crm__commission_plans values (?, ?, ?, ?, ?, ?, true)",
+            "insert into intermediate.int_crm__commission_plans values (?, ?, ?, ?, ?, ?, true)",
             [plan_id, plan_id, split, hold, excluded, components],
         )
     con.execute("""
-        create or replace table staging.stg_crm__partner_plans as
+        create or replace table intermediate.int_crm__partner_plans as
         select partner_id || '@2026-01' as assignment_id, partner_id,
             (['STD-2026', 'PRO-2026', 'HYB-2026', 'AFF-CPA'])[1 + h(partner_id) % 4] as plan_id,
             timestamp '2026-01-01' as effective_from, true as is_current
-        from staging.stg_crm__partners where h(partner_id) % 10 != 0
+        from intermediate.int_crm__partners where h(partner_id) % 10 != 0
     """)
     con.execute("""
-        create or replace table staging.stg_crm__spread_markups as
+        create or replace table intermediate.int_crm__spread_markups as
         select * from (values ('fx_major', 10.0), ('fx_minor', 12.0), ('metals', 15.0),
             ('indices', 5.0), ('crypto', 20.0)) as m(symbol_group, usd_per_lot),
             (select true as is_current)
     """)
     con.execute(f"""
-        create or replace table staging.stg_crm__trading_accounts as
+        create or replace table intermediate.int_crm__trading_accounts as
         select 'C' || c as client_id, 'BENCH' as server, 100000 + c as login,
             case when c % 5 = 0 then 'EUR' else 'USD' end as currency,
             c % 20 = 0 as commission_excluded, true as is_current
         from range({clients}) as r(c)
     """)
     con.execute(f"""
-        create or replace table staging.stg_crm__partner_mappings as
+        create or replace table intermediate.int_crm__partner_mappings as
         select 'C' || c || '@1' as mapping_id, 'C' || c as client_id,
             'P' || (h(c) % 1000) as partner_id,
             timestamp '2026-07-01' as effective_from, cast(null as timestamp) as effective_to,
@@ -133,8 +133,9 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
         from range({clients}) as r(c) where c % 10 = 3
     """)
     con.execute(
-        "create or replace table staging.stg_crm__commission_statements (statement_id varchar, "
-        "partner_id varchar, period varchar, status varchar, components varchar, "
+        "create or replace table intermediate.int_crm__commission_statements ("
+        "statement_id varchar, partner_id varchar, period varchar, status varchar, "
+        "components varchar, "
         "has_payout boolean, earned decimal(18, 2), carried_in decimal(18, 2), "
         "payable decimal(18, 2), carried_out decimal(18, 2), approved_by varchar, "
         "paid_reference varchar, is_current boolean)"
@@ -146,7 +147,7 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
         from range({DAYS + 40}) as r(d)
     """)
     con.execute(f"""
-        create or replace table staging.stg_platform__balance_operations as
+        create or replace table intermediate.int_platform__balance_operations as
         select 'BENCH' as server, 100000 + c as login, 900000000 + c as operation_ticket,
             timestamp '{START}' + to_seconds(h(c) % (30 * 86400)) as operation_time_utc,
             'balance' as operation, 'deposit' as kind,
@@ -163,7 +164,7 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
 def deal_rows(first_position: int, positions: int, first_day: int, days: int) -> str:
     """Two deals per position (opened, then closed 0 to 2 hours later) spread over `days`
     days from START + first_day, on the clients' accounts, in every symbol group."""
-    clients = "(select count(*) from staging.stg_crm__trading_accounts)"
+    clients = "(select count(*) from intermediate.int_crm__trading_accounts)"
     return f"""
         with positions as (
             select p as position_id, h(p) % {clients} as c,

@@ -10,7 +10,7 @@ select
     coalesce(from_json(exclude_symbol_groups, '["VARCHAR"]'), cast([] as varchar [])) as excluded,
     split,
     components
-from staging.stg_crm__commission_plans
+from intermediate.int_crm__commission_plans
 where is_current;
 
 create temp table comps as
@@ -42,28 +42,28 @@ from terms, json_each(coalesce(terms.split, '[100]')) as s;
 create temp table chains as
 with recursive chain as (
     select partner_id, 1 as level, partner_id as upline, parent_id as next_id
-    from staging.stg_crm__partners where is_current
+    from intermediate.int_crm__partners where is_current
     union all
     select chain.partner_id, chain.level + 1, p.partner_id, p.parent_id
-    from chain join staging.stg_crm__partners as p on p.is_current and p.partner_id = chain.next_id
+    from chain join intermediate.int_crm__partners as p on p.is_current and p.partner_id = chain.next_id
 )
 select partner_id, level, upline from chain;
 
 create temp table accounts as
 select server, login, client_id, currency, coalesce(commission_excluded, false) as excluded
-from staging.stg_crm__trading_accounts
+from intermediate.int_crm__trading_accounts
 where is_current;
 
 create temp table links as
 select client_id, partner_id, effective_from as l_from,
     lead(effective_from) over (partition by client_id order by effective_from) as l_to
-from staging.stg_crm__partner_mappings
+from intermediate.int_crm__partner_mappings
 where is_current;
 
 create temp table pplans as
 select partner_id, plan_id, effective_from as p_from,
     lead(effective_from) over (partition by partner_id order by effective_from) as p_to
-from staging.stg_crm__partner_plans
+from intermediate.int_crm__partner_plans
 where is_current;
 
 create temp table deals as
@@ -143,7 +143,7 @@ carry as (
 first_deposit as (
     select a.client_id, o.operation_time_utc as dep_t,
         o.amount * case when a.currency = 'USD' then 1 else r.usd_per_unit end as dep_usd
-    from staging.stg_platform__balance_operations as o
+    from intermediate.int_platform__balance_operations as o
     join accounts as a on o.server = a.server and o.login = a.login and not a.excluded
     asof left join staging.stg_market__fx_rates as r
         on a.currency = r.currency and cast(o.operation_time_utc as date) >= r.rate_date
@@ -178,7 +178,7 @@ select 'spread_share', e.l1, e.plan_id, e.period, e.t,
     cast(cast(e.lots as decimal(38, 12)) * cast(least(cast(comps.pct * 0.01 as decimal(38, 12)) * m.usd_per_lot, coalesce(comps.cap, 1e9)) as decimal(38, 12)) as decimal(38, 12))
 from eligible as e
 join comps on comps.plan_id = e.plan_id and comps.component = 'spread_share'
-join staging.stg_crm__spread_markups as m on m.is_current and m.symbol_group = e.grp
+join intermediate.int_crm__spread_markups as m on m.is_current and m.symbol_group = e.grp
 where e.earns
 union all
 select 'commission_share', e.l1, e.plan_id, e.period, e.t,

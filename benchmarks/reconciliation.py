@@ -23,7 +23,7 @@ RECONCILIATION = [
     "path:models/intermediate/reconciliation",
     "path:models/marts/reconciliation",
     "path:models/reporting/reconciliation",
-    "stg_crm__break_decisions",
+    "int_crm__break_decisions",
 ]
 
 

@@ -47,7 +47,7 @@ def test_dagster_ui_serves_the_whole_asset_graph(running_system):
     assets = {"/".join(n["assetKey"]["path"]) for n in nodes}
     assert {
         "raw/deals",
-        "staging/stg_platform__deals",
+        "intermediate/int_platform__deals",
         "marts/fct_deals",
         "reporting/rpt_daily_trading_volume",
         "serving/serving_snapshot",

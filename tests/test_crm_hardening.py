@@ -92,9 +92,11 @@ def test_decimals_follow_the_currency():
 
 
 def test_the_bound_is_the_warehouse_type_of_crm_amounts():
-    """The largest amount a command accepts is the largest the staging model can type."""
-    staging = (PROJECT_ROOT / "dbt_project/models/staging/crm/stg_crm__payments.sql").read_text()
-    assert "['amount', 'decimal(18, 2)']" in staging and "['fee', 'decimal(18, 2)']" in staging
+    """The largest amount a command accepts is the largest the warehouse's payments model
+    can type."""
+    model = PROJECT_ROOT / "dbt_project/models/intermediate/crm/int_crm__payments.sql"
+    payments = model.read_text()
+    assert "['amount', 'decimal(18, 2)']" in payments and "['fee', 'decimal(18, 2)']" in payments
     cast = "SELECT CAST(? AS DECIMAL(18, 2))"
     assert duckdb.execute(cast, [str(v.WAREHOUSE_MAX)]).fetchone()[0] == v.WAREHOUSE_MAX
     with pytest.raises(duckdb.ConversionException):

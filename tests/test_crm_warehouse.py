@@ -56,7 +56,7 @@ def journey(store: Store) -> str:
 
 
 CRM_MODELS = dg.AssetSelection.assets(CRM_EVENTS_KEY) | dg.AssetSelection.assets(
-    *[k for k in warehouse_models.keys if k.path[-1].startswith("stg_crm__")]
+    *[k for k in warehouse_models.keys if k.path[-1].startswith(("stg_crm__", "int_crm__"))]
 )
 
 
@@ -80,16 +80,16 @@ def test_events_reach_staging_incrementally_with_history(crm_settings):
 
     with duckdb.connect(str(crm_settings.warehouse_path), read_only=True) as con:
         versions = con.execute(
-            "select status, amount, changed_by, is_current from staging.stg_crm__payments "
+            "select status, amount, changed_by, is_current from intermediate.int_crm__payments "
             "where payment_id = ? order by record_version",
             [payment],
         ).fetchall()
         lead = con.execute(
-            "select status, owner, client_id is not null from staging.stg_crm__leads "
+            "select status, owner, client_id is not null from intermediate.int_crm__leads "
             "where is_current"
         ).fetchall()
         kyc = con.execute(
-            "select kyc_status, kyc_expires_on from staging.stg_crm__clients where is_current"
+            "select kyc_status, kyc_expires_on from intermediate.int_crm__clients where is_current"
         ).fetchall()
         refusals = con.execute(
             "select actor, record_id from staging.stg_crm__events "
@@ -110,7 +110,7 @@ def test_events_reach_staging_incrementally_with_history(crm_settings):
     assert (again["events_copied"].value, again["first_seq"].value) == (1, total + 1)
     with duckdb.connect(str(crm_settings.warehouse_path), read_only=True) as con:
         assert con.execute(
-            "select status, deal_ticket from staging.stg_crm__payments where is_current"
+            "select status, deal_ticket from intermediate.int_crm__payments where is_current"
         ).fetchall() == [("executed", 77)]
         assert con.execute("select count(*) from raw.crm_events").fetchone()[0] == total + 1
         heads = con.execute("select seq, hash from raw.crm_chain_heads order by seq").fetchall()
@@ -189,14 +189,14 @@ def test_a_publish_rebuilds_what_reads_the_records_that_changed(crm_settings):
 
     leads.create_lead(store, store_actor(store, "alice.agent"), name="Oto", email="o@example.com")
     lead = rebuilt(seen)
-    assert {"staging/stg_crm__leads", "reporting/rpt_lead_funnel"} | every_event <= lead
-    assert not {"marts/fct_deals", "staging/stg_crm__payments"} & lead
+    assert {"intermediate/int_crm__leads", "reporting/rpt_lead_funnel"} | every_event <= lead
+    assert not {"marts/fct_deals", "intermediate/int_crm__payments"} & lead
 
     seen = store.last_seq()
     accounts.register_server(
         store, store_actor(store, "admin"), name="MT5-Z", platform="MT5", time_zone="UTC"
     )
-    assert {"staging/stg_crm__trading_servers", "marts/fct_deals"} <= rebuilt(seen)
+    assert {"intermediate/int_crm__trading_servers", "marts/fct_deals"} <= rebuilt(seen)
 
 
 def test_events_arriving_during_a_publish_wait_for_one_next_publish(crm_settings):

@@ -23,10 +23,15 @@ def test_definitions_load_with_one_lineage_graph():
 
     specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
     deps = {k: {d.asset_key.to_user_string() for d in s.deps} for k, s in specs.items()}
-    assert "raw/deals" in deps["staging/stg_platform__deal_versions"]
-    assert "raw/balance_operations" in deps["staging/stg_platform__balance_operations"]
-    assert "raw/platform_accounts" in deps["staging/stg_platform__accounts"]
-    assert "raw/daily_snapshots" in deps["staging/stg_platform__daily_snapshots"]
+    for table, model in [
+        ("deals", "deals"),
+        ("balance_operations", "balance_operations"),
+        ("platform_accounts", "accounts"),
+        ("daily_snapshots", "daily_snapshots"),
+    ]:
+        assert f"raw/{table}" in deps[f"staging/stg_platform__{model}"]
+    assert "staging/stg_platform__deals" in deps["intermediate/int_platform__deal_versions"]
+    assert "staging/stg_crm__events" in deps["intermediate/int_crm__leads"]
     assert "raw/fx_rates" in deps["staging/stg_market__fx_rates"]
     assert "reporting/rpt_daily_trading_volume" in deps["serving/serving_snapshot"]
     for key, spec in specs.items():
@@ -411,11 +416,12 @@ def test_corrections_supersede_dropped_deals_are_reported_and_unknown_symbols_wa
 
     assert query("select count(*) from raw.deals") == [(5,)], "raw keeps every version"
     assert query(
-        "select deal_ticket, profit, version_number from staging.stg_platform__deals order by 1"
+        "select deal_ticket, profit, version_number "
+        "from intermediate.int_platform__deals order by 1"
     ) == [(1, Decimal("7.50"), 2), (2, Decimal("0.00"), 1), (3, Decimal("0.00"), 1)]
     assert query(
         "select ticket, version_number, is_current, profit "
-        "from staging.stg_platform__deal_versions where ticket = 1 order by 2"
+        "from intermediate.int_platform__deal_versions where ticket = 1 order by 2"
     ) == [(1, 1, False, Decimal("5.00")), (1, 2, True, Decimal("7.50"))]
     missing = query("select deal_ticket, source_file from reporting.rpt_deals_missing_from_reread")
     assert missing == [(2, "mt5/FXCRM-MT5-Live2/deals/deals_20260901_p000.json")]

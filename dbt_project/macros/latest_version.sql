@@ -1,6 +1,6 @@
 {#-
     The latest version of each record in a raw table, by load order: platforms re-send snapshots
-    and corrections, raw keeps them all, staging reads the newest.
+    and corrections, raw (and staging) keep them all, intermediate/platform/ reads the newest.
 -#}
 {% macro latest_version(relation, key_columns) -%}
     select {{ star_except(['recency']) }}

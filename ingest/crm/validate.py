@@ -33,7 +33,7 @@ DECIMALS = {"JPY": 0}  # decimals a currency's amounts take; the others take two
 NAME_MAX = 100
 EMAIL_MAX = 254
 TEXT_MAX = 2000
-WAREHOUSE_MAX = Decimal("9999999999999999.99")  # DECIMAL(18, 2) in stg_crm__payments
+WAREHOUSE_MAX = Decimal("9999999999999999.99")  # DECIMAL(18, 2) in int_crm__payments
 AMOUNT = re.compile(r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<decimals>[0-9]+))?")
 DECIMAL_COMMA = re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{3})*|[0-9]+),[0-9]{1,2}")
 

@@ -4,7 +4,7 @@
 with
 
 deals as (
-    select * from {{ ref('stg_platform__deals') }}
+    select * from {{ ref('int_platform__deals') }}
     where action_name in ('buy', 'sell')
 ),
 

@@ -8,7 +8,7 @@ traded as (
         platform,
         server,
         raw_symbol
-    from {{ ref('stg_platform__deals') }}
+    from {{ ref('int_platform__deals') }}
 ),
 
 symbols as (

@@ -4,8 +4,9 @@
 with
 
 deals as (
-    -- A deal from a server not registered in the CRM has no UTC time yet: it waits in staging
-    -- (rpt_unregistered_servers names the server) and comes in once the server is registered.
+    -- A deal from a server not registered in the CRM has no UTC time yet: it waits in
+    -- int_platform__deals (rpt_unregistered_servers names the server) and comes in once the
+    -- server is registered.
     select
         *,
         cast(deal_time_utc as date) as trade_date

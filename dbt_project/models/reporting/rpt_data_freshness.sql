@@ -2,15 +2,15 @@
 with
 
 deals as (
-    select * from {{ ref('stg_platform__deals') }}
+    select * from {{ ref('int_platform__deals') }}
 ),
 
 operations as (
-    select * from {{ ref('stg_platform__balance_operations') }}
+    select * from {{ ref('int_platform__balance_operations') }}
 ),
 
 snapshots as (
-    select * from {{ ref('stg_platform__daily_snapshots') }}
+    select * from {{ ref('int_platform__daily_snapshots') }}
 ),
 
 rates as (

@@ -3,7 +3,7 @@
 with
 
 versions as (
-    select * from {{ ref('stg_platform__deal_versions') }}
+    select * from {{ ref('int_platform__deal_versions') }}
 ),
 
 batches as (

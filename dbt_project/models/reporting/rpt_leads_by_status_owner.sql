@@ -2,7 +2,7 @@
 with
 
 leads as (
-    select * from {{ ref('stg_crm__leads') }}
+    select * from {{ ref('int_crm__leads') }}
     where is_current
 ),
 

@@ -4,12 +4,12 @@
 with
 
 deals as (
-    select * from {{ ref('stg_platform__deal_versions') }}
+    select * from {{ ref('int_platform__deal_versions') }}
     where is_current
 ),
 
 servers as (
-    select * from {{ ref('stg_crm__trading_servers') }}
+    select * from {{ ref('int_crm__trading_servers') }}
     where is_current
 ),
 

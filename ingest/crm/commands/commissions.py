@@ -1,6 +1,6 @@
 """Freezing commission statements (commissions.md §6): finance approves a partner's month, which
 records its amounts in the CRM store, and later records the payment reference. dbt reads the
-approvals back (`stg_crm__commission_statements`), so an approved month never moves: a later
+approvals back (`int_crm__commission_statements`), so an approved month never moves: a later
 build books any difference as an `adjustment` in the partner's next open month.
 
 The figures frozen are those the warehouse computed, read from the reporting relations of the

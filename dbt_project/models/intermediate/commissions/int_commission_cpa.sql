@@ -14,7 +14,7 @@ accounts as (
         login,
         client_id,
         currency
-    from {{ ref('stg_crm__trading_accounts') }}
+    from {{ ref('int_crm__trading_accounts') }}
     where is_current and login is not null and not coalesce(commission_excluded, false)
 ),
 
@@ -30,7 +30,7 @@ deposits as (
             partition by accounts.client_id
             order by operations.operation_time_utc, operations.operation_ticket
         ) as nth
-    from {{ ref('stg_platform__balance_operations') }} as operations
+    from {{ ref('int_platform__balance_operations') }} as operations
     inner join accounts
         on operations.server = accounts.server and operations.login = accounts.login
     where

@@ -21,7 +21,7 @@ rates as (
 ),
 
 markups as (
-    select * from {{ ref('stg_crm__spread_markups') }}
+    select * from {{ ref('int_crm__spread_markups') }}
     where is_current
 ),
 

@@ -18,7 +18,7 @@ accounts as (
         client_id,
         currency,
         coalesce(commission_excluded, false) as commission_excluded
-    from {{ ref('stg_crm__trading_accounts') }}
+    from {{ ref('int_crm__trading_accounts') }}
     where is_current and login is not null
 ),
 

@@ -64,7 +64,7 @@ terms as (
             ),
             (
                 select sum(hash(symbol_group, usd_per_lot))
-                from {{ ref('stg_crm__spread_markups') }}
+                from {{ ref('int_crm__spread_markups') }}
                 where is_current
             )
         ) as fingerprint

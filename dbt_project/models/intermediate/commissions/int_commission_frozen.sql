@@ -4,7 +4,7 @@
 with
 
 statements as (
-    select * from {{ ref('stg_crm__commission_statements') }}
+    select * from {{ ref('int_crm__commission_statements') }}
     where is_current and status in ('approved', 'paid')
 ),
 

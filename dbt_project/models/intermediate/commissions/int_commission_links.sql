@@ -3,7 +3,7 @@
 with
 
 links as (
-    select * from {{ ref('stg_crm__partner_mappings') }}
+    select * from {{ ref('int_crm__partner_mappings') }}
     where is_current
 ),
 

@@ -3,7 +3,7 @@
 with
 
 assignments as (
-    select * from {{ ref('stg_crm__partner_plans') }}
+    select * from {{ ref('int_crm__partner_plans') }}
     where is_current
 ),
 

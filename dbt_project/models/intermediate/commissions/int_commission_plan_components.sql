@@ -4,7 +4,7 @@
 with
 
 plans as (
-    select * from {{ ref('stg_crm__commission_plans') }}
+    select * from {{ ref('int_crm__commission_plans') }}
     where is_current
 ),
 

@@ -7,7 +7,7 @@ per_lot as (
     select
         commission_plans.plan_id,
         component.value as terms
-    from {{ ref('stg_crm__commission_plans') }} as commission_plans,
+    from {{ ref('int_crm__commission_plans') }} as commission_plans,
         json_each(commission_plans.components) as component
     where commission_plans.is_current and (component.value ->> 'type') = 'per_lot'
 ),

@@ -10,7 +10,7 @@ versions as (
         parent_id,
         valid_from,
         record_version
-    from {{ ref('stg_crm__partners') }}
+    from {{ ref('int_crm__partners') }}
 ),
 
 parent_changes as (

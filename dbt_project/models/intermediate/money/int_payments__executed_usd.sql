@@ -8,7 +8,7 @@
 with
 
 payment_versions as (
-    select * from {{ ref('stg_crm__payments') }}
+    select * from {{ ref('int_crm__payments') }}
 ),
 
 -- The version that executed each payment; an imported payment states its executed_at, a
@@ -37,17 +37,17 @@ current_payments as (
 ),
 
 clients as (
-    select * from {{ ref('stg_crm__clients') }}
+    select * from {{ ref('int_crm__clients') }}
     where is_current
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__trading_accounts') }}
+    select * from {{ ref('int_crm__trading_accounts') }}
     where is_current
 ),
 
 partner_mappings as (
-    select * from {{ ref('stg_crm__partner_mappings') }}
+    select * from {{ ref('int_crm__partner_mappings') }}
     where is_current
 ),
 

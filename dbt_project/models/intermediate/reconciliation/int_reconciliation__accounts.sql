@@ -3,12 +3,12 @@
 with
 
 crm_accounts as (
-    select * from {{ ref('stg_crm__trading_accounts') }}
+    select * from {{ ref('int_crm__trading_accounts') }}
     where is_current and status <> 'closed'
 ),
 
 platform_accounts as (
-    select * from {{ ref('stg_platform__accounts') }}
+    select * from {{ ref('int_platform__accounts') }}
 ),
 
 -- A server whose feed carries no account records (MT4 trade files, cTrader deal lists) cannot
@@ -18,7 +18,7 @@ reporting_servers as (
 ),
 
 registered_servers as (
-    select server from {{ ref('stg_crm__trading_servers') }}
+    select server from {{ ref('int_crm__trading_servers') }}
     where is_current
 ),
 

@@ -14,7 +14,7 @@ snapshots as (
         lag(server_day) over by_login as previous_day,
         lag(balance) over by_login as previous_balance,
         _source_file || ' row ' || _row_number as platform_ref
-    from {{ ref('stg_platform__daily_snapshots') }}
+    from {{ ref('int_platform__daily_snapshots') }}
     window by_login as (partition by server, login order by server_day)
 ),
 
@@ -24,7 +24,7 @@ movements as (
         login,
         cast(deal_time_server as date) as server_day,
         profit + swap + commission + coalesce(fee, 0) as amount
-    from {{ ref('stg_platform__deals') }}
+    from {{ ref('int_platform__deals') }}
 
     union all
 
@@ -33,7 +33,7 @@ movements as (
         login,
         cast(operation_time_server as date) as server_day,
         amount
-    from {{ ref('stg_platform__balance_operations') }}
+    from {{ ref('int_platform__balance_operations') }}
     where operation not in ('credit', 'so_compensation_credit')
 ),
 

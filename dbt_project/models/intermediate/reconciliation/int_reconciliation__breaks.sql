@@ -36,7 +36,7 @@ platform_accounts as (
         server,
         login,
         currency
-    from {{ ref('stg_platform__accounts') }}
+    from {{ ref('int_platform__accounts') }}
 ),
 
 rates as (

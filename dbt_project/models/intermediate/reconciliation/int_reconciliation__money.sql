@@ -5,7 +5,7 @@
 with
 
 accounts as (
-    select * from {{ ref('stg_crm__trading_accounts') }}
+    select * from {{ ref('int_crm__trading_accounts') }}
     where is_current
 ),
 
@@ -23,7 +23,7 @@ payments as (
         -- deposits post +amount, withdrawals -amount
         case when payments.kind = 'withdrawal' then -payments.amount else payments.amount end
             as posted_amount
-    from {{ ref('stg_crm__payments') }} as payments
+    from {{ ref('int_crm__payments') }} as payments
     left join accounts on payments.account_id = accounts.account_id
     where
         payments.is_current
@@ -40,7 +40,7 @@ operations as (
         comment,
         cast(operation_time_server as date) as operation_day,
         _source_file || ' row ' || _row_number as platform_ref
-    from {{ ref('stg_platform__balance_operations') }}
+    from {{ ref('int_platform__balance_operations') }}
     where operation = 'balance'
 ),
 

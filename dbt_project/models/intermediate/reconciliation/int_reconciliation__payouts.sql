@@ -12,7 +12,7 @@ statements as (
         payable,
         _event_id,
         cast(period || '-01' as date) as period_start
-    from {{ ref('stg_crm__commission_statements') }}
+    from {{ ref('int_crm__commission_statements') }}
     where is_current
 ),
 
@@ -31,7 +31,7 @@ payouts as (
         currency,
         _event_id,
         cast(coalesce(executed_at, valid_from) as date) as executed_on
-    from {{ ref('stg_crm__payments') }}
+    from {{ ref('int_crm__payments') }}
     where is_current and kind = 'commission_payout' and status = 'executed'
 ),
 

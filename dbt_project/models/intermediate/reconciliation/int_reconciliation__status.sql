@@ -3,12 +3,12 @@
 with
 
 accounts as (
-    select * from {{ ref('stg_crm__trading_accounts') }}
+    select * from {{ ref('int_crm__trading_accounts') }}
     where is_current
 ),
 
 clients as (
-    select * from {{ ref('stg_crm__clients') }}
+    select * from {{ ref('int_crm__clients') }}
     where is_current
 ),
 
@@ -20,7 +20,7 @@ enabled_logins as (
         login,
         rights,
         _source_file || ' row ' || _row_number as platform_ref
-    from {{ ref('stg_platform__accounts') }}
+    from {{ ref('int_platform__accounts') }}
     where platform = 'MT5' and (rights & 1) = 1 and (rights & 4) = 0
 ),
 

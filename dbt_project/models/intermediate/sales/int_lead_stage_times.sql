@@ -9,7 +9,7 @@
 with
 
 lead_versions as (
-    select * from {{ ref('stg_crm__leads') }}
+    select * from {{ ref('int_crm__leads') }}
 ),
 
 leads as (
@@ -41,13 +41,13 @@ first_activities as (
     select
         lead_id,
         min(activity_at) as contacted_at
-    from {{ ref('stg_crm__activities') }}
+    from {{ ref('int_crm__activities') }}
     where is_current
     group by lead_id
 ),
 
 client_versions as (
-    select * from {{ ref('stg_crm__clients') }}
+    select * from {{ ref('int_crm__clients') }}
 ),
 
 -- The client each lead became (the earliest registered, should a lead have been converted twice).
@@ -82,7 +82,7 @@ first_deposits as (
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__trading_accounts') }}
+    select * from {{ ref('int_crm__trading_accounts') }}
     where is_current and login is not null
 ),
 
@@ -97,17 +97,17 @@ first_trades as (
 ),
 
 users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_crm__users') }}
     where is_current
 ),
 
 agents as (
-    select * from {{ ref('stg_crm__agents') }}
+    select * from {{ ref('int_crm__agents') }}
     where is_current
 ),
 
 partners as (
-    select * from {{ ref('stg_crm__partners') }}
+    select * from {{ ref('int_crm__partners') }}
     where is_current
 ),
 

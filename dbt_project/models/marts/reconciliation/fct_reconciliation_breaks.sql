@@ -32,7 +32,7 @@ decisions as (
         decisions.changed_by as decided_by,
         decisions.valid_from as decided_at
     from episodes
-    inner join {{ ref('stg_crm__break_decisions') }} as decisions
+    inner join {{ ref('int_crm__break_decisions') }} as decisions
         on episodes.break_id = decisions.break_id and episodes.opened_at <= decisions.valid_from
     qualify row_number() over (
         partition by episodes.break_id order by decisions.record_version desc

@@ -75,7 +75,7 @@ partners as (
         partner_id,
         name,
         coalesce(min_payout_usd, 0) as min_payout_usd
-    from {{ ref('stg_crm__partners') }}
+    from {{ ref('int_crm__partners') }}
     where is_current
 ),
 

@@ -65,7 +65,7 @@ statements as (
 ),
 
 partners as (
-    select * from {{ ref('stg_crm__partners') }}
+    select * from {{ ref('int_crm__partners') }}
     where is_current
 ),
 

@@ -10,7 +10,7 @@ partners as (
         name as partner_name,
         parent_id as parent_partner_id,
         level
-    from {{ ref('stg_crm__partners') }}
+    from {{ ref('int_crm__partners') }}
     where is_current
 ),
 
@@ -39,7 +39,7 @@ links as (
         partner_id,
         effective_from,
         effective_to
-    from {{ ref('stg_crm__partner_mappings') }}
+    from {{ ref('int_crm__partner_mappings') }}
     where is_current and partner_id is not null
 ),
 
@@ -49,7 +49,7 @@ accounts as (
         login,
         client_id,
         currency
-    from {{ ref('stg_crm__trading_accounts') }}
+    from {{ ref('int_crm__trading_accounts') }}
     where is_current and login is not null
 ),
 
@@ -79,7 +79,7 @@ balance_operations as (
         accounts.currency,
         ops.amount,
         cast(ops.operation_time_utc as date) as operation_date
-    from {{ ref('stg_platform__balance_operations') }} as ops
+    from {{ ref('int_platform__balance_operations') }} as ops
     inner join accounts
         on ops.server = accounts.server and ops.login = accounts.login
     where ops.kind in ('deposit', 'withdrawal') and ops.operation_time_utc is not null

@@ -6,6 +6,6 @@ select
     coalesce(category, '(not set)') as category,
     coalesce(risk_level, '(not set)') as risk_level,
     count(*) as clients
-from {{ ref('stg_crm__clients') }}
+from {{ ref('int_crm__clients') }}
 where is_current
 group by all

@@ -3,12 +3,12 @@
 with
 
 documents as (
-    select * from {{ ref('stg_crm__kyc_documents') }}
+    select * from {{ ref('int_crm__kyc_documents') }}
     where is_current and status = 'accepted' and expires_on is not null
 ),
 
 clients as (
-    select * from {{ ref('stg_crm__clients') }}
+    select * from {{ ref('int_crm__clients') }}
     where is_current
 )
 

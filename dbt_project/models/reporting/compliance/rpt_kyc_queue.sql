@@ -7,7 +7,7 @@ client_versions as (
     select
         *,
         lag(kyc_status) over (partition by client_id order by record_version) as previous_status
-    from {{ ref('stg_crm__clients') }}
+    from {{ ref('int_crm__clients') }}
 ),
 
 status_since as (

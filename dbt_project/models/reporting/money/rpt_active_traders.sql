@@ -7,7 +7,7 @@ deals as (
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__trading_accounts') }}
+    select * from {{ ref('int_crm__trading_accounts') }}
     where is_current and login is not null
 ),
 

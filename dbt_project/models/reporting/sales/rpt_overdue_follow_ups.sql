@@ -3,12 +3,12 @@
 with
 
 follow_ups as (
-    select * from {{ ref('stg_crm__follow_ups') }}
+    select * from {{ ref('int_crm__follow_ups') }}
     where is_current and status = 'open' and due_at < {{ as_of() }}
 ),
 
 staff_users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_crm__users') }}
     where is_current
 ),
 

@@ -1,11 +1,11 @@
--- Each trading account as the platform last reported it.
+-- Every trading account record as loaded, one per account per snapshot file.
 with
 
-latest as (
-    {{ latest_version(source('platform', 'platform_accounts'), ['server', 'login']) }}
+platform_accounts as (
+    select * from {{ source('platform', 'platform_accounts') }}
 ),
 
-final as (
+renamed as (
     select
         platform,
         server,
@@ -22,8 +22,9 @@ final as (
         _source_file,
         _batch_id,
         _row_number,
-        _loaded_at
-    from latest
+        _loaded_at,
+        _run_id
+    from platform_accounts
 )
 
-select * from final
+select * from renamed

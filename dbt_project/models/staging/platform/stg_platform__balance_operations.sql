@@ -1,43 +1,26 @@
--- The latest version of every balance operation (raw keeps the earlier ones), named as
--- finance names it, with UTC time.
+-- Every balance operation record as loaded, every version of it.
 with
 
-latest as (
-    {{ latest_version(source('platform', 'balance_operations'), ['server', 'ticket']) }}
+balance_operations as (
+    select * from {{ source('platform', 'balance_operations') }}
 ),
 
-servers as (
-    select * from {{ ref('stg_crm__trading_servers') }}
-    where is_current
-),
-
-final as (
+renamed as (
     select
-        latest.platform,
-        latest.server,
-        latest.ticket as operation_ticket,
-        latest.login,
-        {{ server_time_to_utc(
-            'latest.time_server',
-            "coalesce(servers.time_zone, case when latest.platform = 'cTrader' then 'UTC' end)"
-        ) }} as operation_time_utc,
-        latest.time_server as operation_time_server,
-        latest.operation,
-        case
-            when latest.operation = 'balance' and latest.amount >= 0 then 'deposit'
-            when latest.operation = 'balance' then 'withdrawal'
-            when latest.operation = 'credit' and latest.amount >= 0 then 'credit_in'
-            when latest.operation = 'credit' then 'credit_out'
-            else latest.operation
-        end as kind,
-        latest.amount,
-        latest.comment,
-        latest._source_file,
-        latest._batch_id,
-        latest._row_number,
-        latest._loaded_at
-    from latest
-    left join servers on latest.server = servers.server
+        platform,
+        server,
+        ticket as operation_ticket,
+        login,
+        time_server as operation_time_server,
+        operation,
+        amount,
+        comment,
+        _source_file,
+        _batch_id,
+        _row_number,
+        _loaded_at,
+        _run_id
+    from balance_operations
 )
 
-select * from final
+select * from renamed

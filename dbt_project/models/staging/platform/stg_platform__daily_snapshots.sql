@@ -1,11 +1,11 @@
--- One end-of-day statement per account and server day, the latest the platform sent.
+-- Every end-of-day statement as loaded, re-sent ones included.
 with
 
-latest as (
-    {{ latest_version(source('platform', 'daily_snapshots'), ['server', 'login', 'server_day']) }}
+daily_snapshots as (
+    select * from {{ source('platform', 'daily_snapshots') }}
 ),
 
-final as (
+renamed as (
     select
         platform,
         server,
@@ -23,8 +23,9 @@ final as (
         _source_file,
         _batch_id,
         _row_number,
-        _loaded_at
-    from latest
+        _loaded_at,
+        _run_id
+    from daily_snapshots
 )
 
-select * from final
+select * from renamed

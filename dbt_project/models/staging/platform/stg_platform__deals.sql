@@ -1,49 +1,37 @@
--- The current version of every deal, with its time in UTC beside the server's own clock.
+-- Every deal record as loaded, every version of it (intermediate/platform versions them).
 with
 
-versions as (
-    select * from {{ ref('stg_platform__deal_versions') }}
-    where is_current
+deals as (
+    select * from {{ source('platform', 'deals') }}
 ),
 
-servers as (
-    select * from {{ ref('stg_crm__trading_servers') }}
-    where is_current
-),
-
-final as (
+renamed as (
     select
-        versions.platform,
-        versions.server,
-        versions.ticket as deal_ticket,
-        versions.order_ticket,
-        versions.position_id,
-        versions.login,
-        {{ server_time_to_utc(
-            'versions.time_server',
-            "coalesce(servers.time_zone, case when versions.platform = 'cTrader' then 'UTC' end)"
-        ) }} as deal_time_utc,
-        versions.time_server as deal_time_server,
-        versions.action as action_name,
-        versions.entry as entry_name,
-        versions.raw_symbol,
-        versions.lots,
-        versions.units,
-        versions.price,
-        versions.contract_size,
-        versions.profit,
-        versions.swap,
-        versions.commission,
-        versions.fee,
-        versions.comment,
-        versions.version_number,
-        versions._source_file,
-        versions._batch_id,
-        versions._row_number,
-        versions._loaded_at,
-        versions._run_id
-    from versions
-    left join servers on versions.server = servers.server
+        platform,
+        server,
+        ticket,
+        order_ticket,
+        position_id,
+        login,
+        time_server,
+        action,
+        entry,
+        raw_symbol,
+        lots,
+        units,
+        price,
+        contract_size,
+        profit,
+        commission,
+        swap,
+        fee,
+        comment,
+        _source_file,
+        _batch_id,
+        _row_number,
+        _loaded_at,
+        _run_id
+    from deals
 )
 
-select * from final
+select * from renamed

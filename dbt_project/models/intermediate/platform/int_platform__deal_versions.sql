@@ -3,7 +3,7 @@
 with
 
 deals as (
-    select * from {{ source('platform', 'deals') }}
+    select * from {{ ref('stg_platform__deals') }}
 ),
 
 hashed as (
