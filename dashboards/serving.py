@@ -26,11 +26,30 @@ def snapshot_version(path: Path) -> tuple[int, int]:
     return stat.st_ino, stat.st_mtime_ns
 
 
+# One read-only connection per server process and snapshot, opened by the first query on it:
+# opening the file reads its catalog, which a 1M-deal snapshot made the first query of every
+# page pay. The file is attached to an in-memory database rather than opened directly, because
+# DuckDB hands a second `connect` of the same path the database already open in the process:
+# a publish renames a new file over the old, and a connection kept on the path would have
+# served the old file to every later `connect`. A new version attaches the new file; the old
+# connection, dropped from the cache, closes when the last query on it has finished.
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _connection(path: str, version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    quoted = path.replace("'", "''")  # ATTACH takes no parameters
+    con.execute(f"attach '{quoted}' as serving (read_only)")
+    return con
+
+
 # Streamlit hashes every argument not named with a leading underscore: `version` is part of
-# the cache key, so a new snapshot is never answered from the old one's cached figures.
-@st.cache_data(ttl=60, show_spinner=False)
+# the cache key, so a new snapshot is never answered from the old one's cached figures; the
+# entries expire only to free the memory of results nobody asks for again (an old snapshot's).
+@st.cache_data(ttl="1h", max_entries=256, show_spinner=False)
 def _query(sql: str, params: tuple, path: str, version: tuple[int, int]) -> pl.DataFrame:
-    with duckdb.connect(path, read_only=True) as con:
+    # a cursor per query, since sessions run on threads of their own and a DuckDB connection
+    # serves one at a time; each cursor starts in the in-memory database
+    with _connection(path, version).cursor() as con:
+        con.execute("use serving")
         return con.execute(sql, list(params)).pl()
 
 

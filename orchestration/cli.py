@@ -112,11 +112,12 @@ class Stages:
 
 
 def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
-    """The Streamlit app on `address`:`port`, run from the project root."""
+    """The Streamlit app on `address`:`port`, run from the project root, by a server that has
+    loaded the pages' libraries before it listens (dashboards/server.py)."""
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "dashboards.server",
         "run",
         "streamlit_app.py",
         "--server.address",
