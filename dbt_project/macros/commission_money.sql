@@ -1,8 +1,13 @@
 {#-
-    a x b for commission amounts. DuckDB types a product with the sum of its factors' scales
-    within their precision, so two DECIMAL(18, 8) overflow past 100; both factors are widened to
-    38 digits first. Lots, rates, percents and money carry at most 12 decimals in practice, so
-    the product kept at 12 decimals is exact (commissions.md §5: lines are not rounded).
+    a x b for commission amounts, kept at 12 decimals (commissions.md §5: lines are not
+    rounded; lots, rates, percents and money carry at most 12 decimals, so the product is
+    exact before that cut). `a` is the large factor (money, lots, a percent: under 10^9) and `b`
+    the small one (a rate per lot, a USD rate, a fraction: under 10^4), both read at 12
+    decimals. The widths are what keeps the product exact on both engines: DuckDB types a
+    product with the sum of its factors' precisions and scales, so two DECIMAL(18, s) overflow
+    past 10^(18-2s); Spark adds one digit to the sum and, above 38, cuts the scale to 6. Here
+    21 + 16 (+ 1) digits: DECIMAL(37 or 38, 24) on both. A factor too large stops DuckDB's
+    build (a cast overflow) and is null on Spark, which the not_null tests on the lines name.
 -#}
 {% macro times(a, b) -%}
     cast({{ exact_product(a, b) }} as decimal(38, 12))
@@ -15,16 +20,16 @@
     zero leaves a product non-zero exactly when it is at least half the 12th decimal).
 -#}
 {% macro exact_product(a, b) -%}
-    (cast({{ a }} as decimal(38, 12)) * cast({{ b }} as decimal(38, 12)))
+    (cast({{ a }} as decimal(21, 12)) * cast({{ b }} as decimal(16, 12)))
 {%- endmacro %}
 
 {% macro is_nonzero_at_12(a, b) -%}
     abs({{ exact_product(a, b) }}) >= 0.0000000000005
 {%- endmacro %}
 
-{#- pct percent of x. -#}
+{#- pct percent of x (x the large factor, the fraction pct/100 the small one). -#}
 {% macro percent_of(pct, x) -%}
-    {{ times(times(pct, '0.01'), x) }}
+    {{ times(x, times(pct, '0.01')) }}
 {%- endmacro %}
 
 {#-
@@ -72,8 +77,22 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- After the lines: what they were built from, for the next build to compare with. -#}
+{#-
+    After the lines: what they were built from, for the next build to compare with. Only the
+    incremental build (DuckDB) reads it; on Spark the lines are a table built whole, and a
+    parquet table cannot be replaced in place, so nothing is recorded there.
+-#}
 {% macro record_commission_line_inputs() -%}
-    create or replace table {{ this.schema }}.fct_commission_lines_inputs as
-    select * from {{ ref('int_commission_fingerprints') }}
+    {%- if target.type != 'spark' %}
+        create or replace table {{ this.schema }}.fct_commission_lines_inputs as
+        select * from {{ ref('int_commission_fingerprints') }}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    fct_commission_lines' materialization: incremental on DuckDB, a table built whole on Spark,
+    which cannot delete from its parquet tables (the model's YAML says why not insert_overwrite).
+-#}
+{% macro commission_lines_materialization() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
 {%- endmacro %}

@@ -40,9 +40,11 @@ payout_moves as (
     select
         frozen.partner_id,
         frozen.period,
-        cast(null as varchar) as component,
+        cast(null as string) as component,
         'payout row moved' as problem
-    from (select distinct * exclude (component, amount, line_count) from frozen) as frozen
+    from (
+        select distinct {{ star_except(['component', 'amount', 'line_count']) }} from frozen
+    ) as frozen
     left join {{ ref('rpt_commission_payouts') }} as payouts
         on frozen.partner_id = payouts.partner_id and frozen.period = payouts.period
     where

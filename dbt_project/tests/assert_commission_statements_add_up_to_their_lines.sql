@@ -78,7 +78,7 @@ payout_mismatches as (
     select
         payouts.partner_id,
         payouts.period,
-        cast(null as varchar) as component,
+        cast(null as string) as component,
         payouts.earned as statement_amount,
         coalesce(sum(statements.amount), 0) as lines_amount,
         'payout earned is not its statement rows' as problem

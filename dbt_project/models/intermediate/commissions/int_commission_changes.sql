@@ -14,14 +14,17 @@ built as (
     {{ commission_lines_built_from() }}
 ),
 
+-- one row when the terms changed or nothing was recorded (none when the terms are the same)
 everything as (
     select true as rebuild
-    where not exists (
-        select 1 from fingerprints
+    from (
+        select count(*) as same_terms
+        from fingerprints
         inner join built
             on fingerprints.kind = built.kind and fingerprints.fingerprint = built.fingerprint
         where fingerprints.kind = 'terms'
-    )
+    ) as compared
+    where compared.same_terms = 0
 ),
 
 differences as (
@@ -41,7 +44,7 @@ differences as (
         coalesce(fingerprints.kind, built.kind) in ('day', 'tier')
         and (
             fingerprints.fingerprint is distinct from built.fingerprint
-            or exists (select 1 from everything)
+            or (select count(*) from everything) > 0
         )
 ),
 
@@ -51,8 +54,8 @@ final as (
     select
         'everything' as kind,
         cast(null as date) as trade_date,
-        cast(null as varchar) as l1_partner_id,
-        cast(null as varchar) as period
+        cast(null as string) as l1_partner_id,
+        cast(null as string) as period
     from everything
 )
 

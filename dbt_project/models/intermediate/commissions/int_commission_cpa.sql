@@ -43,6 +43,20 @@ rates as (
     select * from {{ ref('stg_market__fx_rates') }}
 ),
 
+-- each first deposit's rate date: the latest on or before its UTC date (null: no rate)
+deposit_rate_dates as (
+    select
+        deposits.client_id,
+        max(rates.rate_date) as rate_date
+    from deposits
+    inner join rates
+        on
+            deposits.currency = rates.currency
+            and cast(deposits.operation_time_utc as date) >= rates.rate_date
+    where deposits.nth = 1
+    group by deposits.client_id
+),
+
 first_deposits as (
     select
         deposits.client_id,
@@ -52,18 +66,20 @@ first_deposits as (
         {{ times('deposits.amount', """case
                 when deposits.currency = 'USD' then 1
                 when rates.usd_per_unit is null
-                    then error(
-                        'commissions: no USD rate for ' || deposits.currency
-                        || ' on or before ' || cast(deposits.operation_time_utc as date)
-                    )
+                    then """ ~ raise_error(
+                        "'commissions: no USD rate for ' || deposits.currency
+                        || ' on or before '
+                        || cast(cast(deposits.operation_time_utc as date) as string)"
+                    ) ~ """
                 else rates.usd_per_unit
             end""") }} as deposit_usd,
         links.partner_id as cpa_partner_id
     from deposits
-    asof left join rates
+    left join deposit_rate_dates on deposits.client_id = deposit_rate_dates.client_id
+    left join rates
         on
             deposits.currency = rates.currency
-            and cast(deposits.operation_time_utc as date) >= rates.rate_date
+            and deposit_rate_dates.rate_date = rates.rate_date
     inner join {{ ref('int_commission_links') }} as links
         on
             deposits.client_id = links.client_id
@@ -100,8 +116,9 @@ candidates as (
         on
             first_deposits.cpa_partner_id = partner_plans.partner_id
             and deals.month_start >= partner_plans.plan_from
-            -- an open end as infinity, so the join keeps its key (an OR would loop over pairs)
-            and deals.month_start < coalesce(partner_plans.plan_to, cast('infinity' as timestamp))
+            -- an open end as the year 9999, so the join keeps its key (an OR would loop over pairs)
+            and deals.month_start
+            < coalesce(partner_plans.plan_to, cast('9999-12-31 00:00:00' as timestamp))
     where deals.is_closing and not deals.commission_excluded
 ),
 
@@ -131,7 +148,7 @@ final as (
         period,
         deal_time_utc as line_time,
         client_id,
-        cast(null as varchar) as symbol_group,
+        cast(null as string) as symbol_group,
         amount_usd as rate,
         deposit_usd as base,
         cast(amount_usd as decimal(38, 12)) as l1_amount,
@@ -145,15 +162,20 @@ final as (
         _source_file,
         _batch_id,
         _row_number,
-        'first deposit ' || deposit_usd || ' USD (min ' || min_deposit_usd || '), '
-        || lots_since_deposit || ' lots (min ' || min_lots || ') after '
-        || (epoch_ms(deal_time_utc) - epoch_ms(deposit_time_utc)) // 1000 || ' s' as rule
+        'first deposit ' || {{ decimal_text('deposit_usd', 12) }}
+        || ' USD (min ' || {{ decimal_text('min_deposit_usd', 8) }} || '), '
+        || {{ decimal_text('lots_since_deposit', 8) }} || ' lots (min '
+        || {{ decimal_text('min_lots', 8) }}
+        || ') after '
+        || cast({{ integer_divide(
+            epoch_ms('deal_time_utc') ~ ' - ' ~ epoch_ms('deposit_time_utc'), 1000
+        ) }} as string) || ' s' as rule
     from qualifying
     where
         deposit_usd >= min_deposit_usd
         and (
             within_days is null
-            or epoch_ms(deal_time_utc) - epoch_ms(deposit_time_utc)
+            or {{ epoch_ms('deal_time_utc') }} - {{ epoch_ms('deposit_time_utc') }}
             <= within_days * 86400000
         )
         and amount_usd > 0

@@ -69,10 +69,10 @@ spread_rates as (
         markups.symbol_group,
         markups.usd_per_lot as markup,
         least(
-            {{ times('components.pct_fraction', 'markups.usd_per_lot') }},
+            {{ times('markups.usd_per_lot', 'components.pct_fraction') }},
             coalesce(
                 components.cap_usd_per_lot,
-                {{ times('components.pct_fraction', 'markups.usd_per_lot') }}
+                {{ times('markups.usd_per_lot', 'components.pct_fraction') }}
             )
         ) as usd_per_lot
     from components
@@ -96,37 +96,84 @@ spread as (
 lines as (
     select
         'per_lot' as component,
-        *,
+        l1_partner_id,
+        plan_id,
+        period,
+        deal_time_utc,
+        client_id,
+        symbol_group,
+        server,
+        ticket,
+        login,
+        position_id,
+        entry,
+        _source_file,
+        _batch_id,
+        _row_number,
+        trade_date,
         rate as line_rate,
         lots as base,
         {{ times('lots', 'rate') }} as l1_amount,
         {{ is_nonzero_at_12('lots', 'rate') }} as earns,
         rate_group || ' rate of '
-        || coalesce('the tier from ' || tier_from_lots || ' lots', 'the plan''s rates')
+        || coalesce(
+            'the tier from ' || {{ decimal_text('tier_from_lots', 8) }} || ' lots',
+            'the plan''s rates'
+        )
         || '; hold '
-        || coalesce(cast(hold_ms // 1000 as varchar) || ' s', 'unknown') as rule
+        || coalesce(cast({{ integer_divide('hold_ms', 1000) }} as string) || ' s', 'unknown')
+            as rule
     from per_lot
     where rate is not null
-    union all by name
+    union all
     select
         'spread_share' as component,
-        *,
+        l1_partner_id,
+        plan_id,
+        period,
+        deal_time_utc,
+        client_id,
+        symbol_group,
+        server,
+        ticket,
+        login,
+        position_id,
+        entry,
+        _source_file,
+        _batch_id,
+        _row_number,
+        trade_date,
         usd_per_lot as line_rate,
         lots as base,
         {{ times('lots', 'usd_per_lot') }} as l1_amount,
         {{ is_nonzero_at_12('lots', 'usd_per_lot') }} as earns,
-        pct || '% of the ' || symbol_group || ' markup ' || markup || ' USD/lot'
-        || coalesce(', capped at ' || cap_usd_per_lot, '') as rule
+        {{ decimal_text('pct', 8) }} || '% of the ' || symbol_group || ' markup '
+        || {{ decimal_text('markup', 8) }} || ' USD/lot'
+        || coalesce(', capped at ' || {{ decimal_text('cap_usd_per_lot', 8) }}, '') as rule
     from spread
-    union all by name
+    union all
     select
         'commission_share' as component,
-        deals.*,
+        deals.l1_partner_id,
+        deals.plan_id,
+        deals.period,
+        deals.deal_time_utc,
+        deals.client_id,
+        deals.symbol_group,
+        deals.server,
+        deals.ticket,
+        deals.login,
+        deals.position_id,
+        deals.entry,
+        deals._source_file,
+        deals._batch_id,
+        deals._row_number,
+        deals.trade_date,
         components.pct as line_rate,
         -deals.commission_usd as base,
-        {{ times('components.pct_fraction', '-deals.commission_usd') }} as l1_amount,
-        {{ is_nonzero_at_12('components.pct_fraction', '-deals.commission_usd') }} as earns,
-        components.pct || '% of the commission paid' as rule
+        {{ times('-deals.commission_usd', 'components.pct_fraction') }} as l1_amount,
+        {{ is_nonzero_at_12('-deals.commission_usd', 'components.pct_fraction') }} as earns,
+        {{ decimal_text('components.pct', 8) }} || '% of the commission paid' as rule
     from deals
     inner join components
         on deals.plan_id = components.plan_id and components.component = 'commission_share'

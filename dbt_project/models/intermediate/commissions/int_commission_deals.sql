@@ -57,11 +57,11 @@ known as (
         deals._source_file,
         deals._batch_id,
         deals._row_number,
-        strftime(deals.deal_time_utc, '%Y-%m') as period,
+        {{ format_time('deals.deal_time_utc', '%Y-%m') }} as period,
         date_trunc('month', deals.deal_time_utc) as month_start,
         coalesce(deals.symbol_group, 'unmapped') as symbol_group,
         deals.entry_name in ('out', 'out_by') as is_closing,
-        epoch_ms(deals.deal_time_utc) - epoch_ms(openings.opened_at) as hold_ms
+        {{ epoch_ms('deals.deal_time_utc') }} - {{ epoch_ms('openings.opened_at') }} as hold_ms
     from deals
     inner join accounts on deals.server = accounts.server and deals.login = accounts.login
     left join openings
@@ -93,10 +93,10 @@ day_rates as (
         rate_dates.trade_date,
         case
             when rate_dates.rate_date is null
-                then error(
-                    'commissions: no USD rate for ' || rate_dates.currency || ' on or before '
-                    || rate_dates.trade_date
-                )
+                then {{ raise_error(
+                    "'commissions: no USD rate for ' || rate_dates.currency || ' on or before '
+                    || cast(rate_dates.trade_date as string)"
+                ) }}
             else rates.usd_per_unit
         end as usd_rate
     from rate_dates

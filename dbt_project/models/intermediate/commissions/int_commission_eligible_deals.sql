@@ -47,7 +47,7 @@ final as (
             and deals.month_start >= partner_plans.plan_from
             and (partner_plans.plan_to is null or deals.month_start < partner_plans.plan_to)
     inner join plans on partner_plans.plan_id = plans.plan_id
-    where not list_contains(plans.exclude_symbol_groups, deals.symbol_group)
+    where not {{ list_contains('plans.exclude_symbol_groups', 'deals.symbol_group') }}
 )
 
 select * from final

@@ -13,13 +13,14 @@ days as (
     select
         'day' as kind,
         trade_date,
-        cast(null as varchar) as l1_partner_id,
-        cast(null as varchar) as period,
-        count(*) || ':' || sum(hash(
-            server, ticket, entry, deal_time_utc, login, position_id, client_id, l1_partner_id,
-            plan_id, symbol_group, lots, earns_per_lot, hold_ms // 1000, commission_usd,
-            client_pnl_usd, _source_file, _batch_id, _row_number
-        )) as fingerprint
+        cast(null as string) as l1_partner_id,
+        cast(null as string) as period,
+        concat_ws(':', count(*), sum({{ hash_value([
+            'server', 'ticket', 'entry', 'deal_time_utc', 'login', 'position_id', 'client_id',
+            'l1_partner_id', 'plan_id', 'symbol_group', 'lots', 'earns_per_lot',
+            integer_divide('hold_ms', 1000), 'commission_usd', 'client_pnl_usd',
+            '_source_file', '_batch_id', '_row_number',
+        ]) }})) as fingerprint
     from {{ ref('int_commission_eligible_deals') }}
     group by trade_date
 ),
@@ -30,7 +31,7 @@ tiers as (
         cast(null as date) as trade_date,
         l1_partner_id,
         period,
-        plan_id || ':' || coalesce(cast(tier_from_lots as varchar), 'plan rates') as fingerprint
+        plan_id || ':' || coalesce(cast(tier_from_lots as string), 'plan rates') as fingerprint
     from {{ ref('int_commission_month_tiers') }}
 ),
 
@@ -38,32 +39,39 @@ terms as (
     select
         'terms' as kind,
         cast(null as date) as trade_date,
-        cast(null as varchar) as l1_partner_id,
-        cast(null as varchar) as period,
+        cast(null as string) as l1_partner_id,
+        cast(null as string) as period,
         concat_ws(
             ':',
             (
-                select sum(hash(term_rows))
-                from {{ ref('int_commission_plans') }} as term_rows  -- noqa: AL05
+                select sum({{ hash_value(
+                    ['plan_id', 'plan_name', 'min_hold_ms', 'exclude_symbol_groups']
+                ) }})
+                from {{ ref('int_commission_plans') }}
             ),
             (
-                select sum(hash(term_rows))
-                from {{ ref('int_commission_plan_components') }} as term_rows  -- noqa: AL05
+                select sum({{ hash_value([
+                    'plan_id', 'component', 'pct', 'cap_usd_per_lot', 'amount_usd',
+                    'min_deposit_usd', 'min_lots', 'within_days',
+                ]) }})
+                from {{ ref('int_commission_plan_components') }}
             ),
             (
-                select sum(hash(term_rows))
-                from {{ ref('int_commission_plan_rates') }} as term_rows  -- noqa: AL05
+                select sum({{ hash_value(['plan_id', 'tier_from_lots', 'symbol_group', 'rate']) }})
+                from {{ ref('int_commission_plan_rates') }}
             ),
             (
-                select sum(hash(term_rows))
-                from {{ ref('int_commission_plan_splits') }} as term_rows  -- noqa: AL05
+                select sum({{ hash_value(['plan_id', 'level', 'split_pct']) }})
+                from {{ ref('int_commission_plan_splits') }}
             ),
             (
-                select sum(hash(term_rows))
-                from {{ ref('int_commission_uplines') }} as term_rows  -- noqa: AL05
+                select sum({{ hash_value(
+                    ['partner_id', 'level', 'upline_id', 'valid_from', 'valid_to']
+                ) }})
+                from {{ ref('int_commission_uplines') }}
             ),
             (
-                select sum(hash(symbol_group, usd_per_lot))
+                select sum({{ hash_value(['symbol_group', 'usd_per_lot']) }})
                 from {{ ref('int_crm__spread_markups') }}
                 where is_current
             )

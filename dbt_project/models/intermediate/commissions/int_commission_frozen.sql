@@ -11,10 +11,10 @@ statements as (
 components as (
     select
         statements.statement_id,
-        cast(frozen.value ->> 'amount' as decimal(18, 2)) as amount,
-        cast(frozen.value ->> 'line_count' as integer) as line_count,
-        frozen.value ->> 'component' as component
-    from statements, json_each(statements.components) as frozen
+        cast({{ json_text('frozen.value', 'amount') }} as decimal(18, 2)) as amount,
+        cast({{ json_text('frozen.value', 'line_count') }} as integer) as line_count,
+        {{ json_text('frozen.value', 'component') }} as component
+    from statements {{ json_rows('statements.components', 'frozen', 'list') }}
 ),
 
 final as (

@@ -12,19 +12,20 @@ components as (
     select
         plans.plan_id,
         component.value as terms
-    from plans, json_each(plans.components) as component
+    from plans {{ json_rows('plans.components', 'component', 'list') }}
 ),
 
 final as (
     select
         plan_id,
-        cast(terms ->> 'pct' as decimal(18, 8)) as pct,
-        cast(terms ->> 'cap_usd_per_lot' as decimal(18, 8)) as cap_usd_per_lot,
-        cast(terms ->> 'amount_usd' as decimal(18, 8)) as amount_usd,
-        cast(coalesce(terms ->> 'min_deposit_usd', '0') as decimal(18, 8)) as min_deposit_usd,
-        cast(coalesce(terms ->> 'min_lots', '0') as decimal(18, 8)) as min_lots,
-        cast(terms ->> 'within_days' as decimal(18, 8)) as within_days,
-        terms ->> 'type' as component
+        cast({{ json_text('terms', 'pct') }} as decimal(18, 8)) as pct,
+        cast({{ json_text('terms', 'cap_usd_per_lot') }} as decimal(18, 8)) as cap_usd_per_lot,
+        cast({{ json_text('terms', 'amount_usd') }} as decimal(18, 8)) as amount_usd,
+        cast(coalesce({{ json_text('terms', 'min_deposit_usd') }}, '0') as decimal(18, 8))
+            as min_deposit_usd,
+        cast(coalesce({{ json_text('terms', 'min_lots') }}, '0') as decimal(18, 8)) as min_lots,
+        cast({{ json_text('terms', 'within_days') }} as decimal(18, 8)) as within_days,
+        {{ json_text('terms', 'type') }} as component
     from components
 )
 

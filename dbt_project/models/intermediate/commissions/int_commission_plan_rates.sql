@@ -7,33 +7,33 @@ per_lot as (
     select
         commission_plans.plan_id,
         component.value as terms
-    from {{ ref('int_crm__commission_plans') }} as commission_plans,
-        json_each(commission_plans.components) as component
-    where commission_plans.is_current and (component.value ->> 'type') = 'per_lot'
+    from {{ ref('int_crm__commission_plans') }} as commission_plans
+    {{ json_rows('commission_plans.components', 'component', 'list') }}
+    where commission_plans.is_current and {{ json_text('component.value', 'type') }} = 'per_lot'
 ),
 
-tables as (
+rate_tables as (
     select
         plan_id,
         cast(null as decimal(18, 8)) as tier_from_lots,
-        terms -> 'rates' as rates
+        {{ json_text('terms', 'rates') }} as rates
     from per_lot
-    where (terms -> 'rates') is not null
+    where {{ json_text('terms', 'rates') }} is not null
     union all
     select
         per_lot.plan_id,
-        cast(tier.value ->> 'from_lots' as decimal(18, 8)) as tier_from_lots,
-        tier.value -> 'rates' as rates
-    from per_lot, json_each(per_lot.terms -> 'tiers') as tier
+        cast({{ json_text('tier.value', 'from_lots') }} as decimal(18, 8)) as tier_from_lots,
+        {{ json_text('tier.value', 'rates') }} as rates
+    from per_lot {{ json_rows(json_text('per_lot.terms', 'tiers'), 'tier', 'list') }}
 ),
 
 final as (
     select
-        tables.plan_id,
-        tables.tier_from_lots,
+        rate_tables.plan_id,
+        rate_tables.tier_from_lots,
         rate.key as symbol_group,
-        cast(rate.value ->> '$' as decimal(18, 8)) as rate
-    from tables, json_each(tables.rates) as rate
+        cast({{ json_scalar('rate.value') }} as decimal(18, 8)) as rate
+    from rate_tables {{ json_rows('rate_tables.rates', 'rate', 'object') }}
 )
 
 select * from final

@@ -9,9 +9,9 @@ plans as (
 final as (
     select
         plans.plan_id,
-        cast(split_share.value ->> '$' as decimal(9, 4)) as split_pct,
+        cast({{ json_scalar('split_share.value') }} as decimal(9, 4)) as split_pct,
         cast(split_share.key as integer) + 1 as level
-    from plans, json_each(coalesce(plans.split, '[100]')) as split_share
+    from plans {{ json_rows("coalesce(plans.split, '[100]')", 'split_share', 'list') }}
 )
 
 select * from final

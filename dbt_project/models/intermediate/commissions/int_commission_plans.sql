@@ -12,9 +12,7 @@ final as (
         plan_id,
         name as plan_name,
         cast(coalesce(min_hold_seconds, 0) as bigint) * 1000 as min_hold_ms,
-        coalesce(
-            from_json(exclude_symbol_groups, '["VARCHAR"]'), cast([] as varchar[])
-        ) as exclude_symbol_groups
+        {{ json_string_list('exclude_symbol_groups') }} as exclude_symbol_groups
     from plans
 )
 

@@ -13,7 +13,7 @@ nets as (
         deals.month_start,
         deals.plan_id,
         components.pct,
-        sum(-deals.client_pnl_usd) as net
+        cast(sum(-deals.client_pnl_usd) as decimal(28, 12)) as net
     from {{ ref('int_commission_eligible_deals') }} as deals
     inner join {{ ref('int_commission_plan_components') }} as components
         on deals.plan_id = components.plan_id and components.component = 'revshare'
@@ -23,7 +23,7 @@ nets as (
 running as (
     select
         *,
-        sum(net) over months as net_so_far
+        cast(sum(net) over months as decimal(28, 12)) as net_so_far
     from nets
     window months as (partition by l1_partner_id order by period rows unbounded preceding)
 ),
@@ -31,7 +31,8 @@ running as (
 carried as (
     select
         *,
-        net_so_far - greatest(0, max(net_so_far) over months) as carried_after
+        net_so_far - greatest(cast(0 as decimal(28, 12)), max(net_so_far) over months)
+            as carried_after
     from running
     window months as (partition by l1_partner_id order by period rows unbounded preceding)
 ),
@@ -39,9 +40,10 @@ carried as (
 bases as (
     select
         *,
-        net + coalesce(
-            lag(carried_after) over (partition by l1_partner_id order by period), 0
-        ) as base
+        cast(net + coalesce(
+            lag(carried_after) over (partition by l1_partner_id order by period),
+            cast(0 as decimal(28, 12))
+        ) as decimal(28, 12)) as base
     from carried
 ),
 
@@ -53,21 +55,23 @@ final as (
         plan_id,
         period,
         month_start + interval 1 month - interval 1 millisecond as line_time,
-        cast(null as varchar) as client_id,
-        cast(null as varchar) as symbol_group,
-        pct || '% of net ' || net || ' + carried ' || (base - net) as rule,
+        cast(null as string) as client_id,
+        cast(null as string) as symbol_group,
+        {{ decimal_text('pct', 8) }} || '% of net ' || {{ decimal_text('net', 12) }}
+        || ' + carried '
+        || {{ decimal_text('cast(base - net as decimal(28, 12))', 12) }} as rule,
         pct as rate,
         base,
         {{ percent_of('pct', 'base') }} as l1_amount,
-        cast(null as varchar) as server,
+        cast(null as string) as server,
         cast(null as bigint) as ticket,
         cast(null as bigint) as login,
         cast(null as bigint) as position_id,
-        cast(null as varchar) as entry,
+        cast(null as string) as entry,
         cast(null as bigint) as deposit_ticket,
         cast(null as timestamp) as deposit_time_utc,
-        cast(null as varchar) as _source_file,
-        cast(null as varchar) as _batch_id,
+        cast(null as string) as _source_file,
+        cast(null as string) as _batch_id,
         cast(null as bigint) as _row_number
     from bases
     where base > 0 and pct > 0

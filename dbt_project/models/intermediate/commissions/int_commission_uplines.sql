@@ -27,7 +27,7 @@ parent_starts as (
     select
         partner_id,
         parent_id,
-        case when is_first then timestamptz '1900-01-01 00:00:00+00' else valid_from end
+        case when is_first then cast('1900-01-01 00:00:00' as timestamp) else valid_from end
             as parent_from
     from parent_changes
     where is_first or previous_parent is distinct from parent_id

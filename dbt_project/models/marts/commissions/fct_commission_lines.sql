@@ -2,16 +2,24 @@
 -- among the level-1 partner and its uplines in force at the line's time. A chain shorter than
 -- the split leaves the rest unpaid; a longer one pays nobody above it; an upline is paid
 -- whether or not it has a plan. Amounts are exact; a zero share makes no line (rule 1).
--- Incremental (see the YAML): a build recomputes the deal lines of the trade dates whose
--- deals changed, the per_lot lines of the partner-months whose tier changed, and every cpa
--- and revshare line; the pre-hook deletes exactly those lines first.
+-- Incremental on DuckDB (see the YAML): a build recomputes the deal lines of the trade dates
+-- whose deals changed, the per_lot lines of the partner-months whose tier changed, and every
+-- cpa and revshare line; the pre-hook deletes exactly those lines first. On Spark a table,
+-- built whole at every build (the YAML says why).
 {{ config(
-    materialized='incremental',
+    materialized=commission_lines_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_changed_commission_lines() }}",
     post_hook="{{ record_commission_line_inputs() }}",
 ) }}
+
+{%- set line_columns = [
+    'component', 'source', 'l1_partner_id', 'plan_id', 'period', 'line_time', 'client_id',
+    'symbol_group', 'rule', 'rate', 'base', 'l1_amount', 'server', 'ticket', 'login',
+    'position_id', 'entry', 'deposit_ticket', 'deposit_time_utc', '_source_file', '_batch_id',
+    '_row_number',
+] %}
 
 with
 
@@ -50,15 +58,15 @@ deal_lines as (
 {% endif %}
 
 l1_lines as (
-    select * exclude (trade_date) from deal_lines
+    select {{ line_columns | join(', ') }} from deal_lines
     {% if is_incremental() %}
         union all
-        select * exclude (trade_date) from rerated_lines
+        select {{ line_columns | join(', ') }} from rerated_lines
     {% endif %}
-    union all by name
-    select * from {{ ref('int_commission_cpa') }}
-    union all by name
-    select * from {{ ref('int_commission_revshare') }}
+    union all
+    select {{ line_columns | join(', ') }} from {{ ref('int_commission_cpa') }}
+    union all
+    select {{ line_columns | join(', ') }} from {{ ref('int_commission_revshare') }}
 ),
 
 splits as (
@@ -116,7 +124,7 @@ final as (
         base,
         l1_amount,
         split_pct,
-        {{ times('split_fraction', 'l1_amount') }} as amount,
+        {{ times('l1_amount', 'split_fraction') }} as amount,
         period,
         line_time,
         client_id,

@@ -69,7 +69,7 @@ approved_counts as (
 steps as (
     select
         differences.*,
-        unnest(range(1, approved_counts.months + 2)) as step
+        {{ integer_steps('1', 'approved_counts.months + 2') }} as step
     from differences
     inner join approved_counts on differences.partner_id = approved_counts.partner_id
 ),
@@ -77,7 +77,8 @@ steps as (
 candidates as (
     select
         *,
-        strftime(cast(corrects_period || '-01' as date) + to_months(step), '%Y-%m') as period
+        {{ format_time(add_months("cast(corrects_period || '-01' as date)", 'step'), '%Y-%m') }}
+            as period
     from steps
 ),
 

@@ -19,7 +19,7 @@ earned as (
 ),
 
 last_deal_month as (
-    select max(strftime(deal_time_utc, '%Y-%m')) as period
+    select max({{ format_time('deal_time_utc', '%Y-%m') }}) as period
     from {{ ref('fct_deals') }}
 ),
 
@@ -37,21 +37,18 @@ months as (
     select
         partner_id,
         step + 1 as n,
-        strftime(cast(first_period || '-01' as date) + to_months(step), '%Y-%m') as period
+        {{ format_time(add_months("cast(first_period || '-01' as date)", 'step'), '%Y-%m') }}
+            as period
     from (
         select
             *,
-            unnest(range(
-                0,
-                cast(
-                    date_diff(
-                        'month',
-                        cast(first_period || '-01' as date),
-                        cast(last_period || '-01' as date)
-                    ) + 1
-                    as bigint
-                )
-            )) as step
+            -- the months from first_period to last_period (YYYY-MM), both included
+            {{ integer_steps('0', '''
+                cast(substr(last_period, 1, 4) as integer) * 12
+                + cast(substr(last_period, 6, 2) as integer)
+                - cast(substr(first_period, 1, 4) as integer) * 12
+                - cast(substr(first_period, 6, 2) as integer) + 1
+            ''') }} as step
         from spans
     ) as stepped
 ),
@@ -96,19 +93,20 @@ inputs as (
     left join partners on months.partner_id = partners.partner_id
 ),
 
+-- money as DECIMAL(18, 2) in both terms: a recursive CTE keeps its first term's types
 payouts (partner_id, n, period, earned, carried_in, payable, carried_out) as (
     select
         partner_id,
         n,
         period,
-        coalesce(frozen_earned, earned),
-        coalesce(frozen_carried_in, cast(0 as decimal(18, 2))),
-        coalesce(
+        cast(coalesce(frozen_earned, earned) as decimal(18, 2)),
+        cast(coalesce(frozen_carried_in, 0) as decimal(18, 2)),
+        cast(coalesce(
             frozen_payable, case when earned >= min_payout_usd then earned else 0 end
-        ),
-        coalesce(
+        ) as decimal(18, 2)),
+        cast(coalesce(
             frozen_carried_out, case when earned >= min_payout_usd then 0 else earned end
-        )
+        ) as decimal(18, 2))
     from inputs
     where n = 1
     union all
@@ -116,23 +114,23 @@ payouts (partner_id, n, period, earned, carried_in, payable, carried_out) as (
         inputs.partner_id,
         inputs.n,
         inputs.period,
-        coalesce(inputs.frozen_earned, inputs.earned),
-        coalesce(inputs.frozen_carried_in, payouts.carried_out),
-        coalesce(
+        cast(coalesce(inputs.frozen_earned, inputs.earned) as decimal(18, 2)),
+        cast(coalesce(inputs.frozen_carried_in, payouts.carried_out) as decimal(18, 2)),
+        cast(coalesce(
             inputs.frozen_payable,
             case
                 when inputs.earned + payouts.carried_out >= inputs.min_payout_usd
                     then inputs.earned + payouts.carried_out
                 else 0
             end
-        ),
-        coalesce(
+        ) as decimal(18, 2)),
+        cast(coalesce(
             inputs.frozen_carried_out,
             case
                 when inputs.earned + payouts.carried_out >= inputs.min_payout_usd then 0
                 else inputs.earned + payouts.carried_out
             end
-        )
+        ) as decimal(18, 2))
     from payouts
     inner join inputs on payouts.partner_id = inputs.partner_id and inputs.n = payouts.n + 1
 ),

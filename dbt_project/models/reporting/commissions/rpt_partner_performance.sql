@@ -53,14 +53,25 @@ accounts as (
     where is_current and login is not null
 ),
 
+-- the lots of each account's trading day (summed first: every later step is per day, not per deal)
+account_days as (
+    select
+        server,
+        login,
+        trade_date,
+        sum(lots) as lots
+    from {{ ref('fct_deals') }}
+    group by server, login, trade_date
+),
+
 -- a client's activity belongs to the partner whose link was in force that day
 client_deals as (
     select
         links.partner_id,
         accounts.client_id,
-        deals.lots,
-        strftime(deals.trade_date, '%Y-%m') as period
-    from {{ ref('fct_deals') }} as deals
+        {{ format_time('deals.trade_date', '%Y-%m') }} as period,
+        sum(deals.lots) as lots
+    from account_days as deals
     inner join accounts
         on deals.server = accounts.server and deals.login = accounts.login
     inner join links
@@ -68,6 +79,7 @@ client_deals as (
             accounts.client_id = links.client_id
             and deals.trade_date >= links.effective_from
             and (links.effective_to is null or deals.trade_date < links.effective_to)
+    group by links.partner_id, accounts.client_id, {{ format_time('deals.trade_date', '%Y-%m') }}
 ),
 
 -- money in and out as the platform booked it (balance operations, not credit or bonus)
@@ -103,8 +115,10 @@ client_payments as (
     select
         links.partner_id,
         ops.client_id,
-        strftime(ops.operation_date, '%Y-%m') as period,
-        ops.amount * rates.usd_per_unit as net_deposit_usd
+        {{ format_time('ops.operation_date', '%Y-%m') }} as period,
+        -- 19 x 18 digits: an exact product on both engines (18 x 18 overflows DuckDB past 10^8)
+        cast(ops.amount as decimal(19, 2)) * cast(rates.usd_per_unit as decimal(18, 8))
+            as net_deposit_usd
     from balance_operations as ops
     inner join operation_rate_dates
         on
@@ -119,6 +133,16 @@ client_payments as (
             ops.client_id = links.client_id
             and ops.operation_date >= links.effective_from
             and (links.effective_to is null or ops.operation_date < links.effective_to)
+),
+
+client_month_payments as (
+    select
+        partner_id,
+        client_id,
+        period,
+        sum(net_deposit_usd) as net_deposit_usd
+    from client_payments
+    group by partner_id, client_id, period
 ),
 
 -- what the partner earned that month, as its payout row has it (frozen once approved)
@@ -147,11 +171,10 @@ client_months as (
     from links
     inner join months
         on
-            links.effective_from < cast(strptime(months.period, '%Y-%m') as date)
-            + interval 1 month
+            links.effective_from < {{ add_months("cast(months.period || '-01' as date)", '1') }}
             and (
                 links.effective_to is null
-                or links.effective_to > cast(strptime(months.period, '%Y-%m') as date)
+                or links.effective_to > cast(months.period || '-01' as date)
             )
 ),
 
@@ -187,7 +210,7 @@ activity as (
         0 as lots,
         net_deposit_usd,
         0 as commissions_usd
-    from client_payments
+    from client_month_payments
     union all
     select
         partner_id,
