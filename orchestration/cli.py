@@ -368,10 +368,11 @@ def build_materialize_on_spark(settings: Settings, stages: Stages) -> bool:
         stages.end(str(error)[:500])
         return False
     kinds = Counter(r.node.resource_type for r in results)
+    left_out = f"; left out, not yet portable: {', '.join(NOT_YET_PORTABLE)}"
     stages.end(
         f"{kinds['model']} models, {kinds['seed']} seeds, {kinds['test']} data tests, "
-        f"{kinds['unit_test']} unit tests on Spark ({settings.spark_thrift_url or 'session'}); "
-        f"left out, not yet portable: {', '.join(NOT_YET_PORTABLE)}"
+        f"{kinds['unit_test']} unit tests on Spark ({settings.spark_thrift_url or 'session'})"
+        + (left_out if NOT_YET_PORTABLE else "")
     )
     return True
 
