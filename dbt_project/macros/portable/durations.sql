@@ -3,10 +3,16 @@
     as DuckDB's date_diff does (macros/spark/ overrides Spark's, whose own timestampdiff counts
     whole elapsed units instead). Wrapped so models read as the measure they take.
 
+    seconds_between: whole seconds (second boundaries crossed), BIGINT: what exact quantiles
+    of durations take (exact_quantile.sql).
     hours_between: fractional hours, DOUBLE: whole seconds over 3600 (an integer over 3600.0
     is DOUBLE on DuckDB but DECIMAL on Spark, so the cast comes first).
     days_between: midnights crossed from `start` to `end`.
 -#}
+{% macro seconds_between(start, end) -%}
+    {{ dbt.datediff(start, end, 'second') }}
+{%- endmacro %}
+
 {% macro hours_between(start, end) -%}
     cast({{ dbt.datediff(start, end, 'second') }} as double) / 3600
 {%- endmacro %}

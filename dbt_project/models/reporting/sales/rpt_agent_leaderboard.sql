@@ -19,7 +19,7 @@ ranked as (
         count(*) filter (where reached_registered) as converted,
         count(*) filter (where reached_funded) as funded,
         coalesce(sum(first_deposit_usd), 0) as first_deposit_usd,
-        {{ round_half_up('median(' ~ hours_between('created_at', 'contacted_at') ~ ')', 2) }}
+        {{ quantile_hours(seconds_between('created_at', 'contacted_at'), 0.5) }}
             as median_first_contact_hours
     from funnel
     group by all
