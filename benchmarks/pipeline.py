@@ -1,7 +1,11 @@
 """Pipeline benchmark: generate N deals, then ingest -> dbt build -> publish, stage by stage.
 
 Each stage runs in its own process so its peak memory (resident set, its children such as dbt
-included) is its own. Prints one line per stage and a JSON summary; nothing is asserted.
+included) is its own, and its CPU seconds (user + system, children included) are its own. The
+per_file stage loads the smallest landed files one by one into a warehouse of their own, so
+its time a file is what a file costs whatever its size (the per-file overhead); the ingest
+stage then loads every file through Dagster. Prints one line per stage and a JSON summary;
+nothing is asserted.
 
     uv run python benchmarks/pipeline.py --deals 100000 1000000
 """
@@ -19,7 +23,36 @@ import tempfile
 import time
 from pathlib import Path
 
-STAGES = ("simulate", "ingest", "dbt", "publish")
+STAGES = ("simulate", "per_file", "ingest", "dbt", "publish")
+# The per_file stage's sample: the smallest landed files, whose load time is nearly all overhead.
+PER_FILE_SAMPLE = 100
+
+
+def per_file_overhead(settings) -> tuple[int, dict]:
+    """Load the PER_FILE_SAMPLE smallest landed platform files one by one into a new warehouse:
+    how many records they held, and the mean and median milliseconds a file."""
+    import statistics
+
+    import duckdb
+
+    from ingest.batches import load_file
+    from orchestration.defs.platform.assets import platform_files
+
+    landing = settings.landing_dir
+    files = sorted(platform_files(landing), key=lambda p: p.stat().st_size)[:PER_FILE_SAMPLE]
+    times, rows = [], 0
+    with duckdb.connect(str(settings.data_dir / "per_file.duckdb")) as con:
+        for path in files:
+            started = time.perf_counter()
+            result = load_file(con, path, "per-file", str(path.relative_to(landing)))
+            times.append((time.perf_counter() - started) * 1000)
+            rows += result.rows_read
+    figures = {
+        "files": len(files),
+        "ms_per_file_mean": round(statistics.mean(times), 1),
+        "ms_per_file_median": round(statistics.median(times), 1),
+    }
+    return rows, figures
 
 
 def run_stage(stage: str, deals: int, data_dir: Path) -> dict:
@@ -31,12 +64,15 @@ def run_stage(stage: str, deals: int, data_dir: Path) -> dict:
     settings.ensure_dirs()
     os.environ.update(settings.as_env())
     started = time.perf_counter()
+    extra: dict = {}
     if stage == "simulate":
         from ingest.simulator.run import SimulationConfig, simulate
 
         clients = max(2000, deals // 100)
         manifest = simulate(SimulationConfig(clients=clients, deals=deals), settings.landing_dir)
         rows = manifest["generated"]["deals"]
+    elif stage == "per_file":
+        rows, extra = per_file_overhead(settings)
     else:
         import dagster as dg
         import duckdb
@@ -82,16 +118,17 @@ def run_stage(stage: str, deals: int, data_dir: Path) -> dict:
                     "publish": "select sum(deals) from rpt_daily_trading_volume",
                 }[stage]
             ).fetchone()[0]
+            if stage == "ingest":
+                extra["files"] = con.execute("select count(*) from raw.load_batches").fetchone()[0]
     seconds = time.perf_counter() - started
-    peak_kib = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    )
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     return {
         "stage": stage,
         "rows": int(rows),
         "seconds": round(seconds, 1),
-        "peak_mib": round(peak_kib / 1024),
+        "cpu_seconds": round(sum(u.ru_utime + u.ru_stime for u in usage), 1),
+        "peak_mib": round(max(u.ru_maxrss for u in usage) / 1024),
+        **extra,
     }
 
 
@@ -134,10 +171,22 @@ def main() -> int:
                 figures["target_deals"] = deals
                 summary.append(figures)
                 rate = figures["rows"] / figures["seconds"] if figures["seconds"] else 0
+                per_file = ""
+                if stage == "per_file":
+                    per_file = (
+                        f"  {figures['files']} smallest files: "
+                        f"{figures['ms_per_file_mean']} ms a file "
+                        f"(median {figures['ms_per_file_median']})"
+                    )
+                elif stage == "ingest":
+                    per_file = (
+                        f"  {figures['files']} files, "
+                        f"{1000 * figures['seconds'] / figures['files']:.0f} ms a file"
+                    )
                 print(
                     f"N={deals:>10,}  {stage:<9} rows={figures['rows']:>10,}  "
-                    f"wall={figures['seconds']:>7.1f}s  rows/s={rate:>10,.0f}  "
-                    f"peak={figures['peak_mib']:>6,} MiB",
+                    f"wall={figures['seconds']:>7.1f}s  cpu={figures['cpu_seconds']:>7.1f}s  "
+                    f"rows/s={rate:>10,.0f}  peak={figures['peak_mib']:>6,} MiB{per_file}",
                     flush=True,
                 )
     print(json.dumps(summary))
