@@ -23,7 +23,7 @@ run: install
 test: install-spark java browser postgres lint
 	$(UV) run --extra spark pytest
 
-## The fast lane (about 40 CPU-seconds): every test but those marked slow (building the
+## The fast lane (about 9 CPU-minutes in 2026-12; see README): every test but those marked slow (building the
 ## platform or running dbt), postgres and browser. No lint, no installs beyond Python packages.
 test-fast: install
 	$(UV) run pytest -m "not slow and not postgres and not browser"

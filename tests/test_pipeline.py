@@ -444,6 +444,7 @@ def test_corrections_supersede_dropped_deals_are_reported_and_unknown_symbols_wa
         assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
 
 
+@pytest.mark.slow  # runs dbt build on its own warehouse
 def test_an_unregistered_servers_file_loads_warns_by_name_and_converts_once_registered(
     tmp_path, monkeypatch, capsys
 ):
