@@ -22,8 +22,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -33,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from commissions import DAYS, FCT_DEALS, ROOT, SELECT, START, deal_rows, generate
 
 sys.path.insert(0, str(ROOT))
-from orchestration.spark import DBT_PROJECT_DIR, dbt, prepare_session_environment
+from orchestration.spark import DBT_PROJECT_DIR, comparable, dbt, prepare_session_environment
 
 INPUTS = (
     "intermediate.int_crm__partners",
@@ -67,17 +65,6 @@ APPROVED = """
         true, 11.34, 0, 11.34, 0, 'finance', null, true
     )
 """
-
-
-def comparable(value: object) -> object:
-    """A value as both engines' rows can hold it exactly (as tests/test_spark_parity.py)."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(value, list):
-        return tuple(comparable(v) for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return Decimal(int(value))
-    return value
 
 
 def spark_session(warehouse_dir: Path):

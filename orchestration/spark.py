@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -40,6 +42,19 @@ NOT_YET_PORTABLE: tuple[str, ...] = ()
 JAVA_HOMES = ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-17-openjdk-arm64")
 # DuckDB types parquet cannot carry so that Spark reads them: written as text (ENUM(...) too).
 TEXT_TYPES = {"UUID", "JSON", "HUGEINT", "UHUGEINT", "INTERVAL", "TIME"}
+
+
+def comparable(value: object) -> object:
+    """A value as both engines' Python rows can hold it exactly, for comparing a DuckDB build
+    with a Spark one: aware times as naive UTC (Spark's TIMESTAMP is UTC in the session), lists
+    as tuples, a whole DOUBLE as the integer it is."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, list):
+        return tuple(comparable(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return Decimal(int(value))
+    return value
 
 
 def raw_sources(project_dir: Path = DBT_PROJECT_DIR) -> list[tuple[str, str]]:

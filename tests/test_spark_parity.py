@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 from pprint import pformat
 
@@ -23,7 +22,7 @@ import pytest
 from conftest import settings_for
 
 from ingest.simulator.run import FAULTS, SimulationConfig, simulate
-from orchestration.spark import NOT_YET_PORTABLE  # left out until their lanes merge
+from orchestration.spark import NOT_YET_PORTABLE, comparable
 
 pytest.importorskip("pyspark", reason="the spark extra is not installed (uv sync --extra spark)")
 JAVA = Path("/usr/lib/jvm/java-17-openjdk-amd64/bin/java")
@@ -51,18 +50,6 @@ FIRST_ROUND = "every day but the last"
 # Built on Spark but not yet identical, left out of the comparison by name until fixed: none
 # (the medians of the leaderboard and the stage timings are exact since quantile_hours).
 NOT_YET_IDENTICAL: set[str] = set()
-
-
-def comparable(value: object) -> object:
-    """A value as both engines' Python rows can hold it exactly: aware times as naive UTC
-    (Spark's TIMESTAMP is UTC in the session), lists as tuples."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(value, list):
-        return tuple(comparable(v) for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return Decimal(int(value))
-    return value
 
 
 def duckdb_tables(warehouse: Path, built: set[str]) -> dict[str, tuple[list[str], Counter]]:
