@@ -38,9 +38,12 @@ def test_feed_load_benchmark_loads_every_deal_of_both_files():
 @pytest.mark.slow
 def test_pipeline_benchmark_runs_every_stage():
     summary = run("pipeline.py", "--deals", "3000")
-    assert [s["stage"] for s in summary] == ["simulate", "ingest", "dbt", "publish"]
+    assert [s["stage"] for s in summary] == ["simulate", "per_file", "ingest", "dbt", "publish"]
     rows = {s["stage"]: s["rows"] for s in summary}
     assert rows["simulate"] > 0 and rows["ingest"] >= rows["simulate"]
+    per_file = next(s for s in summary if s["stage"] == "per_file")
+    assert 0 < per_file["rows"] <= rows["ingest"], "the smallest files are a part of the landing"
+    assert per_file["files"] > 0 and per_file["ms_per_file_median"] > 0
     assert rows["dbt"] > 0 and rows["publish"] == rows["dbt"]
 
 
