@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from ingest.crm import auth
 from ingest.crm.errors import CommandError
 from ingest.crm.store import Actor, Store
 
@@ -25,7 +26,10 @@ def _call(url: str, documents: str, command: str, actor: Actor, kwargs: dict[str
         return f"{type(err).__name__}: {err}"
 
 
-def _process(start, answers, url, documents, command, actor, kwargs, callers, threads) -> None:
+def _process(
+    start, answers, hasher, url, documents, command, actor, kwargs, callers, threads
+) -> None:
+    auth._hasher = hasher  # the parent's (a test's strength): a spawned process starts afresh
     start.wait()
     with ThreadPoolExecutor(threads) as pool:
         futures = [
@@ -48,7 +52,16 @@ def same_key_at_once(
     PostgreSQL's connection limit is not what is tested."""
     ctx = multiprocessing.get_context("spawn")
     start, answers = ctx.Barrier(processes), ctx.Queue()
-    args = (start, answers, store.url, str(store.documents_dir), command, actor, kwargs)
+    args = (
+        start,
+        answers,
+        auth._hasher,
+        store.url,
+        str(store.documents_dir),
+        command,
+        actor,
+        kwargs,
+    )
     workers = [
         ctx.Process(target=_process, args=(*args, callers, threads)) for _ in range(processes)
     ]
