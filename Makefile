@@ -23,10 +23,12 @@ run: install
 test: install-spark java browser postgres lint
 	$(UV) run --extra spark pytest
 
-## The fast lane (about 9 CPU-minutes in 2026-12; see README): every test but those marked slow (building the
-## platform or running dbt), postgres and browser. No lint, no installs beyond Python packages.
+## The fast lane (see README): every test but those marked slow (building the platform, running dbt
+## or the servers), postgres and browser, on every core (pytest-xdist). No lint, no system installs.
+## Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process (each xdist
+## worker, each `fxcrm` a test starts) otherwise compiles every module it imports, every time.
 test-fast: install
-	$(UV) run pytest -m "not slow and not postgres and not browser"
+	$(UV) run --frozen --compile-bytecode pytest -n auto -m "not slow and not postgres and not browser"
 
 lint:
 	$(UV) run ruff check .
