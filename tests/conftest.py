@@ -3,9 +3,9 @@
 Slow tests carry a marker, so `make test-fast` (`pytest -m "not slow and not postgres and not
 browser"`) runs the rest: `slow` builds the platform or runs dbt (given to every test using
 `built_platform` or `platform_build`), `postgres` starts a PostgreSQL server (given to every
-`crm_store` on PostgreSQL), `browser` drives Chromium. dbt's manifest is parsed when a test
-first imports the dbt assets, and only if the dbt project changed since the last parse
-(orchestration/resources.py).
+test parametrized "postgres", by `crm_store` or its own parameter), `browser` drives Chromium.
+dbt's manifest is parsed when a test first imports the dbt assets, and only if the dbt project
+changed since the last parse (orchestration/resources.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if {"platform_build", "crm_build"} & set(item.fixturenames):  # built_platform's too
             item.add_marker(pytest.mark.slow)
         if "postgres_url" in item.fixturenames or (
-            params is not None and params.params.get("crm_store") == "postgres"
+            params is not None and "postgres" in params.params.values()
         ):
             item.add_marker(pytest.mark.postgres)
 

@@ -4,6 +4,7 @@ processes (test_crm_hardening): what each caller was answered."""
 from __future__ import annotations
 
 import multiprocessing
+import pkgutil
 import sys
 import types
 from concurrent.futures import ThreadPoolExecutor
@@ -12,8 +13,11 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from ingest.crm import auth, commands
 from ingest.crm.errors import CommandError
 from ingest.crm.store import Actor, Store
+
+COMMAND_MODULES = [f"ingest.crm.commands.{m.name}" for m in pkgutil.iter_modules(commands.__path__)]
 
 
 def _call(url: str, documents: str, command: str, actor: Actor, kwargs: dict[str, Any]) -> str:
@@ -25,7 +29,10 @@ def _call(url: str, documents: str, command: str, actor: Actor, kwargs: dict[str
         return f"{type(err).__name__}: {err}"
 
 
-def _process(start, answers, url, documents, command, actor, kwargs, callers, threads) -> None:
+def _process(
+    start, answers, hasher, url, documents, command, actor, kwargs, callers, threads
+) -> None:
+    auth._hasher = hasher  # the parent's (a test's strength): a new process starts afresh
     start.wait()
     with ThreadPoolExecutor(threads) as pool:
         futures = [
@@ -46,13 +53,25 @@ def same_key_at_once(
     """Every answer of `processes` times `callers` calls of `command` (module.function under
     ingest/crm/commands), released together; at most `threads` at a time per process, so
     PostgreSQL's connection limit is not what is tested."""
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # Fresh processes, forked from one server that imported the commands once per session: a
+    # spawned process paid those imports (pandera's among them, 3 CPU-seconds) for every caller.
+    ctx.set_forkserver_preload(["crm_callers", *COMMAND_MODULES])
     start, answers = ctx.Barrier(processes), ctx.Queue()
-    args = (start, answers, store.url, str(store.documents_dir), command, actor, kwargs)
+    args = (
+        start,
+        answers,
+        auth._hasher,
+        store.url,
+        str(store.documents_dir),
+        command,
+        actor,
+        kwargs,
+    )
     workers = [
         ctx.Process(target=_process, args=(*args, callers, threads)) for _ in range(processes)
     ]
-    # A spawned process re-runs the parent's `__main__` file; after a Streamlit AppTest that is
+    # A new process re-runs the parent's `__main__` file; after a Streamlit AppTest that is
     # the last page script run (it fails outside a session), so the workers start from none.
     with mock.patch.dict(sys.modules, {"__main__": types.ModuleType("__main__")}):
         for worker in workers:

@@ -49,6 +49,7 @@ def test_every_warehouse_writer_shares_one_pool_of_size_one():
     assert config["concurrency"]["pools"]["default_limit"] == 1
 
 
+@pytest.mark.slow  # runs the dbt executable (`dbt --version`): seconds of imports
 def test_the_dbt_resource_knows_its_dbt_version_without_asking_the_executable():
     """It skips a `dbt --version` process per dbt step; the answer must be the executable's."""
     import subprocess

@@ -10,6 +10,10 @@ import pytest
 from conftest import settings_for
 from serve_process import descendants, serving, still_running
 
+# Each case starts `fxcrm serve`: Dagster's webserver and daemon and Streamlit, a minute or two
+# of CPU on a shared machine (200 s of the fast lane's 540 s wall on 2026-12-01).
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_stops_with_every_process_it_started(signum, tmp_path):
