@@ -28,9 +28,8 @@ pytest.importorskip("pyspark", reason="the spark extra is not installed (uv sync
 JAVA = Path("/usr/lib/jvm/java-17-openjdk-amd64/bin/java")
 pytestmark = [
     pytest.mark.slow,
-    # Two Spark builds with their 97 data tests: a margin for a load average of 8 to 35 on the
-    # 2 shared cores (with the unit tests on Spark too, 15 minutes were not enough once).
-    pytest.mark.timeout(1800),
+    # 220 s at a load average of 6 to 11 on the 2 shared cores: four times that for a load of 35.
+    pytest.mark.timeout(900),
     pytest.mark.skipif(
         not JAVA.exists() and not shutil.which("java"), reason="no Java (make java installs it)"
     ),
