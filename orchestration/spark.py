@@ -119,9 +119,14 @@ def prepare_session_environment(data_dir: Path) -> Path:
     return Path(os.environ["FXCRM_SPARK_WAREHOUSE_DIR"])
 
 
-def dbt(args: Sequence[str], target: str, dbt_vars: dict | None = None) -> object:
+def dbt(
+    args: Sequence[str], target: str, dbt_vars: dict | None = None, manifest: object = None
+) -> object:
     """Run dbt in this process (dbtRunner) against `target`; raises when dbt cannot run or a
-    node fails, naming the failures."""
+    node fails, naming the failures. A `manifest` from `parse(target)` spares dbt parsing the
+    project again (the vars are read when a node compiles, not when the project parses). On
+    DuckDB the warehouse file is let go afterwards: dbt-duckdb otherwise keeps it open for the
+    life of the process, and the next load or read in this process could not open it."""
     from dbt.cli.main import dbtRunner
 
     project = str(DBT_PROJECT_DIR)
@@ -131,7 +136,11 @@ def dbt(args: Sequence[str], target: str, dbt_vars: dict | None = None) -> objec
         *("--target-path", str(DBT_PROJECT_DIR / "target" / target)),
         *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
     ]
-    result = dbtRunner().invoke(command)
+    try:
+        result = dbtRunner(manifest=manifest).invoke(command)
+    finally:
+        if target == DUCKDB_TARGET:
+            release_duckdb()
     if result.exception is not None:
         raise RuntimeError(f"dbt {' '.join(args)} on {target}: {result.exception}")
     if not result.success:
@@ -144,6 +153,23 @@ def dbt(args: Sequence[str], target: str, dbt_vars: dict | None = None) -> objec
     return result.result
 
 
+def parse(target: str, dbt_vars: dict | None = None) -> object:
+    """The project parsed once for `target` (its adapter's dispatched macros), to hand to
+    every later `dbt(..., manifest=...)` on that target."""
+    return dbt(["parse"], target, dbt_vars)
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb holds open in this process (its one environment,
+    a class attribute that outlives the dbt command)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
+
+
 def build_on_spark(
     warehouse: Path,
     select: Sequence[str] = (),
@@ -153,16 +179,18 @@ def build_on_spark(
     dbt_vars: dict | None = None,
     raw_dir: Path | None = None,
     resource_types: Sequence[str] = (),
+    manifest: object = None,
 ) -> object:
     """Export the raw tables of `warehouse`, register them on Spark and run `dbt <command>`
-    (build: models, seeds and tests) on the selection. dbt's results are returned."""
+    (build: models, seeds and tests) on the selection, with `manifest` when parsed already.
+    dbt's results are returned."""
     data_dir = warehouse.parent
     if target == SESSION_TARGET:
         prepare_session_environment(data_dir)
     raw_dir = raw_dir or data_dir / "spark" / "raw"
     export_raw(warehouse, raw_dir)
     dbt_vars = {**(dbt_vars or {}), "spark_raw_dir": str(raw_dir.resolve())}
-    dbt(["run-operation", "register_raw_tables"], target, dbt_vars)
+    dbt(["run-operation", "register_raw_tables"], target, dbt_vars, manifest)
     # A part of the project is built with only the tests whose every parent it holds.
     selection = [
         *(["--select", *select] if select else []),
@@ -171,7 +199,7 @@ def build_on_spark(
     if selection:
         selection += ["--indirect-selection", "cautious"]
     selection += ["--resource-type", *resource_types] if resource_types else []
-    return dbt([command, *selection], target, dbt_vars)
+    return dbt([command, *selection], target, dbt_vars, manifest)
 
 
 def spark_session():  # pyspark is an optional extra: no annotation to import
