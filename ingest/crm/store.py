@@ -1404,6 +1404,12 @@ class Store:
         """The chain head: the latest event's sequence number and hash (0 and GENESIS if none)."""
         return tuple(self.query("SELECT seq, hash FROM chain_head WHERE id = 1")[0])
 
+    def hash_of(self, seq: int) -> str | None:
+        """The hash the store holds for event `seq` (None if it holds no such event): what a
+        copy outside the store checks its last event against."""
+        rows = self.query("SELECT hash FROM events WHERE seq = ?", [seq])
+        return rows[0][0] if rows else None
+
     def hashes(self) -> Iterator[tuple[int, str]]:
         """Every event's sequence number and hash in order, streamed: what a copy of the log or
         a checkpoint taken outside the store is compared with."""
