@@ -100,7 +100,12 @@ def copy_events(store: Store, con: duckdb.DuckDBPyConnection, run_id: str) -> Co
             con.execute("ROLLBACK")
             raise
         if last_seq == head_seq:
-            return CopyResult(copied, first, last_seq if copied else None, head_hash)
+            break
+    if copied:
+        # into the file now: DuckDB checkpoints its log on a later commit once past 16 MB, so
+        # the next copy of 1,000 events paid this one's last step (2.4 s at 45,000 events)
+        con.execute("CHECKPOINT")
+    return CopyResult(copied, first, last_seq if copied else None, head_hash)
 
 
 def verify_copy(store: Store, con: duckdb.DuckDBPyConnection) -> ChainReport:
