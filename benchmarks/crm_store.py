@@ -487,6 +487,8 @@ def run_store(kind: str, url: str, sizes: dict[str, int], keep: Path, sample: in
             ),
             file=sys.stderr,
         )
+        filled["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(f"{kind}: peak memory after the import {filled['peak_mib']} MiB", file=sys.stderr)
         queries = {}
         for name, query in page_queries(store, made).items():
             queries[name] = timed(query)

@@ -13,9 +13,9 @@ next `READ_AHEAD_ROWS` rows name are read in one query per kind.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
-import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -245,10 +245,10 @@ def _rows(
     """The file's rows in the order they import; a file that cannot be read at all is one
     failure (row 1, the header)."""
     context = {"actor": actor.username, "lookups": lookups}
+    stream = None
     try:
-        text = path.read_text(encoding="utf-8-sig")
         if spec.name.endswith(".yaml"):
-            plans = (yaml.safe_load(text) or {}).get("plans")
+            plans = (yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}).get("plans")
             if not isinstance(plans, list):
                 raise ValueError("the file needs a list under 'plans'")
             yield from (
@@ -256,29 +256,46 @@ def _rows(
                 for n, plan in enumerate(plans, start=1)
             )
             return
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        _check_utf8(path)
+        stream = path.open(encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(stream)
         header = [h.strip() for h in reader.fieldnames or []]
         missing = [c for c in spec.columns if c not in header]
         if missing:
             raise ValueError(f"the header lacks {', '.join(missing)}")
     except (UnicodeDecodeError, ValueError, yaml.YAMLError, AttributeError) as err:
+        if stream is not None:
+            stream.close()
         report.files[spec.name].failed += 1
         report.failures.append(RowFailure(spec.name, 1, "", str(err).splitlines()[0]))
         return
-    rows = (  # read as they import, so a file of millions is never in memory as rows
-        SourceRow(
-            spec.name,
-            n,
-            {(k or "").strip(): (val or "").strip() for k, val in raw.items()},
-            context=dict(context),  # its own, sharing the lookups
+    with stream:
+        rows = (  # read from the file as they import, so a file of millions is never in memory
+            SourceRow(
+                spec.name,
+                n,
+                {(k or "").strip(): (val or "").strip() for k, val in raw.items()},
+                context=dict(context),  # its own, sharing the lookups
+            )
+            for n, raw in enumerate(reader, start=2)  # line 1 is the header
         )
-        for n, raw in enumerate(reader, start=2)  # line 1 is the header
-    )
-    if spec.name == "partners.csv":
-        rows = iter(_parents_first(list(rows)))
-    if spec.name == "partner_links.csv":
-        rows = iter(_link_ends(list(rows)))
-    yield from rows
+        if spec.name == "partners.csv":
+            rows = iter(_parents_first(list(rows)))
+        if spec.name == "partner_links.csv":
+            rows = iter(_link_ends(list(rows)))
+        yield from rows
+
+
+def _check_utf8(path: Path) -> None:
+    """Raise UnicodeDecodeError unless the whole file is UTF-8, read a megabyte at a time: a
+    file that is not is refused whole, before any of its rows imports. (It was read whole into
+    memory for that, then copied into a StringIO at four bytes a character: 590 MiB of peak for
+    a 115 MiB file.)"""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    with path.open("rb") as raw:
+        while chunk := raw.read(1 << 20):
+            decoder.decode(chunk)
+    decoder.decode(b"", final=True)
 
 
 def _parents_first(rows: list[SourceRow]) -> list[SourceRow]:
