@@ -96,3 +96,17 @@
 {% macro commission_lines_materialization() -%}
     {{ return('table' if target.type == 'spark' else 'incremental') }}
 {%- endmacro %}
+
+{#-
+    The deal's own columns every level-1 deal line carries (int_commission_deal_lines: one list
+    for its per_lot, spread_share and commission_share lines), optionally qualified by `alias`.
+-#}
+{% macro commission_deal_columns(alias=none) -%}
+    {%- set columns = [
+        'l1_partner_id', 'plan_id', 'period', 'deal_time_utc', 'client_id', 'symbol_group',
+        'server', 'ticket', 'login', 'position_id', 'entry', '_source_file', '_batch_id',
+        '_row_number', 'trade_date',
+    ] -%}
+    {%- set prefix = alias ~ '.' if alias else '' -%}
+    {{ prefix ~ columns | join(',\n' ~ prefix) }}
+{%- endmacro %}
