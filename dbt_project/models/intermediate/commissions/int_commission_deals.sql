@@ -1,14 +1,30 @@
 -- Every trade deal (current version) on an account the CRM knows (commissions.md §3), with its
 -- client, whether the account is excluded, whether it closes, its hold time and its money in
 -- USD at the rate of its UTC date or the latest earlier one (USD is 1). A currency with no
--- rate on or before a deal's date stops the build naming both (rule 14).
-{{ config(materialized='table') }}
+-- rate on or before a deal's date stops the build naming both (rule 14). Incremental on
+-- DuckDB by trade date: a build recomputes the dates int_commission_changed_days names (the
+-- pre-hook deletes their rows first), reading the other dates' deals only for the openings of
+-- the recomputed deals' positions; a table built whole on Spark.
+-- depends_on: {{ ref('int_commission_changed_days') }}
+{{ config(
+    materialized=commission_lines_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_commission_days() }}",
+) }}
 
 with
 
-deals as (
+all_deals as (
     select * from {{ ref('int_deals__symbol_mapped') }}
     where deal_time_utc is not null
+),
+
+deals as (
+    select * from all_deals
+    {% if is_incremental() %}
+        where {{ commission_day_changed('cast(deal_time_utc as date)') }}
+    {% endif %}
 ),
 
 accounts as (
@@ -26,15 +42,32 @@ rates as (
     select * from {{ ref('stg_market__fx_rates') }}
 ),
 
-openings as (
-    select
+-- the positions of the deals recomputed
+recomputed_positions as (
+    select distinct
         server,
         login,
-        position_id,
-        min(deal_time_utc) as opened_at
+        position_id
     from deals
-    where entry_name = 'in'
-    group by server, login, position_id
+),
+
+-- the opening of each position: its earliest `in` deal, whatever its date
+openings as (
+    select
+        all_deals.server,
+        all_deals.login,
+        all_deals.position_id,
+        min(all_deals.deal_time_utc) as opened_at
+    from all_deals
+    {% if is_incremental() %}
+        inner join recomputed_positions as recomputed
+            on
+                all_deals.server = recomputed.server
+                and all_deals.login = recomputed.login
+                and all_deals.position_id = recomputed.position_id
+    {% endif %}
+    where all_deals.entry_name = 'in'
+    group by all_deals.server, all_deals.login, all_deals.position_id
 ),
 
 known as (
