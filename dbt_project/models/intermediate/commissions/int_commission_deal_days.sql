@@ -3,7 +3,7 @@
 -- fct_commission_lines) can tell which dates changed since the last build without building
 -- every deal again: each deal's own columns (late files, corrections), its account (client,
 -- currency, exclusion), its client's links (a back-dated link), its position's opening (the
--- hold), the USD rates the date uses and, per month, the partners' plan assignments and those
+-- hold), the USD rates of the date and, per month, the partners' plan assignments and those
 -- plans' hold and exclusions. Reads the deals once, writes one row per date.
 {{ config(materialized='table') }}
 
@@ -33,14 +33,7 @@ deals as (
 ),
 
 accounts as (
-    select
-        server,
-        login,
-        client_id,
-        currency,
-        coalesce(commission_excluded, false) as commission_excluded
-    from {{ ref('int_crm__trading_accounts') }}
-    where is_current and login is not null
+    select * from {{ ref('int_commission_accounts') }}
 ),
 
 client_links as (
@@ -80,36 +73,13 @@ known as (
             and deals.position_id = openings.position_id
 ),
 
-rates as (
-    select * from {{ ref('stg_market__fx_rates') }}
-),
-
--- the rate each date's currencies use: the latest on or before the date
-day_rates as (
-    select
-        currency_days.trade_date,
-        currency_days.currency,
-        max(rates.rate_date) as rate_date
-    from (select distinct
-        trade_date,
-        currency
-    from known
-    where currency != 'USD') as currency_days
-    left join
-        rates
-        on currency_days.currency = rates.currency and currency_days.trade_date >= rates.rate_date
-    group by currency_days.trade_date, currency_days.currency
-),
-
+-- the rates of every account currency on each date
 rates_by_day as (
     select
-        day_rates.trade_date,
-        sum({{ hash_value(['day_rates.currency', 'day_rates.rate_date', 'rates.usd_per_unit']) }})
-            as rates_hash
-    from day_rates
-    left join rates
-        on day_rates.currency = rates.currency and day_rates.rate_date = rates.rate_date
-    group by day_rates.trade_date
+        trade_date,
+        sum({{ hash_value(['currency', 'rate_date', 'usd_per_unit']) }}) as rates_hash
+    from {{ ref('int_commission_day_rates') }}
+    group by trade_date
 ),
 
 -- the plan assignments in force at each month's start, with those plans' hold and exclusions

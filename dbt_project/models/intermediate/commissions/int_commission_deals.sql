@@ -28,18 +28,7 @@ deals as (
 ),
 
 accounts as (
-    select
-        server,
-        login,
-        client_id,
-        currency,
-        coalesce(commission_excluded, false) as commission_excluded
-    from {{ ref('int_crm__trading_accounts') }}
-    where is_current and login is not null
-),
-
-rates as (
-    select * from {{ ref('stg_market__fx_rates') }}
+    select * from {{ ref('int_commission_accounts') }}
 ),
 
 -- the positions of the deals recomputed
@@ -104,43 +93,22 @@ known as (
             and deals.position_id = openings.position_id
 ),
 
-rate_dates as (
-    select
-        currency_days.currency,
-        currency_days.trade_date,
-        max(rates.rate_date) as rate_date
-    from (select distinct
-        currency,
-        trade_date
-    from known
-    where currency != 'USD') as currency_days
-    left join
-        rates
-        on currency_days.currency = rates.currency and currency_days.trade_date >= rates.rate_date
-    group by currency_days.currency, currency_days.trade_date
-),
-
 day_rates as (
-    select
-        rate_dates.currency,
-        rate_dates.trade_date,
-        case
-            when rate_dates.rate_date is null
-                then {{ raise_error(
-                    "'commissions: no USD rate for ' || rate_dates.currency || ' on or before '
-                    || cast(rate_dates.trade_date as string)"
-                ) }}
-            else rates.usd_per_unit
-        end as usd_rate
-    from rate_dates
-    left join rates
-        on rate_dates.currency = rates.currency and rate_dates.rate_date = rates.rate_date
+    select * from {{ ref('int_commission_day_rates') }}
 ),
 
 final as (
     select
         known.*,
-        coalesce(day_rates.usd_rate, 1) as usd_rate
+        case
+            when known.currency = 'USD' or known.currency is null then 1
+            when day_rates.usd_per_unit is null
+                then {{ raise_error(
+                    "'commissions: no USD rate for ' || known.currency || ' on or before '
+                    || cast(known.trade_date as string)"
+                ) }}
+            else day_rates.usd_per_unit
+        end as usd_rate
     from known
     left join day_rates
         on known.currency = day_rates.currency and known.trade_date = day_rates.trade_date
