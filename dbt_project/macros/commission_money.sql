@@ -72,7 +72,13 @@
     {%- if built -%}
         select * from {{ built }}
     {%- else -%}
-        select * from {{ ref('int_commission_fingerprints') }}
+        select
+            cast(null as string) as kind,
+            cast(null as date) as trade_date,
+            cast(null as string) as l1_partner_id,
+            cast(null as string) as period,
+            cast(null as string) as fingerprint
+        from (select 1 as one) as nothing
         where false
     {%- endif -%}
 {%- endmacro %}
@@ -90,9 +96,47 @@
 {%- endmacro %}
 
 {#-
-    fct_commission_lines' materialization: incremental on DuckDB, a table built whole on Spark,
-    which cannot delete from its parquet tables (the model's YAML says why not insert_overwrite).
+    The materialization of fct_commission_lines and of the two deal tables it is computed from
+    (int_commission_deals, int_commission_eligible_deals): incremental on DuckDB, a table built
+    whole on Spark, which cannot delete from its parquet tables (fct_commission_lines' YAML
+    says why not insert_overwrite).
 -#}
 {% macro commission_lines_materialization() -%}
     {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}
+
+{#-
+    The deal's own columns every level-1 deal line carries (int_commission_deal_lines: one list
+    for its per_lot, spread_share and commission_share lines), optionally qualified by `alias`.
+-#}
+{% macro commission_deal_columns(alias=none) -%}
+    {%- set columns = [
+        'l1_partner_id', 'plan_id', 'period', 'deal_time_utc', 'client_id', 'symbol_group',
+        'server', 'ticket', 'login', 'position_id', 'entry', '_source_file', '_batch_id',
+        '_row_number', 'trade_date',
+    ] -%}
+    {%- set prefix = alias ~ '.' if alias else '' -%}
+    {{ prefix ~ columns | join(',\n' ~ prefix) }}
+{%- endmacro %}
+
+{#-
+    True for a deal of a trade date the incremental deal tables recompute
+    (int_commission_changed_days: its fingerprint changed, or everything is recomputed).
+-#}
+{% macro commission_day_changed(trade_date) -%}
+    {%- set changed = ref('int_commission_changed_days') -%}
+    (
+        {{ trade_date }} in (select changed.trade_date from {{ changed }} as changed where changed.kind = 'day')
+        or exists (select 1 from {{ changed }} as changed where changed.kind = 'everything')
+    )
+{%- endmacro %}
+
+{#-
+    The incremental deal tables' pre-hook: delete the rows of the trade dates about to be
+    recomputed (every row when everything is).
+-#}
+{% macro delete_changed_commission_days() -%}
+    {%- if is_incremental() %}
+        delete from {{ this }} where {{ commission_day_changed('trade_date') }}
+    {%- endif %}
 {%- endmacro %}

@@ -1,7 +1,8 @@
--- What an incremental build of fct_commission_lines recomputes: the trade dates and the
--- level-1 partner-months (per_lot tiers) whose fingerprint differs from the one the lines
--- were last built from (marts.fct_commission_lines_inputs, written with the lines), and
--- `everything` when there is no such record or the terms every line reads changed.
+-- What an incremental build of fct_commission_lines recomputes: the trade dates whose deals
+-- changed (int_commission_changed_days, as the deal tables), the level-1 partner-months
+-- (per_lot tiers) whose fingerprint differs from the one the lines were last built from
+-- (marts.fct_commission_lines_inputs, written with the lines), and `everything` (with every
+-- trade date) when there is no such record or the terms every line reads changed.
 {{ config(materialized='table') }}
 
 with
@@ -27,25 +28,50 @@ everything as (
     where compared.same_terms = 0
 ),
 
-differences as (
+tiers as (
+    select * from fingerprints
+    where kind = 'tier'
+),
+
+built_tiers as (
+    select * from built
+    where kind = 'tier'
+),
+
+tier_differences as (
     select
-        coalesce(fingerprints.kind, built.kind) as kind,
-        coalesce(fingerprints.trade_date, built.trade_date) as trade_date,
-        coalesce(fingerprints.l1_partner_id, built.l1_partner_id) as l1_partner_id,
-        coalesce(fingerprints.period, built.period) as period
-    from fingerprints
-    full outer join built
+        'tier' as kind,
+        cast(null as date) as trade_date,
+        coalesce(tiers.l1_partner_id, built_tiers.l1_partner_id) as l1_partner_id,
+        coalesce(tiers.period, built_tiers.period) as period
+    from tiers
+    full outer join built_tiers
         on
-            fingerprints.kind = built.kind
-            and fingerprints.trade_date is not distinct from built.trade_date
-            and fingerprints.l1_partner_id is not distinct from built.l1_partner_id
-            and fingerprints.period is not distinct from built.period
+            tiers.l1_partner_id = built_tiers.l1_partner_id
+            and tiers.period = built_tiers.period
     where
-        coalesce(fingerprints.kind, built.kind) in ('day', 'tier')
-        and (
-            fingerprints.fingerprint is distinct from built.fingerprint
-            or (select count(*) from everything) > 0
-        )
+        tiers.fingerprint is distinct from built_tiers.fingerprint
+        or (select count(*) from everything) > 0
+),
+
+-- the dates whose deals changed, and every date when everything is recomputed
+day_differences as (
+    select trade_date from {{ ref('int_commission_changed_days') }}
+    where kind = 'day'
+    union
+    select trade_date from fingerprints
+    where kind = 'day' and (select count(*) from everything) > 0
+),
+
+differences as (
+    select * from tier_differences
+    union all
+    select
+        'day' as kind,
+        trade_date,
+        cast(null as string) as l1_partner_id,
+        cast(null as string) as period
+    from day_differences
 ),
 
 final as (

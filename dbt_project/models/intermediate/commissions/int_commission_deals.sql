@@ -1,40 +1,62 @@
 -- Every trade deal (current version) on an account the CRM knows (commissions.md §3), with its
 -- client, whether the account is excluded, whether it closes, its hold time and its money in
 -- USD at the rate of its UTC date or the latest earlier one (USD is 1). A currency with no
--- rate on or before a deal's date stops the build naming both (rule 14).
-{{ config(materialized='table') }}
+-- rate on or before a deal's date stops the build naming both (rule 14). Incremental on
+-- DuckDB by trade date: a build recomputes the dates int_commission_changed_days names (the
+-- pre-hook deletes their rows first), reading the other dates' deals only for the openings of
+-- the recomputed deals' positions; a table built whole on Spark.
+-- depends_on: {{ ref('int_commission_changed_days') }}
+{{ config(
+    materialized=commission_lines_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_commission_days() }}",
+) }}
 
 with
 
-deals as (
+all_deals as (
     select * from {{ ref('int_deals__symbol_mapped') }}
     where deal_time_utc is not null
 ),
 
+deals as (
+    select * from all_deals
+    {% if is_incremental() %}
+        where {{ commission_day_changed('cast(deal_time_utc as date)') }}
+    {% endif %}
+),
+
 accounts as (
-    select
+    select * from {{ ref('int_commission_accounts') }}
+),
+
+-- the positions of the deals recomputed
+recomputed_positions as (
+    select distinct
         server,
         login,
-        client_id,
-        currency,
-        coalesce(commission_excluded, false) as commission_excluded
-    from {{ ref('int_crm__trading_accounts') }}
-    where is_current and login is not null
+        position_id
+    from deals
 ),
 
-rates as (
-    select * from {{ ref('stg_market__fx_rates') }}
-),
-
+-- the opening of each position: its earliest `in` deal, whatever its date
 openings as (
     select
-        server,
-        login,
-        position_id,
-        min(deal_time_utc) as opened_at
-    from deals
-    where entry_name = 'in'
-    group by server, login, position_id
+        all_deals.server,
+        all_deals.login,
+        all_deals.position_id,
+        min(all_deals.deal_time_utc) as opened_at
+    from all_deals
+    {% if is_incremental() %}
+        inner join recomputed_positions as recomputed
+            on
+                all_deals.server = recomputed.server
+                and all_deals.login = recomputed.login
+                and all_deals.position_id = recomputed.position_id
+    {% endif %}
+    where all_deals.entry_name = 'in'
+    group by all_deals.server, all_deals.login, all_deals.position_id
 ),
 
 known as (
@@ -71,43 +93,22 @@ known as (
             and deals.position_id = openings.position_id
 ),
 
-rate_dates as (
-    select
-        currency_days.currency,
-        currency_days.trade_date,
-        max(rates.rate_date) as rate_date
-    from (select distinct
-        currency,
-        trade_date
-    from known
-    where currency != 'USD') as currency_days
-    left join
-        rates
-        on currency_days.currency = rates.currency and currency_days.trade_date >= rates.rate_date
-    group by currency_days.currency, currency_days.trade_date
-),
-
 day_rates as (
-    select
-        rate_dates.currency,
-        rate_dates.trade_date,
-        case
-            when rate_dates.rate_date is null
-                then {{ raise_error(
-                    "'commissions: no USD rate for ' || rate_dates.currency || ' on or before '
-                    || cast(rate_dates.trade_date as string)"
-                ) }}
-            else rates.usd_per_unit
-        end as usd_rate
-    from rate_dates
-    left join rates
-        on rate_dates.currency = rates.currency and rate_dates.rate_date = rates.rate_date
+    select * from {{ ref('int_commission_day_rates') }}
 ),
 
 final as (
     select
         known.*,
-        coalesce(day_rates.usd_rate, 1) as usd_rate
+        case
+            when known.currency = 'USD' or known.currency is null then 1
+            when day_rates.usd_per_unit is null
+                then {{ raise_error(
+                    "'commissions: no USD rate for ' || known.currency || ' on or before '
+                    || cast(known.trade_date as string)"
+                ) }}
+            else day_rates.usd_per_unit
+        end as usd_rate
     from known
     left join day_rates
         on known.currency = day_rates.currency and known.trade_date = day_rates.trade_date

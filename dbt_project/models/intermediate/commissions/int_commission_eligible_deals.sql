@@ -3,13 +3,24 @@
 -- effective_from), in a month that partner has a plan for, of a symbol group the plan does
 -- not exclude. `earns_per_lot`: a closing deal held at least the plan's min hold, or whose
 -- opening deal is not in the warehouse (also the deals spread_share pays on). Money in USD.
-{{ config(materialized='table') }}
+-- Incremental on DuckDB by trade date, as int_commission_deals; a table built whole on Spark.
+-- depends_on: {{ ref('int_commission_changed_days') }}
+{{ config(
+    materialized=commission_lines_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_commission_days() }}",
+) }}
 
 with
 
 deals as (
     select * from {{ ref('int_commission_deals') }}
-    where not commission_excluded
+    where
+        not commission_excluded
+        {% if is_incremental() %}
+            and {{ commission_day_changed('trade_date') }}
+        {% endif %}
 ),
 
 links as (

@@ -1,8 +1,8 @@
 -- What the commission lines are computed from, summed into fingerprints, so an incremental
--- build of fct_commission_lines can tell what changed since the last one: per trade date, the
--- eligible deals with every column a deal's lines depend on (its level-1 partner and plan,
--- hold, USD amounts, lineage: late deals, corrections, link, plan assignment, account, rate
--- and hold changes all show in their day); per level-1 partner and month, its plan and tier
+-- build of fct_commission_lines can tell what changed since the last one: per trade date,
+-- everything its deals' rows are computed from (int_commission_deal_days: late deals,
+-- corrections, link, plan assignment, account, rate and hold changes all show in their day);
+-- per level-1 partner and month, its plan and tier
 -- (a tier reached later in the month re-rates the whole month); and once, the terms every line
 -- reads (plans, rate tables, splits, markups, the partner tree), whose change rebuilds all.
 {{ config(materialized='table') }}
@@ -10,19 +10,7 @@
 with
 
 days as (
-    select
-        'day' as kind,
-        trade_date,
-        cast(null as string) as l1_partner_id,
-        cast(null as string) as period,
-        concat_ws(':', count(*), sum({{ hash_value([
-            'server', 'ticket', 'entry', 'deal_time_utc', 'login', 'position_id', 'client_id',
-            'l1_partner_id', 'plan_id', 'symbol_group', 'lots', 'earns_per_lot',
-            integer_divide('hold_ms', 1000), 'commission_usd', 'client_pnl_usd',
-            '_source_file', '_batch_id', '_row_number',
-        ]) }})) as fingerprint
-    from {{ ref('int_commission_eligible_deals') }}
-    group by trade_date
+    select * from {{ ref('int_commission_deal_days') }}
 ),
 
 tiers as (
