@@ -185,6 +185,25 @@ def test_a_compliance_officer_goes_from_a_funnel_count_to_the_leads_audit_story(
     assert f"What happened to {lead_id}" in [h.value for h in story.subheader]
 
 
+def test_a_long_list_of_leads_shows_its_first_rows_and_counts_every_one(published_crm, monkeypatch):
+    """A browser table of every lead (the funnel's first bar: 250,000 on a 1M-deal world) is
+    capped at `LISTED` rows, the count and the downloads still every lead."""
+    from dashboards import reports
+
+    monkeypatch.setattr(reports, "LISTED", 5)
+    at = page_as(published_crm, "sales_overview", "sam.manager")
+    click_bar(at, "created")
+    total = serving(published_crm, "select count(*) from rpt_funnel_leads")[0][0]
+    first = serving(
+        published_crm, "select lead_id from rpt_funnel_leads order by created_at, lead_id limit 5"
+    )
+    leads = next(f.value for f in at.dataframe if "crm_event_id" in f.value.columns)
+    assert total > 5 and list(leads["lead_id"]) == [lead_id for (lead_id,) in first]
+    [caption] = [c.value for c in at.caption if "leads reached created" in c.value]
+    assert caption.startswith(f"{total:,} leads reached created")
+    assert f"The first 5 by creation are listed; the downloads hold all {total:,}." in caption
+
+
 def test_the_lineage_reads_the_chain_of_models_from_dbts_manifest(crm_build):
     from dashboards.reports import model_chain
 

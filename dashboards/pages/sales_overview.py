@@ -12,7 +12,7 @@ from pathlib import Path
 import altair as alt
 import streamlit as st
 
-from dashboards.reports import downloads, report_page, sidebar_filters, where_from
+from dashboards.reports import LISTED, downloads, report_page, sidebar_filters, where_from
 from dashboards.serving import query
 
 STAGES = ["created", "contacted", "qualified", "registered", "kyc_approved", "funded", "traded"]
@@ -119,21 +119,30 @@ if not clicked:
     st.caption("Click a stage's bar in the funnel to list the leads that reached it.")
 else:
     stage = clicked[0]["stage"]
-    leads = query(
-        f"""
+    reached = f"""
+        from rpt_funnel_leads
+        where {where} and list_position(?, furthest_stage) >= list_position(?, ?)
+    """
+    reached_params = (*params, STAGES, STAGES, stage)
+    every_lead = f"""
         select lead_id, furthest_stage, source, campaign_id, owner_username, team_id, country,
             partner_id, cohort_week, created_at, contacted_at, qualified_at, registered_at,
             kyc_approved_at, funded_at, traded_at, client_id, first_deposit_id, crm_event_id,
             import_row
-        from rpt_funnel_leads
-        where {where} and list_position(?, furthest_stage) >= list_position(?, ?)
+        {reached}
         order by created_at, lead_id
-        """,
-        (*params, STAGES, STAGES, stage),
+    """
+    total = query(f"select count(*) as leads {reached}", reached_params)["leads"][0]
+    leads = query(f"{every_lead} limit ?", (*reached_params, LISTED))
+    listed_note = (
+        f" The first {LISTED:,} by creation are listed; the downloads hold all {total:,}."
+        if total > LISTED
+        else ""
     )
     st.caption(
-        f"{len(leads):,} leads reached {stage}: each with the CRM event that last changed it "
+        f"{total:,} leads reached {stage}: each with the CRM event that last changed it "
         "and, for an imported lead, its row in leads.csv. Pick a row for the lead's audit story."
+        + listed_note
     )
     listed = st.dataframe(
         leads,
@@ -143,7 +152,7 @@ else:
         selection_mode="single-row",
         key="funnel_leads",
     )
-    downloads(leads, f"leads_{stage}")
+    downloads(lambda: query(every_lead, reached_params), f"leads_{stage}")
     # a row picked before the filters changed may be past the end of the new list
     if (row := next(iter(listed["selection"]["rows"]), None)) is not None and row < len(leads):
         lead = leads.row(row, named=True)
