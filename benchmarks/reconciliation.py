@@ -2,8 +2,11 @@
 world of N deals (every fault injected, the CRM history imported).
 
 The world is loaded once; then dbt builds everything but reconciliation (the baseline), and then
-the reconciliation models and their tests on top (the addition, over views already built).
-Prints both wall times and the addition as a share of the baseline; nothing is asserted.
+everything (the build as `fxcrm materialize` runs it), both from scratch. What reconciliation adds
+is the difference of the two wall times, as a share of the baseline; and, less noisy on a shared
+machine, its nodes' execution time against the other nodes' in the whole build (dbt's
+run_results.json). Timing reconciliation in a dbt run of its own would also charge it a second
+dbt start (imports, manifest), which the one build does not pay. Nothing is asserted.
 
     uv run python benchmarks/reconciliation.py --deals 1000000
     uv run python benchmarks/reconciliation.py --world DATA_DIR   # a world `fxcrm demo` built
@@ -12,6 +15,7 @@ Prints both wall times and the addition as a share of the baseline; nothing is a
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -65,16 +69,33 @@ def prepare(deals: int, data_dir: Path) -> dict:
     return figures
 
 
-def dbt_build(data_dir: str, *selection: str) -> float:
-    """Wall seconds of one `dbt build` with the given selection flags."""
-    project = str(Path(__file__).resolve().parent.parent / "dbt_project")
-    dbt = str(Path(sys.executable).with_name("dbt"))
+PROJECT = str(Path(__file__).resolve().parent.parent / "dbt_project")
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt(data_dir: str, command: str, *flags: str) -> subprocess.CompletedProcess:
     target = str(Path(data_dir) / "dbt_target")
+    options = ["--target-path", target, "--project-dir", PROJECT, "--profiles-dir", PROJECT]
+    return subprocess.run(
+        [DBT, command, *flags, *options], check=True, capture_output=True, text=True
+    )
+
+
+def dbt_build(data_dir: str, *selection: str) -> float:
+    """Wall seconds of one `dbt build` with the given selection flags, from scratch (on a world
+    already built, incremental models would otherwise do no work)."""
     started = time.perf_counter()
-    # Full refresh: on a world already built, incremental models would otherwise do no work.
-    options = ["--quiet", "--full-refresh", "--target-path", target, "--project-dir", project]
-    subprocess.run([dbt, "build", *selection, *options, "--profiles-dir", project], check=True)
+    dbt(data_dir, "build", "--quiet", "--full-refresh", *selection)
     return time.perf_counter() - started
+
+
+def node_seconds(data_dir: str) -> tuple[float, float]:
+    """The last build's node execution seconds: (reconciliation's nodes, every other node)."""
+    listed = dbt(data_dir, "ls", "--quiet", "--select", *RECONCILIATION, "--output", "json")
+    ours = {json.loads(line)["unique_id"] for line in listed.stdout.splitlines() if line}
+    results = json.loads((Path(data_dir) / "dbt_target" / "run_results.json").read_text())
+    times = [(r["unique_id"] in ours, r["execution_time"]) for r in results["results"]]
+    return sum(t for mine, t in times if mine), sum(t for mine, t in times if not mine)
 
 
 def main() -> int:
@@ -107,9 +128,15 @@ def measure(data_dir: str) -> int:
     """Build everything but reconciliation, then reconciliation on top; print both and the share."""
     baseline = dbt_build(data_dir, "--exclude", *RECONCILIATION)
     print(f"dbt build without reconciliation: {baseline:.1f} s", flush=True)
-    added = dbt_build(data_dir, "--select", *RECONCILIATION)
-    print(f"reconciliation models and tests:  {added:.1f} s", flush=True)
-    print(f"reconciliation adds {added / baseline:.1%} to the dbt build", flush=True)
+    whole = dbt_build(data_dir)
+    print(f"dbt build with reconciliation:    {whole:.1f} s", flush=True)
+    print(f"reconciliation adds {(whole - baseline) / baseline:.1%} to the dbt build", flush=True)
+    ours, rest = node_seconds(data_dir)
+    print(
+        f"node time in the whole build: reconciliation {ours:.1f} s, the rest {rest:.1f} s: "
+        f"{ours / rest:.1%}",
+        flush=True,
+    )
     return 0
 
 
