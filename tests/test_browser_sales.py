@@ -1,10 +1,11 @@
 """The Sales overview in headless Chromium, over the small world with its CRM history imported
 (as `fxcrm demo` builds it): a manager goes from a bar of the funnel chart to the leads that
-reached that stage, and from one of them to its audit story."""
+reached that stage, downloads them, and goes from one of them to its audit story."""
 
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 import pytest
 from app_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_FLAGS, NEXT_FRAMES, settle, sign_in
 from serve_process import serve_streamlit
@@ -59,6 +60,12 @@ def test_a_manager_goes_from_the_funnel_chart_to_a_leads_audit_story(sales_app, 
         funnel.locator(f"[role='graphics-symbol'][aria-label*='stage: {STAGE};']").click()
         settle(page)
         expect(page.get_by_text(f"{count:,} leads reached {STAGE}")).to_be_visible(timeout=30_000)
+
+        # the download runs the list's query when clicked: every lead behind the count
+        with page.expect_download(timeout=60_000) as download:
+            page.locator(f".st-key-leads_{STAGE}_csv button").click()
+        assert pl.read_csv(download.value.path())["lead_id"].to_list() == leads
+        settle(page)
 
         # the lead list is a canvas: a row is picked by its checkbox, at the row's height
         listed = page.locator(
