@@ -1,7 +1,10 @@
 -- The floor for the commission benchmark: the commission lines of commissions.md, computed by
 -- one hand-written DuckDB script straight from the inputs the dbt models read (the benchmark's
--- tables), with temp tables and ASOF joins, no layers. The partner tree does not change in the
--- benchmark, so its chains are taken once. Result: floor_lines (component, partner, amount).
+-- tables), with temp tables and ASOF joins, no layers, nothing incremental. The same lines as
+-- marts.fct_commission_lines, every column (line id, rule in words, rate, base, the deal's or
+-- deposit's lineage), written to a table in the warehouse as the model's are; the benchmark
+-- checks both give the same lines. The partner tree does not change in the benchmark, so its
+-- chains are taken once. Result: main.floor_lines.
 
 create temp table terms as
 select
@@ -77,12 +80,14 @@ opened as (
     from d where entry_name = 'in' group by all
 )
 select
-    d.server, d.deal_ticket as ticket, d.deal_time_utc as t, cast(d.deal_time_utc as date) as day,
+    d.server, d.deal_ticket as ticket, d.login, d.position_id, d.entry_name as entry,
+    d.deal_time_utc as t, cast(d.deal_time_utc as date) as day,
     date_trunc('month', d.deal_time_utc) as month_start, strftime(d.deal_time_utc, '%Y-%m') as period,
     coalesce(d.symbol_group, 'unmapped') as grp, d.lots,
     d.entry_name in ('out', 'out_by') as closing,
     epoch_ms(d.deal_time_utc) - epoch_ms(opened.opened_at) as hold_ms,
     d.commission, d.profit + d.swap + d.commission + d.fee as pnl,
+    d._source_file, d._batch_id, d._row_number,
     a.client_id, a.currency, a.excluded
 from d
 join accounts as a on d.server = a.server and d.login = a.login
@@ -119,7 +124,8 @@ tier as (
     group by all
 ),
 rated as (
-    select per_lot.*, coalesce(named.rate, dflt.rate) as rate
+    select per_lot.*, tier.from_lots, coalesce(named.rate, dflt.rate) as rate,
+        coalesce(named.grp, dflt.grp) as rate_grp
     from per_lot
     left join tier using (l1, period)
     left join rate_tables as named on named.plan_id = per_lot.plan_id
@@ -128,7 +134,7 @@ rated as (
         and dflt.from_lots is not distinct from tier.from_lots and dflt.grp = 'default'
 ),
 nets as (
-    select l1, period, month_start, e.plan_id, comps.pct, sum(-pnl_usd) as net
+    select l1, period, month_start, e.plan_id, comps.pct, cast(sum(-pnl_usd) as decimal(28, 12)) as net
     from eligible as e join comps on comps.plan_id = e.plan_id and comps.component = 'revshare'
     group by all
 ),
@@ -140,9 +146,13 @@ carry as (
     select *, so_far - greatest(0, max(so_far) over w) as after
     from running window w as (partition by l1 order by period rows unbounded preceding)
 ),
+revshare as (
+    select *, cast(net + coalesce(lag(after) over (partition by l1 order by period), 0) as decimal(28, 12)) as base
+    from carry
+),
 first_deposit as (
-    select a.client_id, o.operation_time_utc as dep_t,
-        o.amount * case when a.currency = 'USD' then 1 else r.usd_per_unit end as dep_usd
+    select a.client_id, o.operation_ticket as dep_ticket, o.operation_time_utc as dep_t,
+        cast(o.amount * case when a.currency = 'USD' then 1 else r.usd_per_unit end as decimal(38, 12)) as dep_usd
     from intermediate.int_platform__balance_operations as o
     join accounts as a on o.server = a.server and o.login = a.login and not a.excluded
     asof left join staging.stg_market__fx_rates as r
@@ -157,7 +167,9 @@ cpa_partner as (
     where links.partner_id is not null
 ),
 qualifying as (
-    select c.*, d.t, d.period, pplans.plan_id, comps.amount_usd, comps.min_deposit, comps.within_days,
+    select c.*, d.t, d.period, d.server, d.ticket, d.login, d.position_id, d.entry,
+        d._source_file, d._batch_id, d._row_number,
+        pplans.plan_id, comps.amount_usd, comps.min_deposit, comps.within_days,
         sum(d.lots) over (partition by d.client_id order by d.t, d.server, d.ticket rows unbounded preceding) as lots_so_far,
         comps.min_lots
     from cpa_partner as c
@@ -169,34 +181,64 @@ qualifying as (
 cpa as (
     select * from qualifying
     where amount_usd is not null and lots_so_far >= min_lots
-    qualify row_number() over (partition by client_id order by t) = 1
+    qualify row_number() over (partition by client_id order by t, server, ticket) = 1
 )
-select 'per_lot' as component, l1, plan_id, period, t, cast(cast(lots as decimal(38, 12)) * cast(rate as decimal(38, 12)) as decimal(38, 12)) as amount
+select 'per_lot' as component, 'deal' as source, l1, plan_id, period, t as line_time, client_id, grp,
+    rate_grp || ' rate of ' || coalesce('the tier from ' || cast(cast(from_lots as decimal(38, 8)) as varchar) || ' lots', 'the plan''s rates')
+        || '; hold ' || coalesce(cast(hold_ms // 1000 as varchar) || ' s', 'unknown') as rule,
+    cast(rate as decimal(38, 12)) as rate, cast(lots as decimal(38, 12)) as base,
+    cast(cast(lots as decimal(38, 12)) * cast(rate as decimal(38, 12)) as decimal(38, 12)) as amount,
+    server, ticket, login, position_id, entry, null::bigint as dep_ticket, null::timestamp as dep_t,
+    _source_file, _batch_id, _row_number
 from rated where rate is not null
 union all
-select 'spread_share', e.l1, e.plan_id, e.period, e.t,
-    cast(cast(e.lots as decimal(38, 12)) * cast(least(cast(comps.pct * 0.01 as decimal(38, 12)) * m.usd_per_lot, coalesce(comps.cap, 1e9)) as decimal(38, 12)) as decimal(38, 12))
+select 'spread_share', 'deal', e.l1, e.plan_id, e.period, e.t, e.client_id, e.grp,
+    cast(cast(comps.pct as decimal(38, 8)) as varchar) || '% of the ' || e.grp || ' markup '
+        || cast(cast(m.usd_per_lot as decimal(38, 8)) as varchar) || ' USD/lot'
+        || coalesce(', capped at ' || cast(cast(comps.cap as decimal(38, 8)) as varchar), ''),
+    least(cast(comps.pct * 0.01 as decimal(38, 12)) * m.usd_per_lot, coalesce(comps.cap, 1e9)),
+    e.lots,
+    cast(cast(e.lots as decimal(38, 12)) * cast(least(cast(comps.pct * 0.01 as decimal(38, 12)) * m.usd_per_lot, coalesce(comps.cap, 1e9)) as decimal(38, 12)) as decimal(38, 12)),
+    e.server, e.ticket, e.login, e.position_id, e.entry, null, null, e._source_file, e._batch_id, e._row_number
 from eligible as e
 join comps on comps.plan_id = e.plan_id and comps.component = 'spread_share'
 join intermediate.int_crm__spread_markups as m on m.is_current and m.symbol_group = e.grp
 where e.earns
 union all
-select 'commission_share', e.l1, e.plan_id, e.period, e.t,
-    cast(cast(comps.pct * 0.01 as decimal(38, 12)) * -e.commission_usd as decimal(38, 12))
+select 'commission_share', 'deal', e.l1, e.plan_id, e.period, e.t, e.client_id, e.grp,
+    cast(cast(comps.pct as decimal(38, 8)) as varchar) || '% of the commission paid',
+    comps.pct, -e.commission_usd,
+    cast(cast(comps.pct * 0.01 as decimal(38, 12)) * -e.commission_usd as decimal(38, 12)),
+    e.server, e.ticket, e.login, e.position_id, e.entry, null, null, e._source_file, e._batch_id, e._row_number
 from eligible as e join comps on comps.plan_id = e.plan_id and comps.component = 'commission_share'
 union all
-select 'revshare', l1, plan_id, period, month_start + interval 1 month - interval 1 millisecond,
-    cast(cast(pct * 0.01 as decimal(38, 12)) * (net + coalesce(lag(after) over (partition by l1 order by period), 0)) as decimal(38, 12))
-from carry
-qualify net + coalesce(lag(after) over (partition by l1 order by period), 0) > 0
+select 'revshare', 'revshare', l1, plan_id, period, month_start + interval 1 month - interval 1 millisecond, null, null,
+    cast(cast(pct as decimal(38, 8)) as varchar) || '% of net ' || cast(cast(net as decimal(38, 12)) as varchar)
+        || ' + carried ' || cast(cast(base - net as decimal(38, 12)) as varchar),
+    pct, base, cast(cast(pct * 0.01 as decimal(38, 12)) * base as decimal(38, 12)),
+    null, null, null, null, null, null, null, null, null, null
+from revshare
+where base > 0 and pct > 0
 union all
-select 'cpa', l1, plan_id, period, t, amount_usd
+select 'cpa', 'cpa', l1, plan_id, period, t, client_id, null,
+    'first deposit ' || cast(dep_usd as varchar) || ' USD (min ' || cast(cast(min_deposit as decimal(38, 8)) as varchar) || '), '
+        || cast(cast(lots_so_far as decimal(38, 8)) as varchar) || ' lots (min ' || cast(cast(min_lots as decimal(38, 8)) as varchar)
+        || ') after ' || cast((epoch_ms(t) - epoch_ms(dep_t)) // 1000 as varchar) || ' s',
+    amount_usd, dep_usd, amount_usd,
+    server, ticket, login, position_id, entry, dep_ticket, dep_t, _source_file, _batch_id, _row_number
 from cpa
-where dep_usd >= min_deposit and (within_days is null or epoch_ms(t) - epoch_ms(dep_t) <= within_days * 86400000);
+where dep_usd >= min_deposit and (within_days is null or epoch_ms(t) - epoch_ms(dep_t) <= within_days * 86400000)
+    and amount_usd > 0;
 
 create or replace table main.floor_lines as
-select l1.component, chains.upline as partner_id, splits.level,
-    cast(cast(splits.pct * 0.01 as decimal(38, 12)) * l1.amount as decimal(38, 12)) as amount
+select
+    md5(concat_ws('|', l1.source, l1.component, splits.level, l1.l1, l1.period, l1.server, l1.ticket, l1.client_id)) as line_id,
+    chains.upline as partner_id, splits.level, l1.l1 as l1_partner_id, l1.plan_id, l1.component, l1.rule,
+    l1.grp as symbol_group, l1.rate, l1.base, l1.amount as l1_amount, splits.pct as split_pct,
+    cast(cast(splits.pct * 0.01 as decimal(38, 12)) * l1.amount as decimal(38, 12)) as amount,
+    l1.period, l1.line_time, l1.client_id, l1.source, l1.server, l1.ticket, l1.login, l1.position_id,
+    l1.entry, l1.dep_ticket as deposit_ticket, l1.dep_t as deposit_time_utc,
+    l1._source_file, l1._batch_id, l1._row_number
 from l1
 join splits on splits.plan_id = l1.plan_id and splits.pct > 0
 join chains on chains.partner_id = l1.l1 and chains.level = splits.level

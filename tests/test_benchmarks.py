@@ -47,6 +47,23 @@ def test_pipeline_benchmark_runs_every_stage():
     assert rows["dbt"] > 0 and rows["publish"] == rows["dbt"]
 
 
+@pytest.mark.slow  # three dbt runs of the commission models and the floor twice
+def test_commissions_benchmark_gives_the_floors_lines_before_and_after_a_day_lands():
+    summary = run("commissions.py", "--deals", "20000")
+    assert summary["components"] == [
+        "commission_share",
+        "cpa",
+        "per_lot",
+        "revshare",
+        "spread_share",
+    ], "the generated world earns every component"
+    assert summary["lines"] > summary["deals"] > 0
+    assert summary["same_lines"], "the models and the hand-written floor give the same lines"
+    assert summary["increment_same_lines_as_floor"], "after the day, still the floor's lines"
+    assert summary["increment_identical_to_full_refresh"]
+    assert summary["full_build_peak_mib"] > 0 and summary["floor_seconds"] > 0
+
+
 @pytest.mark.slow
 def test_crm_store_benchmark_fills_and_times_every_list():
     sizes = ["--clients", "60", "--leads", "150", "--activities", "300", "--sample", "200"]
