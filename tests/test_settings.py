@@ -35,6 +35,18 @@ def test_dbt_profile_reads_the_same_variable():
     assert Path(PROJECT_ROOT / "dagster.yaml").exists()
 
 
+def test_dbt_holds_as_much_memory_as_every_warehouse_connection():
+    """dbt's DuckDB spills past the same limit as the loads (without one it took 15 GB for the
+    commission models at 10M deals)."""
+    import yaml
+
+    from ingest.settings import WAREHOUSE_MEMORY_LIMIT
+
+    profile = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "profiles.yml").read_text())
+    duckdb_target = profile["fxcrm"]["outputs"]["dev"]
+    assert duckdb_target["settings"]["memory_limit"] == WAREHOUSE_MEMORY_LIMIT
+
+
 def test_dagster_dev_starts_outside_the_checkout_so_it_does_not_warn_about_dagster_yaml():
     """`dagster dev` warns that a dagster.yaml in the folder it starts in is ignored (the
     instance reads DAGSTER_HOME's copy): `fxcrm serve` starts it in DAGSTER_HOME, with the
