@@ -88,6 +88,19 @@ first_deposits as (
     where deposits.nth = 1 and links.partner_id is not null
 ),
 
+-- the longest qualifying window of any plan's cpa, in ms (null when one has none). A closing
+-- deal later than that after the deposit can never qualify (the window is tested at the
+-- qualifying deal, and the lots before it are the deals before it), so each client's deals
+-- are read up to there: a month of them, not the client's whole history.
+cpa_window as (
+    select
+        case
+            when count(*) = count(within_days) then max(within_days) * 86400000
+        end as window_ms
+    from {{ ref('int_commission_plan_components') }}
+    where component = 'cpa'
+),
+
 candidates as (
     select
         first_deposits.*,
@@ -119,7 +132,15 @@ candidates as (
             -- an open end as the year 9999, so the join keeps its key (an OR would loop over pairs)
             and deals.month_start
             < coalesce(partner_plans.plan_to, cast('9999-12-31 00:00:00' as timestamp))
-    where deals.is_closing and not deals.commission_excluded
+    cross join cpa_window
+    where
+        deals.is_closing
+        and not deals.commission_excluded
+        and (
+            cpa_window.window_ms is null
+            or {{ epoch_ms('deals.deal_time_utc') }}
+            - {{ epoch_ms('first_deposits.deposit_time_utc') }} <= cpa_window.window_ms
+        )
 ),
 
 qualifying as (

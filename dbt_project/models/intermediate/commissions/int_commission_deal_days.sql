@@ -44,14 +44,16 @@ client_links as (
     group by client_id
 ),
 
+-- read from the deals' own relation, not the CTE above: referenced once, `deals` is streamed
+-- rather than held whole (at 10M deals, held, it spilled past dbt's memory limit: 7 s, not 3)
 openings as (
     select
         server,
         login,
         position_id,
         min(deal_time_utc) as opened_at
-    from deals
-    where entry_name = 'in'
+    from {{ ref('int_deals__symbol_mapped') }}
+    where entry_name = 'in' and deal_time_utc is not null
     group by server, login, position_id
 ),
 
@@ -82,24 +84,6 @@ rates_by_day as (
     group by trade_date
 ),
 
--- the plan assignments in force at each month's start, with those plans' hold and exclusions
-plans_by_month as (
-    select
-        months.month_start,
-        sum({{ hash_value([
-            'partner_plans.partner_id', 'partner_plans.plan_id', 'plan_terms.min_hold_ms',
-            'plan_terms.exclude_symbol_groups',
-        ]) }}) as plans_hash
-    from (select distinct month_start from deals) as months
-    inner join {{ ref('int_commission_partner_plans') }} as partner_plans
-        on
-            months.month_start >= partner_plans.plan_from
-            and (partner_plans.plan_to is null or months.month_start < partner_plans.plan_to)
-    left join {{ ref('int_commission_plans') }} as plan_terms
-        on partner_plans.plan_id = plan_terms.plan_id
-    group by months.month_start
-),
-
 days as (
     select
         trade_date,
@@ -113,6 +97,24 @@ days as (
         ]) }}) as deals_hash
     from known
     group by trade_date, month_start
+),
+
+-- the plan assignments in force at each month's start, with those plans' hold and exclusions
+plans_by_month as (
+    select
+        months.month_start,
+        sum({{ hash_value([
+            'partner_plans.partner_id', 'partner_plans.plan_id', 'plan_terms.min_hold_ms',
+            'plan_terms.exclude_symbol_groups',
+        ]) }}) as plans_hash
+    from (select distinct month_start from days) as months
+    inner join {{ ref('int_commission_partner_plans') }} as partner_plans
+        on
+            months.month_start >= partner_plans.plan_from
+            and (partner_plans.plan_to is null or months.month_start < partner_plans.plan_to)
+    left join {{ ref('int_commission_plans') }} as plan_terms
+        on partner_plans.plan_id = plan_terms.plan_id
+    group by months.month_start
 ),
 
 final as (

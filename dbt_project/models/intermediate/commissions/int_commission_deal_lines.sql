@@ -2,12 +2,11 @@
 -- per_lot at the rate of the month's tier (int_commission_month_tiers; a table's `default` for
 -- groups it does not name), spread_share at pct of the group's markup per lot up to the cap,
 -- and commission_share at pct of the commission the client paid, on every eligible deal. The
--- per-lot amounts and fractions are worked out once per plan and group, not per deal.
+-- per-lot amounts and fractions are worked out once per plan and group, not per deal. Each
+-- component reads the deals table itself: a CTE read three times would be held whole (past
+-- dbt's memory limit at 10M deals), and a filter on the trade date (fct_commission_lines'
+-- increment) reaches the table's scan.
 with
-
-deals as (
-    select * from {{ ref('int_commission_eligible_deals') }}
-),
 
 components as (
     select
@@ -46,7 +45,7 @@ per_lot as (
         coalesce(named.tier_from_lots, fallback.tier_from_lots) as tier_from_lots,
         coalesce(named.rate, fallback.rate) as rate,
         coalesce(named.symbol_group, fallback.symbol_group) as rate_group
-    from deals
+    from {{ ref('int_commission_eligible_deals') }} as deals
     left join month_rates as named
         on
             deals.l1_partner_id = named.l1_partner_id
@@ -87,7 +86,7 @@ spread as (
         spread_rates.cap_usd_per_lot,
         spread_rates.markup,
         spread_rates.usd_per_lot
-    from deals
+    from {{ ref('int_commission_eligible_deals') }} as deals
     inner join spread_rates
         on deals.plan_id = spread_rates.plan_id and deals.symbol_group = spread_rates.symbol_group
     where deals.earns_per_lot
@@ -132,7 +131,7 @@ lines as (
         {{ times('-deals.commission_usd', 'components.pct_fraction') }} as l1_amount,
         {{ is_nonzero_at_12('-deals.commission_usd', 'components.pct_fraction') }} as earns,
         {{ decimal_text('components.pct', 8) }} || '% of the commission paid' as rule
-    from deals
+    from {{ ref('int_commission_eligible_deals') }} as deals
     inner join components
         on deals.plan_id = components.plan_id and components.component = 'commission_share'
 ),

@@ -40,14 +40,16 @@ recomputed_positions as (
     from deals
 ),
 
--- the opening of each position: its earliest `in` deal, whatever its date
+-- the opening of each position: its earliest `in` deal, whatever its date (read from the
+-- deals' own relation: `all_deals` read twice would be held whole, every deal, past dbt's
+-- memory limit at 10M deals)
 openings as (
     select
         all_deals.server,
         all_deals.login,
         all_deals.position_id,
         min(all_deals.deal_time_utc) as opened_at
-    from all_deals
+    from {{ ref('int_deals__symbol_mapped') }} as all_deals
     {% if is_incremental() %}
         inner join recomputed_positions as recomputed
             on
@@ -55,7 +57,7 @@ openings as (
                 and all_deals.login = recomputed.login
                 and all_deals.position_id = recomputed.position_id
     {% endif %}
-    where all_deals.entry_name = 'in'
+    where all_deals.entry_name = 'in' and all_deals.deal_time_utc is not null
     group by all_deals.server, all_deals.login, all_deals.position_id
 ),
 

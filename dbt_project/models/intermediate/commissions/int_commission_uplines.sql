@@ -2,6 +2,12 @@
 -- itself, level 2 its parent, and so on, between valid_from and valid_to. The tree changes
 -- only when a partner's parent does, so the chain is computed once per such change (an
 -- epoch), not per line. A partner before its first recorded version has its first parent.
+-- A table, small (partners x levels x epochs): as a recursive view its size cannot be
+-- estimated (hundreds of millions of rows at 1M deals), so DuckDB built the split's hash table
+-- on the millions of lines instead and split them on one thread (fct_commission_lines: 12.1 s
+-- at 1M deals as a view, 6.3 s with this table).
+{{ config(materialized='table') }}
+
 with recursive
 
 versions as (

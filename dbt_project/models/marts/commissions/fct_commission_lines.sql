@@ -30,10 +30,9 @@ changes as (
 deal_lines as (
     select candidate.* from {{ ref('int_commission_deal_lines') }} as candidate
     {% if is_incremental() %}
-        where candidate.trade_date in (
-            select changes.trade_date from changes
-            where changes.kind = 'day'
-        )
+        where {{ commission_changes_in(
+            'candidate.trade_date', ref('int_commission_changes'), 'day', 'trade_date'
+        ) }}
     {% endif %}
 ),
 
@@ -43,10 +42,12 @@ deal_lines as (
         select candidate.* from {{ ref('int_commission_deal_lines') }} as candidate
         where
             candidate.component = 'per_lot'
-            and candidate.trade_date not in (
-                select changes.trade_date from changes
-                where changes.kind = 'day'
-            )
+            and {{ commission_changes_in(
+                'candidate.period', ref('int_commission_changes'), 'tier', 'period'
+            ) }}
+            and not {{ commission_changes_in(
+                'candidate.trade_date', ref('int_commission_changes'), 'day', 'trade_date'
+            ) }}
             and exists (
                 select 1 from changes
                 where
