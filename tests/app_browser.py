@@ -1,5 +1,5 @@
 """The running Streamlit app in headless Chromium (Debian's package, driven by Playwright): how
-every browser test signs in, waits for a rerun and picks from a select box."""
+every browser test signs in, waits for a rerun, picks from a select box and downloads."""
 
 from __future__ import annotations
 
@@ -49,6 +49,26 @@ def settle(page) -> None:
 
     expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
     expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=60_000)
+
+
+def download(page, button, timeout: float = 60_000, tries: int = 3):
+    """Click a download button and return the download. Streamlit keeps a deferred download's
+    file for the script run that drew the button and forgets it at the next run, so a click on
+    a button drawn by a run since replaced starts nothing (the server logs "Deferred file ...
+    not found"; seen in a suite run, the reconciliation workbook never came). The page is
+    settled before each click, and the click made again on the new drawing."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(1, tries + 1):
+        settle(page)
+        try:
+            with page.expect_download(timeout=timeout) as started:
+                button.click()
+            return started.value
+        except PlaywrightTimeout:
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
 
 
 def sign_out(page) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from app_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_FLAGS, choose, settle, sign_in
+from app_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_FLAGS, choose, download, settle, sign_in
 from conftest import register_servers, settings_for
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -102,10 +102,9 @@ def test_finance_opens_drills_approves_and_downloads_a_statement(example_system,
         choose(page, "Partner", f"{PARTNER} ·")
         files = {}
         for file_format in ("XLSX", "PDF"):
-            with page.expect_download(timeout=60_000) as download:
-                page.get_by_role("button", name=file_format, exact=True).click()
-            files[file_format] = download.value.path().read_bytes()
-            assert download.value.suggested_filename == (
+            statement = download(page, page.get_by_role("button", name=file_format, exact=True))
+            files[file_format] = statement.path().read_bytes()
+            assert statement.suggested_filename == (
                 f"commissions-{PERIOD}-{PARTNER}.{file_format.lower()}"
             )
         page.screenshot(path=str(tmp_path / "statements.png"), full_page=True)

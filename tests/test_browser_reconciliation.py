@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from app_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_FLAGS, settle, sign_in
+from app_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_FLAGS, download, settle, sign_in
 from conftest import settings_for
 from serve_process import serve_streamlit
 
@@ -91,10 +91,11 @@ def test_compliance_acknowledges_a_high_money_break(demo_world, tmp_path):
         count = int(caption.split()[0].replace(",", ""))
 
         # The workbook is written when the button is clicked: on a busy machine, past 30 s.
-        with page.expect_download(timeout=90_000) as download:
-            page.get_by_role("button", name="Download XLSX", exact=True).click()
+        workbook = download(
+            page, page.get_by_role("button", name="Download XLSX", exact=True), timeout=90_000
+        )
         # Playwright saves a download without its extension, which openpyxl refuses as a path.
-        saved = Path(download.value.path()).read_bytes()
+        saved = Path(workbook.path()).read_bytes()
         sheet = openpyxl.load_workbook(io.BytesIO(saved))["breaks"]
         rows = list(sheet.iter_rows(values_only=True))
         assert len(rows) == count + 1

@@ -7,7 +7,15 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 import pytest
-from app_browser import BROWSER_MARKS, CHROMIUM, CHROMIUM_FLAGS, NEXT_FRAMES, settle, sign_in
+from app_browser import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    NEXT_FRAMES,
+    download,
+    settle,
+    sign_in,
+)
 from serve_process import serve_streamlit
 
 from ingest.crm.store import Store
@@ -62,9 +70,8 @@ def test_a_manager_goes_from_the_funnel_chart_to_a_leads_audit_story(sales_app, 
         expect(page.get_by_text(f"{count:,} leads reached {STAGE}")).to_be_visible(timeout=30_000)
 
         # the download runs the list's query when clicked: every lead behind the count
-        with page.expect_download(timeout=60_000) as download:
-            page.locator(f".st-key-leads_{STAGE}_csv button").click()
-        assert pl.read_csv(download.value.path())["lead_id"].to_list() == leads
+        listed_csv = download(page, page.locator(f".st-key-leads_{STAGE}_csv button"))
+        assert pl.read_csv(listed_csv.path())["lead_id"].to_list() == leads
         settle(page)
 
         # the lead list is a canvas: a row is picked by its checkbox, at the row's height
