@@ -238,10 +238,12 @@ def dbt_build(env: dict[str, str], work: Path) -> dict:
     return step
 
 
-def floor(warehouse: Path, env: dict[str, str], memory_limit: str = WAREHOUSE_MEMORY_LIMIT) -> dict:
+def floor(
+    warehouse: Path, env: dict[str, str], memory_limit: str | None = WAREHOUSE_MEMORY_LIMIT
+) -> dict:
     """The floor script in a process of its own, by default under the memory limit dbt's
-    DuckDB has (profiles.yml), else DuckDB's default (80 % of the machine); `script_seconds`
-    is its SQL alone."""
+    DuckDB has (profiles.yml); with None, under DuckDB's default (80 % of the machine).
+    `script_seconds` is its SQL alone."""
     limit = f"con.execute(\"set memory_limit = '{memory_limit}'\"); " if memory_limit else ""
     script = (
         "import duckdb, pathlib, sys, time; con = duckdb.connect(sys.argv[1]); "
@@ -310,7 +312,7 @@ def run(deals: int, work: Path) -> dict:
     print(f"dbt commission models: {full}", flush=True)
     base = floor(warehouse, env)
     print(f"floor script: {base}", flush=True)
-    unlimited = floor(warehouse, env, memory_limit="")
+    unlimited = floor(warehouse, env, memory_limit=None)
     print(f"floor script without the memory limit: {unlimited}", flush=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         models, script = (

@@ -68,7 +68,6 @@ def download(page, button, timeout: float = 60_000, tries: int = 3):
         except PlaywrightTimeout:
             if attempt == tries:
                 raise
-    raise AssertionError("unreachable")
 
 
 def sign_out(page) -> None:
