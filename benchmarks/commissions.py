@@ -4,7 +4,8 @@ commission models, against one hand-written DuckDB script computing the same lin
 count, sum and a fingerprint of every line's every value). The floor runs under the memory
 limit dbt's DuckDB has, then once more without one (DuckDB's default, most of the machine).
 Then one more day of deals lands and the models are built again (the daily increment); its
-lines are checked against the floor's from scratch and, row for row, a full refresh.
+lines are checked against the floor's from scratch and, with their daily totals, row for row
+against every incremental model rebuilt from scratch.
 
 The inputs the commission models read (CRM staging, symbol-mapped deals, balance operations,
 rates) are generated straight into a fresh warehouse as tables, so only the commission models
@@ -38,7 +39,16 @@ SELECT = [
     "path:models/marts/commissions",
     "path:models/reporting/commissions",
 ]
-INCREMENTAL = ["int_commission_deals", "int_commission_eligible_deals", "fct_commission_lines"]
+INCREMENTAL = [  # every incremental commission model, and what each keeps
+    "int_commission_deals",
+    "int_commission_eligible_deals",
+    "int_commission_client_days",
+    "int_commission_partner_days",
+    "int_commission_cpa",
+    "fct_commission_lines",
+    "fct_commission_daily_totals",
+]
+COMPARED = ["marts.fct_commission_lines", "marts.fct_commission_daily_totals"]
 DAYS = 90
 START = "2026-08-01"
 FCT_DEALS = (  # the columns of marts.fct_deals the commission reports read
@@ -257,25 +267,29 @@ def floor(
 
 
 def same_as_full_refresh(env: dict[str, str], work: Path, warehouse: Path) -> bool:
-    """The incremental lines against the incremental models (the two deal tables and the
-    lines) rebuilt from scratch, every row."""
+    """The lines and their daily totals as the increments left them, against every incremental
+    commission model rebuilt from scratch, every row."""
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "create or replace table main.incremental_lines as "
-            "select * from marts.fct_commission_lines"
-        )
+        for relation in COMPARED:
+            con.execute(
+                f"create or replace table main.incremental_{relation.split('.')[1]} as "
+                f"select * from {relation}"
+            )
     dbt = str(Path(sys.executable).parent / "dbt")
     paths = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     select = ["--select", *INCREMENTAL]
     measured([dbt, "run", *paths, "--full-refresh", *select], env)
+    differing = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        differing = con.execute(
-            "select count(*) from (select * from main.incremental_lines except all "
-            "select * from marts.fct_commission_lines) union all "
-            "select count(*) from (select * from marts.fct_commission_lines except all "
-            "select * from main.incremental_lines)"
-        ).fetchall()
-    return differing == [(0,), (0,)]
+        for relation in COMPARED:
+            kept = f"main.incremental_{relation.split('.')[1]}"
+            differing += con.execute(
+                f"select count(*) from (select * from {kept} except all "
+                f"select * from {relation}) union all "
+                f"select count(*) from (select * from {relation} except all "
+                f"select * from {kept})"
+            ).fetchall()
+    return all(count == 0 for (count,) in differing)
 
 
 LINE_VALUES = (  # every column of a line, each at one type whatever the relation's own
@@ -342,7 +356,7 @@ def run(deals: int, work: Path) -> dict:
         same_after = totals(con, "marts.fct_commission_lines") == totals(con, "main.floor_lines")
     print(f"after the increment, the same lines as the floor's from scratch: {same_after}")
     identical = same_as_full_refresh(env, work, warehouse)
-    print(f"after the increment, lines identical to a full refresh, row for row: {identical}")
+    print(f"after the increment, lines and totals identical to a full refresh: {identical}")
     summary = {
         "deals": rows[0],
         "lines": lines,

@@ -11,7 +11,7 @@ fingerprints as (
 ),
 
 built as (
-    {{ commission_lines_built_from() }}
+    select * from {{ commission_record('fct_commission_lines_inputs') }}
 ),
 
 recorded_days as (

@@ -5,87 +5,26 @@
 -- the min_lots of the cpa component of that partner's plan for the deal's month; a month
 -- whose plan has no cpa cannot qualify. The deposit threshold (in USD at the deposit day's
 -- rate) and the window (within_days x 24 h, inclusive) are tested with the same component;
--- if either fails there is no CPA, ever.
+-- if either fails there is no CPA, ever. The first deposits are int_commission_first_deposits.
+-- Incremental on DuckDB by client, as the lines are by date: a build deletes (the pre-hook) and
+-- computes again the cpa of the clients commission_cpa_recomputed names (every client at the
+-- first build), so the table always holds every client's cpa and fct_commission_lines takes
+-- the recomputed ones; a table built whole on Spark.
+-- depends_on: {{ ref('int_commission_cpa_clients') }}, {{ ref('int_commission_changes') }}
+{{ config(
+    materialized=commission_lines_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_recomputed_cpa() }}",
+) }}
+
 with
 
-accounts as (
-    select
-        server,
-        login,
-        client_id,
-        currency
-    from {{ ref('int_crm__trading_accounts') }}
-    where is_current and login is not null and not coalesce(commission_excluded, false)
-),
-
-deposits as (
-    select
-        operations.server,
-        operations.operation_ticket,
-        operations.operation_time_utc,
-        operations.amount,
-        accounts.client_id,
-        accounts.currency,
-        row_number() over (
-            partition by accounts.client_id
-            order by operations.operation_time_utc, operations.operation_ticket
-        ) as nth
-    from {{ ref('int_platform__balance_operations') }} as operations
-    inner join accounts
-        on operations.server = accounts.server and operations.login = accounts.login
-    where
-        operations.operation = 'balance'
-        and operations.amount > 0
-        and operations.operation_time_utc is not null
-),
-
-rates as (
-    select * from {{ ref('stg_market__fx_rates') }}
-),
-
--- each first deposit's rate date: the latest on or before its UTC date (null: no rate)
-deposit_rate_dates as (
-    select
-        deposits.client_id,
-        max(rates.rate_date) as rate_date
-    from deposits
-    inner join rates
-        on
-            deposits.currency = rates.currency
-            and cast(deposits.operation_time_utc as date) >= rates.rate_date
-    where deposits.nth = 1
-    group by deposits.client_id
-),
-
 first_deposits as (
-    select
-        deposits.client_id,
-        deposits.server as deposit_server,
-        deposits.operation_ticket as deposit_ticket,
-        deposits.operation_time_utc as deposit_time_utc,
-        {{ times('deposits.amount', """case
-                when deposits.currency = 'USD' then 1
-                when rates.usd_per_unit is null
-                    then """ ~ raise_error(
-                        "'commissions: no USD rate for ' || deposits.currency
-                        || ' on or before '
-                        || cast(cast(deposits.operation_time_utc as date) as string)"
-                    ) ~ """
-                else rates.usd_per_unit
-            end""") }} as deposit_usd,
-        links.partner_id as cpa_partner_id
-    from deposits
-    left join deposit_rate_dates on deposits.client_id = deposit_rate_dates.client_id
-    left join rates
-        on
-            deposits.currency = rates.currency
-            and deposit_rate_dates.rate_date = rates.rate_date
-    inner join {{ ref('int_commission_links') }} as links
-        on
-            deposits.client_id = links.client_id
-            and deposits.operation_time_utc >= links.linked_from
-            and (links.linked_to is null or deposits.operation_time_utc < links.linked_to)
-    where deposits.nth = 1 and links.partner_id is not null
+    select * from {{ ref('int_commission_first_deposits') }}
+    {% if is_incremental() %}
+        where {{ commission_cpa_recomputed('client_id') }}
+    {% endif %}
 ),
 
 -- the longest qualifying window of any plan's cpa, in ms (null when one has none). A closing
@@ -93,12 +32,7 @@ first_deposits as (
 -- qualifying deal, and the lots before it are the deals before it), so each client's deals
 -- are read up to there: a month of them, not the client's whole history.
 cpa_window as (
-    select
-        case
-            when count(*) = count(within_days) then max(within_days) * 86400000
-        end as window_ms
-    from {{ ref('int_commission_plan_components') }}
-    where component = 'cpa'
+    select {{ cpa_window_ms() }} as window_ms
 ),
 
 candidates as (

@@ -1,5 +1,6 @@
 -- Every trade deal (current version) on an account the CRM knows (commissions.md §3), with its
--- client, whether the account is excluded, whether it closes, its hold time and its money in
+-- client, whether the account is excluded, whether it closes, its hold time (a closing deal's:
+-- from its position's opening; null for an opening deal, whose hold nothing reads) and its money in
 -- USD at the rate of its UTC date or the latest earlier one (USD is 1). A currency with no
 -- rate on or before a deal's date stops the build naming both (rule 14). Incremental on
 -- DuckDB by trade date: a build recomputes the dates int_commission_changed_days names (the
@@ -23,7 +24,7 @@ all_deals as (
 deals as (
     select * from all_deals
     {% if is_incremental() %}
-        where {{ commission_day_changed('cast(deal_time_utc as date)') }}
+        where {{ commission_day_changed('cast(deal_time_utc as date)', timestamp='deal_time_utc') }}
     {% endif %}
 ),
 
@@ -31,13 +32,14 @@ accounts as (
     select * from {{ ref('int_commission_accounts') }}
 ),
 
--- the positions of the deals recomputed
+-- the positions the recomputed deals close
 recomputed_positions as (
     select distinct
         server,
         login,
         position_id
     from deals
+    where entry_name in ('out', 'out_by')
 ),
 
 -- the opening of each position: its earliest `in` deal, whatever its date (read from the
@@ -92,7 +94,7 @@ known as (
         on
             deals.server = openings.server
             and deals.login = openings.login
-            and deals.position_id = openings.position_id
+            and {{ closing_position('deals') }} = openings.position_id
 ),
 
 day_rates as (

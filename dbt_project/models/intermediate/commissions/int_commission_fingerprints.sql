@@ -2,9 +2,10 @@
 -- build of fct_commission_lines can tell what changed since the last one: per trade date,
 -- everything its deals' rows are computed from (int_commission_deal_days: late deals,
 -- corrections, link, plan assignment, account, rate and hold changes all show in their day);
--- per level-1 partner and month, its plan and tier
--- (a tier reached later in the month re-rates the whole month); and once, the terms every line
--- reads (plans, rate tables, splits, markups, the partner tree), whose change rebuilds all.
+-- per level-1 partner and month, its plan and tier (a tier reached later in the month re-rates
+-- the whole month); per bucket of clients, their first deposits (their cpa:
+-- int_commission_cpa_clients); and once, the terms every line reads (plans, rate tables,
+-- splits, markups, the partner tree), whose change rebuilds all.
 {{ config(materialized='table') }}
 
 with
@@ -19,8 +20,24 @@ tiers as (
         cast(null as date) as trade_date,
         l1_partner_id,
         period,
+        cast(null as string) as client_bucket,
         plan_id || ':' || coalesce(cast(tier_from_lots as string), 'plan rates') as fingerprint
     from {{ ref('int_commission_month_tiers') }}
+),
+
+clients as (
+    select
+        'client' as kind,
+        cast(null as date) as trade_date,
+        cast(null as string) as l1_partner_id,
+        cast(null as string) as period,
+        {{ commission_client_bucket('client_id') }} as client_bucket,
+        cast(sum({{ hash_value([
+            'client_id', 'deposit_server', 'deposit_ticket', 'deposit_time_utc', 'deposit_usd',
+            'cpa_partner_id',
+        ]) }}) as string) as fingerprint
+    from {{ ref('int_commission_first_deposits') }}
+    group by {{ commission_client_bucket('client_id') }}
 ),
 
 terms as (
@@ -29,6 +46,7 @@ terms as (
         cast(null as date) as trade_date,
         cast(null as string) as l1_partner_id,
         cast(null as string) as period,
+        cast(null as string) as client_bucket,
         concat_ws(
             ':',
             (
@@ -69,5 +87,7 @@ terms as (
 select * from days
 union all
 select * from tiers
+union all
+select * from clients
 union all
 select * from terms

@@ -6,20 +6,21 @@
 
 with
 
+-- the month lots from the partner's days (int_commission_partner_days: exact sums)
 per_lot_months as (
     select
-        deals.l1_partner_id,
-        deals.period,
-        deals.plan_id,
-        sum(deals.lots) as month_lots
-    from {{ ref('int_commission_eligible_deals') }} as deals
+        partner_days.l1_partner_id,
+        partner_days.period,
+        partner_days.plan_id,
+        sum(partner_days.per_lot_lots) as month_lots
+    from {{ ref('int_commission_partner_days') }} as partner_days
     where
-        deals.earns_per_lot
+        partner_days.per_lot_lots is not null
         and exists (
             select 1 from {{ ref('int_commission_plan_components') }} as components
-            where components.plan_id = deals.plan_id and components.component = 'per_lot'
+            where components.plan_id = partner_days.plan_id and components.component = 'per_lot'
         )
-    group by deals.l1_partner_id, deals.period, deals.plan_id
+    group by partner_days.l1_partner_id, partner_days.period, partner_days.plan_id
 ),
 
 final as (

@@ -3,7 +3,8 @@
 -- runs only through months whose plan has revshare; a month without deals changes nothing,
 -- so the months with deals are enough. carried after a month = min(0, carried before + net),
 -- which is the running sum of net less its running maximum (from 0): no recursion needed.
--- Only months that earn make a line; the line's time is the month's last instant.
+-- Only months that earn make a line; the line's time is the month's last instant. The eligible
+-- deals are read summed by partner and day (int_commission_partner_days: exact, the same sums).
 with
 
 nets as (
@@ -14,7 +15,7 @@ nets as (
         deals.plan_id,
         components.pct,
         cast(sum(-deals.client_pnl_usd) as decimal(28, 12)) as net
-    from {{ ref('int_commission_eligible_deals') }} as deals
+    from {{ ref('int_commission_partner_days') }} as deals
     inner join {{ ref('int_commission_plan_components') }} as components
         on deals.plan_id = components.plan_id and components.component = 'revshare'
     group by all

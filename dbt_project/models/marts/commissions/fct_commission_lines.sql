@@ -3,15 +3,22 @@
 -- the split leaves the rest unpaid; a longer one pays nobody above it; an upline is paid
 -- whether or not it has a plan. Amounts are exact; a zero share makes no line (rule 1).
 -- Incremental on DuckDB (see the YAML): a build recomputes the deal lines of the trade dates
--- whose deals changed, the per_lot lines of the partner-months whose tier changed, and every
--- cpa and revshare line; the pre-hook deletes exactly those lines first. On Spark a table,
+-- whose deals changed, the per_lot lines of the partner-months whose tier changed, the cpa
+-- lines of the clients whose cpa int_commission_cpa recomputed (commission_cpa_recomputed) and
+-- every revshare line; the pre-hook deletes exactly those lines first. On Spark a table,
 -- built whole at every build (the YAML says why).
+-- depends_on: {{ ref('int_commission_cpa_clients') }}
 {{ config(
     materialized=commission_lines_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_changed_commission_lines() }}",
-    post_hook="{{ record_commission_line_inputs() }}",
+    pre_hook="{{ delete_changed_commission_lines(
+        ref('int_commission_changes'), 'cast(lines.line_time as date)',
+        timestamp='lines.line_time', cpa_by_client=true,
+    ) }}",
+    post_hook="{{ record_commission_inputs(
+        'fct_commission_lines_inputs', ref('int_commission_fingerprints')
+    ) }}",
 ) }}
 
 {%- set line_columns = [
@@ -66,6 +73,9 @@ l1_lines as (
     {% endif %}
     union all
     select {{ line_columns | join(', ') }} from {{ ref('int_commission_cpa') }}
+    {% if is_incremental() %}
+        where {{ commission_cpa_recomputed('client_id') }}
+    {% endif %}
     union all
     select {{ line_columns | join(', ') }} from {{ ref('int_commission_revshare') }}
 ),

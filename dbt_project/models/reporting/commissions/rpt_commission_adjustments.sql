@@ -20,7 +20,7 @@ recomputed as (
         period,
         component,
         round(sum(amount), 2) as amount
-    from {{ ref('fct_commission_lines') }} as commission_lines
+    from {{ ref('fct_commission_daily_totals') }} as commission_lines
     where
         exists (
             select 1 from approved

@@ -18,8 +18,9 @@ earned as (
     group by partner_id, period
 ),
 
+-- the latest deal's month (the latest time, formatted once: not every deal's month formatted)
 last_deal_month as (
-    select max({{ format_time('deal_time_utc', '%Y-%m') }}) as period
+    select {{ format_time('max(deal_time_utc)', '%Y-%m') }} as period
     from {{ ref('fct_deals') }}
 ),
 

@@ -1,6 +1,7 @@
 -- One partner's month by component (commissions.md §6, §7). A month not approved: its lines
 -- summed and rounded half away from zero to cents, plus the adjustment entries booked into it.
--- An approved or paid month: the rows frozen at approval, whatever the lines say now.
+-- An approved or paid month: the rows frozen at approval, whatever the lines say now. The lines
+-- are read summed by day (fct_commission_daily_totals: exact, so the same sums).
 with
 
 frozen as (
@@ -21,8 +22,8 @@ computed as (
         period,
         component,
         round(sum(amount), 2) as amount,
-        count(*) as line_count
-    from {{ ref('fct_commission_lines') }}
+        sum(line_count) as line_count
+    from {{ ref('fct_commission_daily_totals') }}
     group by partner_id, period, component
     union all
     select

@@ -43,106 +43,9 @@ links as (
     where is_current and partner_id is not null
 ),
 
-accounts as (
-    select distinct
-        server,
-        login,
-        client_id,
-        currency
-    from {{ ref('int_crm__trading_accounts') }}
-    where is_current and login is not null
-),
-
--- the lots of each account's trading day (summed first: every later step is per day, not per deal)
-account_days as (
-    select
-        server,
-        login,
-        trade_date,
-        sum(lots) as lots
-    from {{ ref('fct_deals') }}
-    group by server, login, trade_date
-),
-
--- a client's activity belongs to the partner whose link was in force that day
-client_deals as (
-    select
-        links.partner_id,
-        accounts.client_id,
-        {{ format_time('deals.trade_date', '%Y-%m') }} as period,
-        sum(deals.lots) as lots
-    from account_days as deals
-    inner join accounts
-        on deals.server = accounts.server and deals.login = accounts.login
-    inner join links
-        on
-            accounts.client_id = links.client_id
-            and deals.trade_date >= links.effective_from
-            and (links.effective_to is null or deals.trade_date < links.effective_to)
-    group by links.partner_id, accounts.client_id, {{ format_time('deals.trade_date', '%Y-%m') }}
-),
-
--- money in and out as the platform booked it (balance operations, not credit or bonus)
-balance_operations as (
-    select
-        ops.server,
-        ops.operation_ticket,
-        accounts.client_id,
-        accounts.currency,
-        ops.amount,
-        cast(ops.operation_time_utc as date) as operation_date
-    from {{ ref('int_platform__balance_operations') }} as ops
-    inner join accounts
-        on ops.server = accounts.server and ops.login = accounts.login
-    where ops.kind in ('deposit', 'withdrawal') and ops.operation_time_utc is not null
-),
-
--- each operation with the date of the latest rate on or before its day (as fct_deals converts)
-operation_rate_dates as (
-    select
-        balance_operations.server,
-        balance_operations.operation_ticket,
-        max(rates.rate_date) as rate_date
-    from balance_operations
-    inner join {{ ref('stg_market__fx_rates') }} as rates
-        on
-            balance_operations.currency = rates.currency
-            and balance_operations.operation_date >= rates.rate_date
-    group by balance_operations.server, balance_operations.operation_ticket
-),
-
-client_payments as (
-    select
-        links.partner_id,
-        ops.client_id,
-        {{ format_time('ops.operation_date', '%Y-%m') }} as period,
-        -- 19 x 18 digits: an exact product on both engines (18 x 18 overflows DuckDB past 10^8)
-        cast(ops.amount as decimal(19, 2)) * cast(rates.usd_per_unit as decimal(18, 8))
-            as net_deposit_usd
-    from balance_operations as ops
-    inner join operation_rate_dates
-        on
-            ops.server = operation_rate_dates.server
-            and ops.operation_ticket = operation_rate_dates.operation_ticket
-    inner join {{ ref('stg_market__fx_rates') }} as rates
-        on
-            ops.currency = rates.currency
-            and operation_rate_dates.rate_date = rates.rate_date
-    inner join links
-        on
-            ops.client_id = links.client_id
-            and ops.operation_date >= links.effective_from
-            and (links.effective_to is null or ops.operation_date < links.effective_to)
-),
-
-client_month_payments as (
-    select
-        partner_id,
-        client_id,
-        period,
-        sum(net_deposit_usd) as net_deposit_usd
-    from client_payments
-    group by partner_id, client_id, period
+-- each client's month under each partner: lots, whether it traded, net deposits
+client_facts as (
+    select * from {{ ref('int_commission_client_months') }}
 ),
 
 -- what the partner earned that month, as its payout row has it (frozen once approved)
@@ -155,9 +58,7 @@ commissions as (
 ),
 
 months as (
-    select distinct period from client_deals
-    union
-    select distinct period from client_payments
+    select distinct period from client_facts
     union
     select distinct period from commissions
 ),
@@ -195,22 +96,11 @@ activity as (
         client_id,
         period,
         false as is_client,
-        true as traded,
+        traded,
         lots,
-        0 as net_deposit_usd,
-        0 as commissions_usd
-    from client_deals
-    union all
-    select
-        partner_id,
-        client_id,
-        period,
-        false as is_client,
-        false as traded,
-        0 as lots,
         net_deposit_usd,
         0 as commissions_usd
-    from client_month_payments
+    from client_facts
     union all
     select
         partner_id,
@@ -224,6 +114,22 @@ activity as (
     from commissions
 ),
 
+-- one row per partner, client and month (a null client: the partner's commissions), so a
+-- client counts once without count(distinct), which at 10M deals was most of this model
+client_rows as (
+    select
+        partner_id,
+        client_id,
+        period,
+        bool_or(is_client) as is_client,
+        bool_or(traded) as traded,
+        sum(lots) as lots,
+        sum(net_deposit_usd) as net_deposit_usd,
+        sum(commissions_usd) as commissions_usd
+    from activity
+    group by partner_id, client_id, period
+),
+
 own as (
     select
         partner_id,
@@ -231,25 +137,39 @@ own as (
         cast(sum(net_deposit_usd) as decimal(18, 2)) as net_deposits_usd,
         cast(sum(commissions_usd) as decimal(18, 2)) as commissions_usd,
         cast(sum(lots) as decimal(18, 2)) as lots,
-        count(distinct case when is_client then client_id end) as clients,
-        count(distinct case when traded then client_id end) as active_traders
-    from activity
+        count(case when is_client then client_id end) as clients,
+        count(case when traded then client_id end) as active_traders
+    from client_rows
     group by partner_id, period
+),
+
+-- each client once per tree and month, even if it moved between partners of the tree
+tree_client_rows as (
+    select
+        tree.ancestor_id as partner_id,
+        client_rows.client_id,
+        client_rows.period,
+        bool_or(client_rows.is_client) as is_client,
+        bool_or(client_rows.traded) as traded,
+        sum(client_rows.lots) as lots,
+        sum(client_rows.net_deposit_usd) as net_deposit_usd,
+        sum(client_rows.commissions_usd) as commissions_usd
+    from client_rows
+    inner join tree on client_rows.partner_id = tree.partner_id
+    group by tree.ancestor_id, client_rows.client_id, client_rows.period
 ),
 
 whole_tree as (
     select
-        tree.ancestor_id as partner_id,
-        activity.period,
-        cast(sum(activity.net_deposit_usd) as decimal(18, 2)) as tree_net_deposits_usd,
-        cast(sum(activity.commissions_usd) as decimal(18, 2)) as tree_commissions_usd,
-        cast(sum(activity.lots) as decimal(18, 2)) as tree_lots,
-        count(distinct case when activity.is_client then activity.client_id end) as tree_clients,
-        count(distinct case when activity.traded then activity.client_id end)
-            as tree_active_traders
-    from activity
-    inner join tree on activity.partner_id = tree.partner_id
-    group by tree.ancestor_id, activity.period
+        partner_id,
+        period,
+        cast(sum(net_deposit_usd) as decimal(18, 2)) as tree_net_deposits_usd,
+        cast(sum(commissions_usd) as decimal(18, 2)) as tree_commissions_usd,
+        cast(sum(lots) as decimal(18, 2)) as tree_lots,
+        count(case when is_client then client_id end) as tree_clients,
+        count(case when traded then client_id end) as tree_active_traders
+    from tree_client_rows
+    group by partner_id, period
 )
 
 select
