@@ -3,9 +3,10 @@ commission models, against one hand-written DuckDB script computing the same lin
 (`commissions_floor.sql`, the floor); both are checked to give the same lines (per component:
 count, sum and a fingerprint of every line's every value). The floor runs under the memory
 limit dbt's DuckDB has, then once more without one (DuckDB's default, most of the machine).
-Then one more day of deals lands and the models are built again (the daily increment); its
-lines are checked against the floor's from scratch and, with their daily totals, row for row
-against every incremental model rebuilt from scratch.
+Then three more days of deals land one at a time, the models built again after each (three
+daily increments, each timed; the ratios use their median). After the last, the lines are
+checked against the floor's from scratch and, with their daily totals, row for row against
+every incremental model rebuilt from scratch.
 
 The inputs the commission models read (CRM staging, symbol-mapped deals, balance operations,
 rates) are generated straight into a fresh warehouse as tables, so only the commission models
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,7 @@ INCREMENTAL = [  # every incremental commission model, and what each keeps
 ]
 COMPARED = ["marts.fct_commission_lines", "marts.fct_commission_daily_totals"]
 DAYS = 90
+INCREMENTS = 3  # daily increments measured one after the other; the ratios use their median
 START = "2026-08-01"
 FCT_DEALS = (  # the columns of marts.fct_deals the commission reports read
     "select server, login, deal_time_utc, cast(deal_time_utc as date) as trade_date, lots "
@@ -339,18 +342,24 @@ def run(deals: int, work: Path) -> dict:
     if not same:
         print(f"  dbt {models}\n  floor {script}", flush=True)
     day = deals // DAYS
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create or replace temp macro h(x) as cast(hash(x) % 1000000007 as bigint)")
-        con.execute(
-            "insert into intermediate.int_deals__symbol_mapped "
-            + deal_rows(deals, day // 2, DAYS, 1)
-        )
-        con.execute(
-            f"insert into marts.fct_deals {FCT_DEALS} where deal_time_utc >= "
-            f"timestamp '{START}' + to_days({DAYS})"
-        )
-    increment = dbt_build(env, work)
-    print(f"daily increment ({day:,} deals), dbt again: {increment}", flush=True)
+    increments = []
+    for k in range(INCREMENTS):  # one new day at a time, each its own daily increment
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("create or replace temp macro h(x) as cast(hash(x) % 1000000007 as bigint)")
+            con.execute(
+                "insert into intermediate.int_deals__symbol_mapped "
+                + deal_rows(deals + k * (day // 2), day // 2, DAYS + k, 1)
+            )
+            con.execute(
+                f"insert into marts.fct_deals {FCT_DEALS} where deal_time_utc >= "
+                f"timestamp '{START}' + to_days({DAYS + k})"
+            )
+        increments.append(dbt_build(env, work))
+        print(f"daily increment {k + 1} ({day:,} deals), dbt again: {increments[-1]}", flush=True)
+    increment = {  # the median of each figure over the increments
+        key: statistics.median(step[key] for step in increments)
+        for key in ("seconds", "cpu_seconds", "models_seconds", "peak_mib")
+    }
     floor(warehouse, env)  # the floor from scratch on the same deals, to check the increment
     with duckdb.connect(str(warehouse), read_only=True) as con:
         same_after = totals(con, "marts.fct_commission_lines") == totals(con, "main.floor_lines")
@@ -377,13 +386,16 @@ def run(deals: int, work: Path) -> dict:
         "components": sorted(models),
         "same_lines": same,
         "increment_deals": day // 2 * 2,
+        "increments_seconds": [step["seconds"] for step in increments],
+        "increments_cpu_seconds": [step["cpu_seconds"] for step in increments],
+        "increments_models_seconds": [step["models_seconds"] for step in increments],
         "increment_seconds": increment["seconds"],
         "increment_models_seconds": increment["models_seconds"],
         "increment_cpu_seconds": increment["cpu_seconds"],
-        "increment_over_full": round(increment["seconds"] / full["seconds"], 2),
-        "increment_over_full_cpu": round(increment["cpu_seconds"] / full["cpu_seconds"], 2),
+        "increment_over_full": round(increment["seconds"] / full["seconds"], 3),
+        "increment_over_full_cpu": round(increment["cpu_seconds"] / full["cpu_seconds"], 3),
         "increment_models_over_full_models": round(
-            increment["models_seconds"] / full["models_seconds"], 2
+            increment["models_seconds"] / full["models_seconds"], 3
         ),
         "increment_same_lines_as_floor": same_after,
         "increment_identical_to_full_refresh": identical,
