@@ -44,16 +44,19 @@
     (commission_changes_in).
 -#}
 {% macro delete_changed_commission_lines(changes, trade_date, timestamp=none, cpa_by_client=false) -%}
+    {#- One delete per kind of row, each with a plain filter on `source`: DuckDB skips by its
+        zone maps the row groups of other sources. As one OR with the `everything` test it
+        read every line (0.33 s of a daily increment at 10M deals; split, 0.01 s). -#}
     {%- if is_incremental() %}
         delete from {{ this }}
+        where exists (select 1 from {{ changes }} where kind = 'everything');
+        delete from {{ this }} where source = 'revshare';
+        delete from {{ this }}
         where
-            source = 'revshare'
+            source = 'cpa'
             {%- if cpa_by_client %}
-                or (source = 'cpa' and {{ commission_cpa_recomputed('client_id') }})
-            {%- else %}
-                or source = 'cpa'
-            {%- endif %}
-            or exists (select 1 from {{ changes }} where kind = 'everything');
+                and {{ commission_cpa_recomputed('client_id') }}
+            {%- endif %};
         delete from {{ this }} as lines
         where
             lines.source = 'deal'
@@ -64,6 +67,7 @@
         using {{ changes }} as changes
         where
             changes.kind = 'tier'
+            and {{ commission_changes_in('lines.period', changes, 'tier', 'period') }}
             and lines.component = 'per_lot'
             and lines.l1_partner_id = changes.l1_partner_id
             and lines.period = changes.period

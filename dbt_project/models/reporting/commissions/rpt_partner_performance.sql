@@ -143,20 +143,62 @@ own as (
     group by partner_id, period
 ),
 
--- each client once per tree and month, even if it moved between partners of the tree
-tree_client_rows as (
+-- a client in the rows of more than one partner in a month (it moved between partners): the
+-- only rows a tree must count once by hand. A commission row (no client) is its partner's own.
+client_rows_shared as (
+    select
+        client_rows.*,
+        client_rows.client_id is not null
+        and count(*) over (partition by client_rows.client_id, client_rows.period) > 1 as shared
+    from client_rows
+),
+
+-- a partner's month from its rows no other partner shares: most clients, and every commission
+unshared as (
+    select
+        partner_id,
+        period,
+        sum(net_deposit_usd) as net_deposit_usd,
+        sum(commissions_usd) as commissions_usd,
+        sum(lots) as lots,
+        count(case when is_client then client_id end) as clients,
+        count(case when traded then client_id end) as active_traders
+    from client_rows_shared
+    where not shared
+    group by partner_id, period
+),
+
+-- each shared client once per tree and month, even if it moved between partners of the tree
+shared_in_tree as (
     select
         tree.ancestor_id as partner_id,
-        client_rows.client_id,
-        client_rows.period,
-        bool_or(client_rows.is_client) as is_client,
-        bool_or(client_rows.traded) as traded,
-        sum(client_rows.lots) as lots,
-        sum(client_rows.net_deposit_usd) as net_deposit_usd,
-        sum(client_rows.commissions_usd) as commissions_usd
-    from client_rows
-    inner join tree on client_rows.partner_id = tree.partner_id
-    group by tree.ancestor_id, client_rows.client_id, client_rows.period
+        client_rows_shared.period,
+        sum(client_rows_shared.net_deposit_usd) as net_deposit_usd,
+        sum(client_rows_shared.commissions_usd) as commissions_usd,
+        sum(client_rows_shared.lots) as lots,
+        case when bool_or(client_rows_shared.is_client) then 1 else 0 end as clients,
+        case when bool_or(client_rows_shared.traded) then 1 else 0 end as active_traders
+    from client_rows_shared
+    inner join tree on client_rows_shared.partner_id = tree.partner_id
+    where client_rows_shared.shared
+    group by tree.ancestor_id, client_rows_shared.client_id, client_rows_shared.period
+),
+
+-- a tree's month: its members' unshared months summed, and its shared clients. Summed per
+-- partner first, not per client of the tree: 4,000 rows at 10M deals, not 1.8M (1 s).
+tree_rows as (
+    select
+        tree.ancestor_id as partner_id,
+        unshared.period,
+        unshared.net_deposit_usd,
+        unshared.commissions_usd,
+        unshared.lots,
+        unshared.clients,
+        unshared.active_traders
+    from unshared
+    inner join tree on unshared.partner_id = tree.partner_id
+    union all
+    select * from shared_in_tree
 ),
 
 whole_tree as (
@@ -166,9 +208,9 @@ whole_tree as (
         cast(sum(net_deposit_usd) as decimal(18, 2)) as tree_net_deposits_usd,
         cast(sum(commissions_usd) as decimal(18, 2)) as tree_commissions_usd,
         cast(sum(lots) as decimal(18, 2)) as tree_lots,
-        count(case when is_client then client_id end) as tree_clients,
-        count(case when traded then client_id end) as tree_active_traders
-    from tree_client_rows
+        cast(sum(clients) as bigint) as tree_clients,
+        cast(sum(active_traders) as bigint) as tree_active_traders
+    from tree_rows
     group by partner_id, period
 )
 
