@@ -74,11 +74,14 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def dbt(data_dir: str, command: str, *flags: str) -> subprocess.CompletedProcess:
+    """Run dbt; on failure stop with the end of its output, which names the failing node (a
+    bare CalledProcessError hid that a 1M build ran out of memory)."""
     target = str(Path(data_dir) / "dbt_target")
     options = ["--target-path", target, "--project-dir", PROJECT, "--profiles-dir", PROJECT]
-    return subprocess.run(
-        [DBT, command, *flags, *options], check=True, capture_output=True, text=True
-    )
+    done = subprocess.run([DBT, command, *flags, *options], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"dbt {command} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return done
 
 
 def dbt_build(data_dir: str, *selection: str) -> float:

@@ -1,9 +1,10 @@
 -- Trades with the broker's symbol mapped to a canonical instrument, and volume in lots for every
 -- platform (cTrader counts units: lots = units / contract size). Unmapped symbols keep their
--- deals, so no trade is missed. A table (on every engine): the commission models read it four
--- times a build (the day fingerprints and the deal table each read the deals and, apart, their
--- openings) and fct_deals once more; as a view each read ran the deal versions' windows over
--- every raw deal again, and at 1M deals two of them in one query ran out of dbt's 1 GB.
+-- deals, so no trade is missed. A table (on every engine): the commission models read it six
+-- times a build (the day fingerprints and the deal table each read the deals, apart their
+-- openings, and through int_commission_day_rates their dates) and fct_deals once more; as a
+-- view each read ran the deal versions' windows over every raw deal again, and at 1M deals
+-- two of them in one query ran out of dbt's 1 GB.
 {{ config(materialized='table') }}
 with
 
