@@ -184,8 +184,9 @@ shared_in_tree as (
     group by tree.ancestor_id, client_rows_shared.client_id, client_rows_shared.period
 ),
 
--- a tree's month: its members' unshared months summed, and its shared clients. Summed per
--- partner first, not per client of the tree: 4,000 rows at 10M deals, not 1.8M (1 s).
+-- a tree's month: its members' unshared months summed, and its shared clients. At 10M deals
+-- the tree joins 4,000 partner-months and the shared clients' rows (250,000 ancestor-client
+-- months in the benchmark's world, whose clients move), not 1.8M (1.05 s to 0.49 s).
 tree_rows as (
     select
         tree.ancestor_id as partner_id,
