@@ -342,6 +342,7 @@ def run(deals: int, work: Path) -> dict:
     if not same:
         print(f"  dbt {models}\n  floor {script}", flush=True)
     day = deals // DAYS
+    deals_a_day = day // 2 * 2  # what lands a day: two deals a position
     increments = []
     for k in range(INCREMENTS):  # one new day at a time, each its own daily increment
         with duckdb.connect(str(warehouse)) as con:
@@ -355,7 +356,6 @@ def run(deals: int, work: Path) -> dict:
                 f"timestamp '{START}' + to_days({DAYS + k})"
             )
         increments.append(dbt_build(env, work))
-        deals_a_day = day // 2 * 2  # two deals a position
         print(f"increment {k + 1} ({deals_a_day:,} deals), dbt again: {increments[-1]}", flush=True)
     increment = {  # the median of each figure over the increments
         key: statistics.median(step[key] for step in increments)
