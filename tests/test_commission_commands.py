@@ -29,6 +29,11 @@ def warehouse() -> duckdb.DuckDBPyConnection:
         "earned decimal(18, 2), carried_in decimal(18, 2), payable decimal(18, 2), "
         "carried_out decimal(18, 2), status varchar, paid_reference varchar)"
     )
+    con.execute(
+        "create table reporting.rpt_commission_adjustments (partner_id varchar, period varchar, "
+        "corrects_period varchar, component varchar, frozen_amount decimal(18, 2), "
+        "recomputed_amount decimal(18, 2), amount decimal(18, 2))"
+    )
     return con
 
 
@@ -145,7 +150,8 @@ def test_the_command_line_approves_from_the_snapshot_and_pays(
     earner = tree[0]
     snapshot = tmp_path / "serving.duckdb"
     warehouse.execute(f"attach '{snapshot}' as snap")  # as published: tables in main
-    for table in ("rpt_commission_statements", "rpt_commission_payouts"):
+    for table in ("statements", "payouts", "adjustments"):
+        table = f"rpt_commission_{table}"
         warehouse.execute(f"create table snap.main.{table} as select * from reporting.{table}")
     warehouse.execute("detach snap")
     monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
@@ -161,3 +167,53 @@ def test_the_command_line_approves_from_the_snapshot_and_pays(
     paid = crm_store.get("commission_statement", f"{earner}/2026-08")
     assert (paid["status"], paid["paid_reference"]) == ("paid", "WIRE-9")
     assert paid["payable"] == str(Decimal("370.50"))
+
+
+def test_a_month_freezes_the_adjustment_entries_booked_into_it(crm_store, staff, warehouse, tree):
+    """The entries are frozen with the statement, so a later build counts them as settled
+    (rpt_commission_adjustments) rather than booking them again into the next open month."""
+    earner, carrier, _idle = tree
+    finance = staff["frank.finance"]
+    approve(crm_store, finance, warehouse, "2026-08")
+    warehouse.execute(
+        "insert into reporting.rpt_commission_adjustments values "
+        f"('{earner}', '2026-09', '2026-08', 'per_lot', 120.50, 130.50, 10.00), "
+        f"('{earner}', '2026-09', '2026-08', 'cpa', 250.00, 0, -250.00), "
+        f"('{carrier}', '2026-10', '2026-08', 'revshare', 3.10, 3.20, 0.10)"
+    )
+    approve(crm_store, finance, warehouse, "2026-09", earner)
+    frozen = crm_store.get("commission_statement", f"{earner}/2026-09")
+    assert frozen["adjustments"] == [
+        {
+            "corrects_period": "2026-08",
+            "component": "cpa",
+            "frozen_amount": "250.00",
+            "recomputed_amount": "0.00",
+            "amount": "-250.00",
+        },
+        {
+            "corrects_period": "2026-08",
+            "component": "per_lot",
+            "frozen_amount": "120.50",
+            "recomputed_amount": "130.50",
+            "amount": "10.00",
+        },
+    ]
+    assert crm_store.get("commission_statement", f"{earner}/2026-08")["adjustments"] == []
+
+
+def test_months_are_approved_in_order(crm_store, staff, warehouse, tree):
+    """September's payout starts from what August carried out: while August is a draft its carry
+    can still change, so September cannot be frozen before it."""
+    earner, carrier, _idle = tree
+    finance = staff["frank.finance"]
+    with pytest.raises(InvalidInput, match=f"not approved yet \\({earner} 2026-08\\)"):
+        approve(crm_store, finance, warehouse, "2026-09", earner)
+    with pytest.raises(InvalidInput, match="not approved yet") as refused:
+        approve(crm_store, finance, warehouse, "2026-09")
+    assert f"{carrier} 2026-08" in str(refused.value) and f"{earner} 2026-08" in str(refused.value)
+    assert crm_store.records("commission_statement") == []
+    approve(crm_store, finance, warehouse, "2026-08", earner)
+    assert approve(crm_store, finance, warehouse, "2026-09", earner) == [f"{earner}/2026-09"]
+    with pytest.raises(InvalidInput, match=f"\\({carrier} 2026-08\\)"):
+        approve(crm_store, finance, warehouse, "2026-09")

@@ -2,7 +2,8 @@
 imported by an admin, its platform files landed and materialized, the statements and payouts
 compared with the expected ones row for row, to the cent; then August approved by finance
 through the command, the late files of phase 2 landed, and everything compared again (the
-differences to the frozen August become adjustments in September)."""
+differences to the frozen August become adjustments in September); then September approved and
+built again: its entries stay settled in September, none booked again into October."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from conftest import env_for, settings_for
 EXAMPLE = Path(__file__).parents[1] / ".." / "shared" / "examples" / "commissions" / "example-1"
 STATEMENTS = ("partner_id", "period", "component", "amount", "line_count")
 PAYOUTS = ("partner_id", "period", "earned", "carried_in", "payable", "carried_out")
+ADJUSTMENTS = "reporting.rpt_commission_adjustments"
+ENTRIES = ("partner_id", "period", "corrects_period", "component", "amount")
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +63,7 @@ def assert_same(phase: Path, warehouse: Path) -> None:
         )
 
 
-@pytest.mark.timeout(2400)  # two whole builds of the platform: 5 min idle, far more when shared
+@pytest.mark.timeout(3000)  # three whole builds of the platform: 7 min idle, far more when shared
 def test_the_worked_example_both_phases_to_the_cent(tmp_path, monkeypatch):
     if not EXAMPLE.exists():
         pytest.skip(f"{EXAMPLE} is not beside the clone (../shared/examples)")
@@ -92,6 +95,21 @@ def test_the_worked_example_both_phases_to_the_cent(tmp_path, monkeypatch):
         shutil.copytree(EXAMPLE / "phase2" / "landing", settings.landing_dir, dirs_exist_ok=True)
         assert materialize_all(instance, settings)
         assert_same(EXAMPLE / "expected" / "phase2", settings.warehouse_path)
+
+        # September approved with the adjustment entries booked into it: they are settled there,
+        # so the next build books none of them again into October.
+        booked = found(settings.warehouse_path, ADJUSTMENTS, ENTRIES)
+        assert booked and {entry[1] for entry in booked} == {"2026-09"}
+        with duckdb.connect(str(settings.serving_path), read_only=True) as snapshot:
+            approve(store, staff["frank.finance"].actor, snapshot, "2026-09")
+        frozen = {
+            (s["partner_id"], s["period"], e["corrects_period"], e["component"], e["amount"])
+            for s in store.records("commission_statement")
+            for e in s.get("adjustments") or []
+        }
+        assert {tuple(_text(v) for v in entry) for entry in frozen} == booked
+        assert materialize_all(instance, settings)
+        assert found(settings.warehouse_path, ADJUSTMENTS, ENTRIES) == booked
 
     # The checks that block publishing fail once a statement moves: an approved August row
     # changed, and a draft row no longer its lines.

@@ -24,6 +24,13 @@ from ingest.crm.store import Actor, Change, Store, new_id
 RECORD = "commission_statement"
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 PAYOUT_FIGURES = ("earned", "carried_in", "payable", "carried_out")
+ADJUSTMENT_FIGURES = (
+    "corrects_period",
+    "component",
+    "frozen_amount",
+    "recomputed_amount",
+    "amount",
+)
 
 
 def statement_id(partner_id: str, period: str) -> str:
@@ -40,7 +47,9 @@ def approve(
     """Freeze one partner's month, or (no `partner_id`) the whole month for every partner in the
     CRM: a partner without a statement that month is frozen at zero, so late data for it becomes
     an adjustment too (rule 10). Statements already approved or paid are left as they are when a
-    whole month is approved; naming one is refused. Returns the ids approved now."""
+    whole month is approved; naming one is refused. The adjustment entries booked into the month
+    are frozen with it, so a later build counts them as settled. Refused while an earlier month
+    of a partner approved here is still a draft. Returns the ids approved now."""
     month = _period(period)
     target = statement_id(partner_id, month) if partner_id else f"*/{month}"
     authorize(store, actor, "commission.approve", RECORD, target)
@@ -49,12 +58,13 @@ def approve(
         partners = [partner_id]
     else:
         partners = sorted(p.record_id for p in store.records("partner"))
-    components, payouts = _computed(warehouse, month)
+    components, payouts, adjustments = _computed(warehouse, month)
     if not payouts:
         raise InvalidInput(
             f"period {month}: the warehouse has no commission payouts for it; "
             "build the warehouse with the month's deals first"
         )
+    _refuse_open_months_before(store, warehouse, month, partners)
     changes = []
     for partner in partners:
         record_id = statement_id(partner, month)
@@ -71,6 +81,9 @@ def approve(
             "period": month,
             "status": "approved",
             "components": components.get(partner, []),
+            # the entries booked into this month: once frozen here they are settled, and a
+            # later build books only a further change (rpt_commission_adjustments)
+            "adjustments": adjustments.get(partner, []),
             "has_payout": payout is not None,
             **{f: payout[f] if payout else Decimal("0.00") for f in PAYOUT_FIGURES},
             "approved_by": actor.username,
@@ -165,10 +178,41 @@ def _period(period: str) -> str:
     return month
 
 
+def _refuse_open_months_before(
+    store: Store, warehouse: duckdb.DuckDBPyConnection, month: str, partners: list[str]
+) -> None:
+    """Months are approved in order: a month's payout starts from the balance the month before
+    carried out, so freezing it while an earlier month is still a draft would freeze a carry
+    that can still change, and the difference would be paid twice or never."""
+    frozen = {s.record_id for s in store.records(RECORD)}
+    wanted = set(partners)
+    open_before = sorted(
+        (partner, period)
+        for partner, period in warehouse.execute(
+            f"select partner_id, period from {_relation(warehouse, 'rpt_commission_payouts')} "
+            "where period < ?",
+            [month],
+        ).fetchall()
+        if partner in wanted and statement_id(partner, period) not in frozen
+    )
+    if open_before:
+        named = ", ".join(f"{partner} {period}" for partner, period in open_before[:10])
+        more = f" and {len(open_before) - 10} more" if len(open_before) > 10 else ""
+        raise InvalidInput(
+            f"period {month}: earlier months are not approved yet ({named}{more}); "
+            "approve them first"
+        )
+
+
 def _computed(
     warehouse: duckdb.DuckDBPyConnection, period: str
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Decimal]]]:
-    """The month's statement rows by partner, and its payout rows, as the warehouse has them."""
+) -> tuple[
+    dict[str, list[dict[str, Any]]],
+    dict[str, dict[str, Decimal]],
+    dict[str, list[dict[str, Any]]],
+]:
+    """The month's statement rows by partner, its payout rows, and the adjustment entries booked
+    into it by partner, as the warehouse has them."""
     components: dict[str, list[dict[str, Any]]] = {}
     for partner, component, amount, line_count in warehouse.execute(
         "select partner_id, component, amount, line_count "
@@ -187,7 +231,17 @@ def _computed(
             [period],
         ).fetchall()
     }
-    return components, payouts
+    adjustments: dict[str, list[dict[str, Any]]] = {}
+    for partner, *entry in warehouse.execute(
+        "select partner_id, corrects_period, component, frozen_amount, recomputed_amount, amount "
+        f"from {_relation(warehouse, 'rpt_commission_adjustments')} where period = ? "
+        "order by partner_id, corrects_period, component",
+        [period],
+    ).fetchall():
+        adjustments.setdefault(partner, []).append(
+            dict(zip(ADJUSTMENT_FIGURES, entry, strict=True))
+        )
+    return components, payouts, adjustments
 
 
 def _relation(warehouse: duckdb.DuckDBPyConnection, table: str) -> str:
