@@ -206,6 +206,24 @@ def move_client(
     return new_mapping
 
 
+def _mapping_fields(
+    client_id: str,
+    partner_id: str | None,
+    start: date | datetime,
+    effective_to: date | datetime | None,
+    how: str,
+) -> dict[str, Any]:
+    """A partner_mapping record: the client's partner from `start` (None: no partner, the
+    client detached) until `effective_to` (None: until further notice)."""
+    return {
+        "client_id": client_id,
+        "partner_id": partner_id,
+        "effective_from": start,
+        "effective_to": effective_to,
+        "how": how,
+    }
+
+
 def _active_partner(store: Store, partner_id: str) -> Record:
     partner = store.get("partner", partner_id)
     if not partner.get("active"):
@@ -247,38 +265,39 @@ def partner_from_row(store: Store, row: SourceRow) -> list[Change]:
 
 def partner_link_from_row(store: Store, row: SourceRow) -> list[Change]:
     """The client's partner from a time on, until the client's next link in the file starts
-    (`row.context['effective_to']`); the latest link is the client's partner now. Its id is
-    `<client>@<UTC start>`, since the file has none."""
+    (`row.context['effective_to']`); the latest link is the client's partner now. A blank
+    partner_id detaches the client from that time (rule 8): a mapping with no partner, as
+    `detach_client` records one. Its id is `<client>@<UTC start>`, since the file has none."""
     client = row.reference(store, "client_id", "client")
-    partner = row.reference(store, "partner_id", "partner")
+    partner = row.reference(store, "partner_id", "partner", required=False)
+    partner_id = partner.record_id if partner else None
     start = row.moment("effective_from")
     mapping_id = f"{client.record_id}@{start.strftime('%Y%m%dT%H%M%S')}"
+    how = row.text("attached_by", required=False) or ("imported" if partner else "detached")
     changes = [
         imported(
             "partner_mapping",
             mapping_id,
-            {
-                "client_id": client.record_id,
-                "partner_id": partner.record_id,
-                "effective_from": start,
-                "effective_to": row.context.get("effective_to"),
-                "how": row.text("attached_by", required=False) or "imported",
-            },
+            _mapping_fields(
+                client.record_id, partner_id, start, row.context.get("effective_to"), how
+            ),
         )
     ]
     if row.context.get("effective_to") is None:
-        changes.append(imported("client", client.record_id, {"partner_id": partner.record_id}))
+        changes.append(imported("client", client.record_id, {"partner_id": partner_id}))
     return changes
 
 
 def partner_plan_from_row(store: Store, row: SourceRow) -> list[Change]:
-    """Which commission plan a partner is on from a month on: `<partner>@<YYYY-MM>`."""
+    """Which commission plan a partner is on from a month on: `<partner>@<YYYY-MM>`. A blank
+    plan_id ends the partner's plan from that month (rule 8), as the plan form does."""
     partner = row.reference(store, "partner_id", "partner")
-    plan = row.reference(store, "plan_id", "commission_plan")
+    plan = row.reference(store, "plan_id", "commission_plan", required=False)
     start = row.moment("effective_from")
     if reason := _not_a_month_start(start):
         raise RowError("effective_from", reason)
-    return [imported("partner_plan", *_plan_assignment(partner.record_id, plan.record_id, start))]
+    plan_id = plan.record_id if plan else None
+    return [imported("partner_plan", *_plan_assignment(partner.record_id, plan_id, start))]
 
 
 def _not_a_month_start(start: datetime) -> str | None:
