@@ -177,6 +177,35 @@ def test_reimport_appends_nothing_and_a_changed_row_appends_one_version(admin_st
     assert store.get("lead", "L2")["status"] == "contacted"
 
 
+def test_a_blank_partner_detaches_the_client_and_a_blank_plan_ends_the_plan(admin_store, tmp_path):
+    """commissions.md rule 8, recorded as the forms record them (detach_client, assign_plan
+    with no plan): a mapping with no partner, a plan assignment with no plan."""
+    store, admin = admin_store
+    files = dict(FILES)
+    files["partner_links.csv"] += "C1,,2026-04-01T12:00:00+02:00,\n"
+    files["partner_plans.csv"] += "P1,,2026-05-01T00:00:00+00:00\n"
+    report = import_directory(store, admin, write(tmp_path / "crm", files))
+
+    assert report.ok, [str(f) for f in report.failures]
+    links = sorted(store.records("partner_mapping"), key=lambda m: m["effective_from"])
+    assert [(m["partner_id"], m["effective_from"], m["effective_to"]) for m in links] == [
+        ("P2", "2026-02-03T09:00:00+00:00", "2026-03-01T00:00:00+00:00"),
+        ("P1", "2026-03-01T00:00:00+00:00", "2026-04-01T10:00:00+00:00"),
+        (None, "2026-04-01T10:00:00+00:00", None),
+    ]
+    assert links[2]["how"] == "detached"
+    assert store.get("client", "C1")["partner_id"] is None, "no partner from then on"
+    ended = store.get("partner_plan", "P1@2026-05")
+    assert (ended["partner_id"], ended["plan_id"]) == ("P1", None)
+    assert ended["effective_from"] == "2026-05-01T00:00:00+00:00"
+    assert store.get("partner_plan", "P1@2026-01")["plan_id"] == "STD"
+
+    later = {"partner_links.csv": "client_id,partner_id,effective_from\nC1,P2,2026-06-01T00:00Z\n"}
+    again = import_directory(store, admin, write(tmp_path / "later", later))
+    assert again.ok, [str(f) for f in again.failures]
+    assert store.get("client", "C1")["partner_id"] == "P2", "attached again by a later file"
+
+
 def test_the_example_brokerages_crm_folder_imports_without_errors(admin_store):
     if not EXAMPLE.exists():
         pytest.skip(f"{EXAMPLE} is not beside the clone (../shared/examples)")
@@ -199,6 +228,8 @@ BAD_ROWS = [  # file, bad row, column named, words of the reason
     ("partners.csv", "P9,,,ib,Dup,REFP1,2026-01-01T00:00:00+00:00,", "referral_code", "REFP1"),
     ("partner_plans.csv", "P2,STD,2026-01-15T00:00:00+00:00", "effective_from", "month's 1st"),
     ("partner_plans.csv", "P2,GOLD,2026-01-01T00:00:00+00:00", "plan_id", "GOLD"),
+    ("partner_plans.csv", ",STD,2026-02-01T00:00:00+00:00", "partner_id", "required"),
+    ("partner_plans.csv", "P2,,2026-02-15T00:00:00+00:00", "effective_from", "month's 1st"),
     ("spread_markups.csv", "forex,3", "symbol_group", "not one of"),
     (
         "leads.csv",
@@ -287,6 +318,10 @@ BAD_ROWS = [  # file, bad row, column named, words of the reason
         "required",
     ),
     ("partner_links.csv", "C1,P7,2026-04-01T00:00:00+00:00,", "partner_id", "no partner"),
+    ("partner_links.csv", ",P1,2026-04-01T00:00:00+00:00,", "client_id", "required"),
+    ("partner_links.csv", "C7,,2026-04-01T00:00:00+00:00,", "client_id", "no client 'C7'"),
+    ("partner_links.csv", "C1,,2026-04-01T00:00:00,", "effective_from", "offset"),
+    ("partner_links.csv", "C1,,,", "effective_from", "required"),
     (
         "trading_accounts.csv",
         "TA9,C1,MT5,S-Live,5002,real,USD,100,standard,2026-02-04T10:00:00+00:00,active,false",

@@ -235,6 +235,55 @@ def test_partners_page_issues_a_code(crm):
     assert len(partner["referral_codes"]) == 1
 
 
+def test_the_partner_manager_detaches_a_client_and_attaches_it_again(crm):
+    """commissions.md rule 8 in the form: the client's link ends and a link with no partner
+    starts (as a blank partner_id in partner_links.csv records it), by the partner manager."""
+    store, staff, client_id = crm
+    [partner] = store.records("partner")
+    today = date.today()
+    partners.attach_client(
+        store,
+        staff["paul.partners"],
+        client_id,
+        partner.record_id,
+        today - timedelta(days=10),
+        store.get("client", client_id).version,
+    )
+    at = page("partners", store, "paul.partners")
+    assert not at.exception
+    leaving = next(s for s in at.selectbox if s.label == "Client of Alpha IB to detach")
+    assert leaving.value == client_id
+    next(d for d in at.date_input if d.label == "No partner from").set_value(today)
+    next(b for b in at.button if b.label == "Detach from this partner").click().run()
+    assert "reason: required" in shown_text(at), "nothing saved without a reason"
+    assert store.get("client", client_id)["partner_id"] == partner.record_id
+
+    next(t for t in at.text_input if t.label == "Reason (for the detachment)").input("IB closed")
+    next(b for b in at.button if b.label == "Detach from this partner").click().run()
+    assert not at.exception, at.exception
+    assert "has no partner from" in shown_text(at)
+    assert store.get("client", client_id)["partner_id"] is None
+    links = sorted(store.records("partner_mapping"), key=lambda m: m["effective_from"])
+    assert [(m["partner_id"], m["effective_from"], m["effective_to"]) for m in links] == [
+        (partner.record_id, str(today - timedelta(days=10)), str(today)),
+        (None, str(today), None),
+    ]
+    events = store.events(after_seq=store.last_seq() - 3)
+    assert [(e["event_type"], e["actor"]) for e in events] == [
+        ("partner_mapping.ended", "paul.partners"),
+        ("partner_mapping.started", "paul.partners"),
+        ("client.partner_set", "paul.partners"),
+    ]
+    assert not next(s for s in at.selectbox if s.label == "Client of Alpha IB to detach").options
+
+    next(d for d in at.date_input if d.label == "From").set_value(today + timedelta(days=1))
+    next(b for b in at.button if b.label == "Attach or move here").click().run()
+    assert not at.exception, at.exception
+    assert store.get("client", client_id)["partner_id"] == partner.record_id
+    detached = next(m for m in store.records("partner_mapping") if m["partner_id"] is None)
+    assert detached["effective_to"] == str(today + timedelta(days=1)), "attached again then"
+
+
 def test_users_page_creates_a_user(crm):
     store, _, _ = crm
     at = page("users", store, "admin")

@@ -1,5 +1,6 @@
-"""Partners: register IBs and affiliates, issue referral codes, attach and move clients; the
-commission plans, which plan each partner is on from which month, and the spread markups."""
+"""Partners: register IBs and affiliates, issue referral codes, attach, move and detach
+clients; the commission plans, which plan each partner is on from which month, and the spread
+markups."""
 
 from datetime import UTC, date, datetime
 
@@ -187,3 +188,16 @@ with attach_col, st.form("attach"):
                 ),
                 f"{client['name']} attached to {partner['name']} from {start}.",
             )
+with st.form("detach"):
+    own = [c for c in store.records("client") if c.get("partner_id") == partner.record_id]
+    leaving = choose(f"Client of {partner['name']} to detach", own, lambda c: c["name"])
+    end = st.date_input("No partner from", date.today())
+    why = st.text_input("Reason (for the detachment)")
+    if st.form_submit_button("Detach from this partner") and leaving is not None:
+        attempt(
+            "detach",
+            lambda: partners.detach_client(
+                store, actor, leaving.record_id, end, why, leaving.version
+            ),
+            f"{leaving['name']} has no partner from {end}: no commissions from then on.",
+        )

@@ -102,7 +102,8 @@ def attach_client(
     effective_from: date | str,
     expected_version: int,
 ) -> str:
-    """Attach a client that has no partner, from a day on."""
+    """Attach a client that has no partner, from a day on; a client detached before is
+    attached again from after the day it was detached (the detachment ends then)."""
     client = store.get("client", client_id)
     authorize(store, actor, "partner.attach_client", "client", client_id)
     partner = _active_partner(store, partner_id)
@@ -111,21 +112,20 @@ def attach_client(
         raise InvalidInput(
             f"client {client_id} is with partner {client['partner_id']}: move the client instead"
         )
+    ending = []
+    if (last := _open_mapping(store, client_id)) is not None:
+        _check_after(start, last, "when the client's last mapping began")
+        ending = [_ended(last, start)]
     mapping_id = new_id("M")
     store.append(
         actor,
         [
+            *ending,
             Change(
                 "partner_mapping",
                 mapping_id,
                 "partner_mapping.started",
-                {
-                    "client_id": client_id,
-                    "partner_id": partner.record_id,
-                    "effective_from": start,
-                    "effective_to": None,
-                    "how": "by hand",
-                },
+                _mapping_fields(client_id, partner.record_id, start, None, "by hand"),
                 0,
             ),
             Change(
@@ -155,42 +155,20 @@ def move_client(
     partner = _active_partner(store, partner_id)
     start = v.day("effective from", effective_from) or date.today()
     why = v.required("reason", reason)
-    current = [
-        m
-        for m in store.records("partner_mapping", client_id=client_id)
-        if m["effective_to"] is None
-    ]
-    if not current:
-        raise InvalidInput(f"client {client_id} has no partner: attach the client instead")
-    mapping = current[0]
+    mapping = _partner_mapping(store, client_id)
     if mapping["partner_id"] == partner_id:
         raise InvalidInput(f"client {client_id} is already with partner {partner_id}")
-    if start.isoformat() <= mapping["effective_from"]:
-        raise InvalidInput(
-            f"effective from: after {mapping['effective_from']}, when the current mapping began"
-        )
+    _check_after(start, mapping, "when the current mapping began")
     new_mapping = new_id("M")
     store.append(
         actor,
         [
-            Change(
-                "partner_mapping",
-                mapping.record_id,
-                "partner_mapping.ended",
-                {"effective_to": start},
-                mapping.version,
-            ),
+            _ended(mapping, start),
             Change(
                 "partner_mapping",
                 new_mapping,
                 "partner_mapping.started",
-                {
-                    "client_id": client_id,
-                    "partner_id": partner.record_id,
-                    "effective_from": start,
-                    "effective_to": None,
-                    "how": "moved",
-                },
+                _mapping_fields(client_id, partner.record_id, start, None, "moved"),
                 0,
             ),
             Change(
@@ -204,6 +182,100 @@ def move_client(
         reason=why,
     )
     return new_mapping
+
+
+def detach_client(
+    store: Store,
+    actor: Actor,
+    client_id: str,
+    effective_from: date | str,
+    reason: str,
+    expected_version: int,
+) -> str:
+    """End the client's partner from a day on (commissions.md rule 8): the current mapping
+    ends that day and a mapping with no partner starts, as a partner_links.csv row with a
+    blank partner_id records it, so the client's later deals and first deposit earn no one
+    anything until it is attached again. History stays."""
+    store.get("client", client_id)
+    authorize(store, actor, "partner.move_client", "client", client_id)
+    start = v.day("effective from", effective_from) or date.today()
+    why = v.required("reason", reason)
+    mapping = _partner_mapping(store, client_id)
+    _check_after(start, mapping, "when the current mapping began")
+    detached = new_id("M")
+    store.append(
+        actor,
+        [
+            _ended(mapping, start),
+            Change(
+                "partner_mapping",
+                detached,
+                "partner_mapping.started",
+                _mapping_fields(client_id, None, start, None, "detached"),
+                0,
+            ),
+            Change(
+                "client",
+                client_id,
+                "client.partner_set",
+                {"partner_id": None},
+                expected_version,
+            ),
+        ],
+        reason=why,
+    )
+    return detached
+
+
+def _mapping_fields(
+    client_id: str,
+    partner_id: str | None,
+    start: date | datetime,
+    effective_to: date | datetime | None,
+    how: str,
+) -> dict[str, Any]:
+    """A partner_mapping record: the client's partner from `start` (None: no partner, the
+    client detached) until `effective_to` (None: until further notice)."""
+    return {
+        "client_id": client_id,
+        "partner_id": partner_id,
+        "effective_from": start,
+        "effective_to": effective_to,
+        "how": how,
+    }
+
+
+def _open_mapping(store: Store, client_id: str) -> Record | None:
+    """The client's mapping without an end, latest first (a partner's or a detachment)."""
+    open_ = [
+        m
+        for m in store.records("partner_mapping", client_id=client_id)
+        if m["effective_to"] is None
+    ]
+    return max(open_, key=lambda m: str(m["effective_from"]), default=None)
+
+
+def _partner_mapping(store: Store, client_id: str) -> Record:
+    """The client's current mapping to a partner, which a move or a detachment ends."""
+    mapping = _open_mapping(store, client_id)
+    if mapping is None or mapping["partner_id"] is None:
+        raise InvalidInput(f"client {client_id} has no partner: attach the client instead")
+    return mapping
+
+
+def _check_after(start: date, mapping: Record, what: str) -> None:
+    if start.isoformat() <= str(mapping["effective_from"]):
+        raise InvalidInput(f"effective from: after {mapping['effective_from']}, {what}")
+
+
+def _ended(mapping: Record, end: date) -> Change:
+    return Change(
+        "partner_mapping",
+        mapping.record_id,
+        "partner_mapping.ended",
+        {"effective_to": end},
+        mapping.version,
+    )
 
 
 def _active_partner(store: Store, partner_id: str) -> Record:
@@ -247,38 +319,39 @@ def partner_from_row(store: Store, row: SourceRow) -> list[Change]:
 
 def partner_link_from_row(store: Store, row: SourceRow) -> list[Change]:
     """The client's partner from a time on, until the client's next link in the file starts
-    (`row.context['effective_to']`); the latest link is the client's partner now. Its id is
-    `<client>@<UTC start>`, since the file has none."""
+    (`row.context['effective_to']`); the latest link is the client's partner now. A blank
+    partner_id detaches the client from that time (rule 8): a mapping with no partner, as
+    `detach_client` records one. Its id is `<client>@<UTC start>`, since the file has none."""
     client = row.reference(store, "client_id", "client")
-    partner = row.reference(store, "partner_id", "partner")
+    partner = row.reference(store, "partner_id", "partner", required=False)
+    partner_id = partner.record_id if partner else None
     start = row.moment("effective_from")
     mapping_id = f"{client.record_id}@{start.strftime('%Y%m%dT%H%M%S')}"
+    how = row.text("attached_by", required=False) or ("imported" if partner else "detached")
     changes = [
         imported(
             "partner_mapping",
             mapping_id,
-            {
-                "client_id": client.record_id,
-                "partner_id": partner.record_id,
-                "effective_from": start,
-                "effective_to": row.context.get("effective_to"),
-                "how": row.text("attached_by", required=False) or "imported",
-            },
+            _mapping_fields(
+                client.record_id, partner_id, start, row.context.get("effective_to"), how
+            ),
         )
     ]
     if row.context.get("effective_to") is None:
-        changes.append(imported("client", client.record_id, {"partner_id": partner.record_id}))
+        changes.append(imported("client", client.record_id, {"partner_id": partner_id}))
     return changes
 
 
 def partner_plan_from_row(store: Store, row: SourceRow) -> list[Change]:
-    """Which commission plan a partner is on from a month on: `<partner>@<YYYY-MM>`."""
+    """Which commission plan a partner is on from a month on: `<partner>@<YYYY-MM>`. A blank
+    plan_id ends the partner's plan from that month (rule 8), as the plan form does."""
     partner = row.reference(store, "partner_id", "partner")
-    plan = row.reference(store, "plan_id", "commission_plan")
+    plan = row.reference(store, "plan_id", "commission_plan", required=False)
     start = row.moment("effective_from")
     if reason := _not_a_month_start(start):
         raise RowError("effective_from", reason)
-    return [imported("partner_plan", *_plan_assignment(partner.record_id, plan.record_id, start))]
+    plan_id = plan.record_id if plan else None
+    return [imported("partner_plan", *_plan_assignment(partner.record_id, plan_id, start))]
 
 
 def _not_a_month_start(start: datetime) -> str | None:

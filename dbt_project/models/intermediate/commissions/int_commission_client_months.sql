@@ -1,8 +1,10 @@
--- Each client's month under each partner it was linked to on the day (int_crm__partner_mappings,
+-- Each client's month under each partner it was linked to on the day (int_commission_links,
 -- by day): the lots of its trade deals and its net deposits, for the partner manager's
 -- performance report (rpt_partner_performance). Apart from the report so that this, the
 -- report's heavy part (every client's trading days), runs beside the commission models
--- rather than after the payouts the report also reads.
+-- rather than after the payouts the report also reads. The links' ends are the commission
+-- models' own: a link without a partner (a detached client, rule 8) ends the one before it
+-- even when that one's effective_to was never set, and belongs to no partner.
 {{ config(materialized='table') }}
 
 with
@@ -11,10 +13,10 @@ links as (
     select
         client_id,
         partner_id,
-        effective_from,
-        effective_to
-    from {{ ref('int_crm__partner_mappings') }}
-    where is_current and partner_id is not null
+        linked_from as effective_from,
+        linked_to as effective_to
+    from {{ ref('int_commission_links') }}
+    where partner_id is not null
 ),
 
 accounts as (
