@@ -156,7 +156,7 @@ def generate(con: duckdb.DuckDBPyConnection, deals: int) -> None:
         "components varchar, "
         "has_payout boolean, earned decimal(18, 2), carried_in decimal(18, 2), "
         "payable decimal(18, 2), carried_out decimal(18, 2), approved_by varchar, "
-        "paid_reference varchar, is_current boolean)"
+        "paid_reference varchar, adjustments varchar, is_current boolean)"
     )
     con.execute(f"""
         create or replace table staging.stg_market__fx_rates as

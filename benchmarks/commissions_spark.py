@@ -55,14 +55,21 @@ COMPARED = (
     "reporting.rpt_commission_statements",
     "reporting.rpt_partner_performance",
 )
-# One approved month (August) of one partner, frozen at figures the build will not give, so
-# adjustments, frozen statements and frozen payouts are compared too.
+# Two approved months of one partner, frozen at figures the build will not give, so
+# adjustments, frozen statements and frozen payouts are compared too; September froze an
+# adjustment entry for August, which the build counts as settled.
 APPROVED = """
     insert into intermediate.int_crm__commission_statements values (
         'P1@2026-08', 'P1', '2026-08', 'approved',
         '[{"component": "per_lot", "amount": "12.34", "line_count": 3},
           {"component": "revshare", "amount": "-1.00", "line_count": 1}]',
-        true, 11.34, 0, 11.34, 0, 'finance', null, true
+        true, 11.34, 0, 11.34, 0, 'finance', null, null, true
+    ), (
+        'P1@2026-09', 'P1', '2026-09', 'approved',
+        '[{"component": "adjustment", "amount": "5.00", "line_count": 1}]',
+        true, 5.00, 0, 5.00, 0, 'finance', null,
+        '[{"corrects_period": "2026-08", "component": "per_lot", "frozen_amount": "12.34",
+           "recomputed_amount": "17.34", "amount": "5.00"}]', true
     )
 """
 

@@ -37,10 +37,10 @@ links as (
     select
         client_id,
         partner_id,
-        effective_from,
-        effective_to
-    from {{ ref('int_crm__partner_mappings') }}
-    where is_current and partner_id is not null
+        linked_from as effective_from,
+        linked_to as effective_to
+    from {{ ref('int_commission_links') }}  -- the links' ends as the commissions have them
+    where partner_id is not null
 ),
 
 -- each client's month under each partner: lots, whether it traded, net deposits
