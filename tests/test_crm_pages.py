@@ -6,13 +6,15 @@ import json
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 
+import duckdb
 import pytest
 from crm_samples import NEXT_YEAR, PDF, PNG
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from ingest.crm import auth, validate
+from ingest.crm import access, auth, validate
 from ingest.crm.access import PAGE_ROLES
-from ingest.crm.commands import accounts, clients, leads, partners, payments
+from ingest.crm.commands import accounts, clients, commissions, leads, partners, payments
 from ingest.crm.documents import MAX_BYTES
 from ingest.crm.staff import create_demo_staff, demo_password
 from ingest.crm.store import Store
@@ -277,6 +279,66 @@ def test_audit_page_lists_events_and_verifies_the_chain(crm):
     assert set(at.dataframe[0].value["record_id"]) == {client_id}
     next(b for b in at.button if b.label == "Verify the hash chain").click().run()
     assert "chain intact" in at.success[0].value
+
+
+def downloaded(monkeypatch) -> list[bytes]:
+    """What the page's download buttons carry, in the order a run makes them."""
+    saved: list[bytes] = []
+    load = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, data, *args, **kwargs):
+        saved.append(data)
+        return load(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return saved
+
+
+def test_the_audit_page_shows_commission_figures_only_to_who_may_see_statements(crm, monkeypatch):
+    """Statements are for finance, admins and partner managers (README): analysts and sales
+    managers on the Audit trail page see a statement's and a payout's events listed, but not
+    their figures, in the table, the download or the story; compliance sees everything."""
+    store, staff, _ = crm
+    [partner] = store.records("partner")
+    snapshot = duckdb.connect()
+    snapshot.execute(
+        "create table rpt_commission_statements as select ? as partner_id, '2026-08' as period,"
+        " 'per_lot' as component, 12345.67::decimal(18,2) as amount, 3 as line_count",
+        [partner.record_id],
+    )
+    snapshot.execute(
+        "create table rpt_commission_payouts as select ? as partner_id, '2026-08' as period,"
+        " 12345.67::decimal(18,2) as earned, 0::decimal(18,2) as carried_in,"
+        " 12345.67::decimal(18,2) as payable, 0::decimal(18,2) as carried_out",
+        [partner.record_id],
+    )
+    [statement] = commissions.approve(store, staff["frank.finance"], snapshot, "2026-08")
+    commissions.record_payout(
+        store, staff["frank.finance"], "2026-08", partner.record_id, "7654.32", "WIRE-1"
+    )
+    expected = {"commission_statement.approved", "payment.payout_recorded"}
+    for username, sees in (
+        ("ann.analyst", False),
+        ("sam.manager", False),
+        ("carol.compliance", True),
+        ("frank.finance", True),
+    ):
+        csv = downloaded(monkeypatch)
+        at = page("audit", store, username)
+        assert not at.exception
+        at.text_input[1].input("frank").run()  # the statement's and the payout's events
+        frame = at.dataframe[0].value
+        assert expected <= set(frame["event_type"]), username  # the trail stays complete
+        shown = frame.to_string() + csv[-1].decode()
+        for figure in ("12345.67", "7654.32"):
+            assert (figure in shown) is sees, (username, figure)
+        if not sees:
+            hidden = frame[frame["event_type"].isin(expected)]["payload"]
+            assert set(hidden) == {access.COMMISSION_FIGURES_HIDDEN}
+        at.text_input[1].input("").run()
+        at.text_input[0].input(statement).run()  # the statement's story
+        assert f"What happened to {statement}" in [s.value for s in at.subheader]
+        assert ("12345.67" in shown_text(at) + csv[-1].decode()) is sees, username
 
 
 def test_a_manager_adds_an_assignment_rule(crm):
