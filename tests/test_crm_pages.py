@@ -17,7 +17,7 @@ from ingest.crm.access import PAGE_ROLES
 from ingest.crm.commands import accounts, clients, commissions, leads, partners, payments
 from ingest.crm.documents import MAX_BYTES
 from ingest.crm.staff import create_demo_staff, demo_password
-from ingest.crm.store import Store
+from ingest.crm.store import Change, Store
 from ingest.settings import PROJECT_ROOT
 
 PAGES = PROJECT_ROOT / "dashboards" / "pages"
@@ -521,6 +521,41 @@ def test_an_agent_sees_their_due_follow_ups_and_converting_asks_about_them(crm):
     assert not at.exception and "Follow-up completed." in shown_text(at)
     assert sorted(f["status"] for f in store.records("follow_up")) == ["done", "open"]
     assert "due today" not in shown_text(at)
+
+
+def test_a_reassigned_leads_follow_ups_go_to_its_new_agent_on_the_leads_page(crm):
+    """Alice's lead, reassigned to Bob, leaves Alice's follow-ups for Bob's; and a follow-up
+    still Alice's on it (one left behind by a reassignment before follow-ups moved with their
+    lead) is not shown to her either: it names a lead she may no longer see."""
+    store, staff, _ = crm
+    alice, bob = staff["alice.agent"], staff["bob.agent"]
+    lead_id = leads.create_lead(store, alice, name="Secret Prospect", email="sp@example.com")
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    leads.schedule_follow_up(store, alice, lead_id, an_hour_ago, "call about the deposit")
+    leads.assign_lead(store, staff["sam.manager"], lead_id, bob.user_id, 1)
+    store.append(  # as scheduled, or left behind, with Alice as its owner
+        alice,
+        [
+            Change(
+                "follow_up",
+                "F-LEFT-BEHIND",
+                "follow_up.scheduled",
+                {"lead_id": lead_id, "due_at": an_hour_ago, "note": "left behind"}
+                | {"owner_id": alice.user_id, "status": "open"},
+                0,
+            )
+        ],
+    )
+
+    at = page("leads", store, "alice.agent")
+    assert not at.exception
+    assert "Your follow-ups" not in shown_text(at)
+    assert not any("Secret Prospect" in t.value for t in at.text)
+    at = page("leads", store, "bob.agent")
+    assert "Your follow-ups due today and overdue (1)" in shown_text(at)
+    assert any(
+        "Secret Prospect" in t.value and "call about the deposit" in t.value for t in at.text
+    )
 
 
 def test_the_rule_form_is_blank_after_a_rule_is_added_and_refuses_it_twice(crm):
