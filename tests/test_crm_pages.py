@@ -100,6 +100,76 @@ def test_a_link_to_a_page_signs_in_there_and_opens_that_page(crm):
     assert at.title[0].value == "Clients"
 
 
+def images(at: AppTest) -> list:
+    """The images the page shows (AppTest has no accessor for them)."""
+
+    def walk(node):
+        if type(node).__name__ == "Image":
+            yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    return list(walk(at._tree))
+
+
+def signed_in_app(username: str, page_path: str = "dashboards/pages/clients.py") -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=30)
+    at.switch_page(page_path).run()
+    at.text_input[0].input(username)
+    at.text_input[1].input(demo_password(username))
+    return at.button[0].click().run()
+
+
+def test_sign_out_and_sign_in_forget_what_the_browser_session_held(crm):
+    """A preview compliance opened is not shown to the next user signing in in the same browser
+    session, who has no client.document_viewed event of their own for it: sign-out and sign-in
+    keep nothing of the user before (the preview, the document chosen)."""
+    store, _, client_id = crm
+    at = signed_in_app("carol.compliance")
+    assert at.title[0].value == "Clients"
+    [png] = store.records("kyc_document", client_id=client_id, doc_type="proof_of_address")
+    at.session_state["client_document_id"] = png.record_id
+    button(at.run(), "Show b.png").click().run()
+    assert len(images(at)) == 1
+
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    for key in ("_shown_document", "client_document_id", "token"):
+        assert key not in at.session_state, key
+    at.text_input[0].input("alice.agent")
+    at.text_input[1].input(demo_password("alice.agent"))
+    at.button[0].click().run()
+    assert at.title[0].value == "Clients" and "alice.agent" in at.sidebar.caption[0].value
+    at.session_state["client_document_id"] = png.record_id
+    assert images(at.run()) == []  # until Alice asks, and then it is her recorded view
+    viewed = lambda: [  # noqa: E731
+        e["actor"] for e in store.events(event_type="client.document_viewed")
+    ]
+    assert viewed() == ["carol.compliance"]
+    button(at, "Show b.png").click().run()
+    assert len(images(at)) == 1 and viewed() == ["carol.compliance", "alice.agent"]
+
+
+def test_an_expired_session_forgets_what_the_browser_session_held(crm):
+    store, _, client_id = crm
+    [png] = store.records("kyc_document", client_id=client_id, doc_type="proof_of_address")
+    for open_clients in (  # through the app, and the page on its own
+        lambda: signed_in_app("carol.compliance"),
+        lambda: page("clients", store, "carol.compliance"),
+    ):
+        opened = open_clients()
+        opened.session_state["client_document_id"] = png.record_id
+        button(opened.run(), "Show b.png").click().run()
+        assert len(images(opened)) == 1
+        past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+        store.execute("UPDATE sessions SET expires_at = ?", [past])
+        opened.run()
+        assert "expired" in shown_text(opened)
+        assert images(opened) == []
+        for key in ("_shown_document", "client_document_id", "token"):
+            assert key not in opened.session_state, key
+
+
 def test_leads_page_creates_logs_and_converts(crm):
     store, _, _ = crm
     at = page("leads", store, "bob.agent")
