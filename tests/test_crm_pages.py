@@ -745,6 +745,40 @@ def test_an_account_is_requested_on_a_registered_server_in_a_crm_currency(crm):
     assert account["status"] == accounts.REQUESTED
 
 
+def publish_lead_pipeline(path) -> None:
+    """A serving snapshot with rpt_leads_by_status_owner (two agents' and unassigned leads)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table _publication as select now()::timestamptz as published_at")
+        con.execute(
+            "create table rpt_data_freshness as select 'crm_events' as feed,"
+            " timestamp '2026-09-30 21:00:00' as latest_record_at_utc"
+        )
+        con.execute(
+            "create table rpt_leads_by_status_owner as select * from (values"
+            " ('new', 'alice.agent', 3, 0), ('contacted', 'alice.agent', 2, 2),"
+            " ('new', 'bob.agent', 50, 0), ('new', '(unassigned)', 7, 0))"
+            " as t(status, lead_owner, leads, contacted_leads)"
+        )
+
+
+def test_an_agent_sees_only_their_own_rows_on_the_lead_pipeline(crm, tmp_path, monkeypatch):
+    """As on the Agents page: a sales agent's pipeline is their own leads, download included;
+    a manager sees every owner's; a role the page is not for is refused."""
+    store, _, _ = crm
+    publish_lead_pipeline(tmp_path / "serving.duckdb")
+    csv = downloaded(monkeypatch)
+    at = page("lead_pipeline", store, "alice.agent")
+    assert not at.exception, at.exception
+    assert set(at.dataframe[0].value["lead_owner"]) == {"alice.agent"}
+    assert {m.label: m.value for m in at.metric} == {"Leads": "5", "Ever contacted": "2"}
+    assert "bob.agent" not in csv[-1].decode() and "alice.agent" in csv[-1].decode()
+    at = page("lead_pipeline", store, "sam.manager")
+    assert set(at.dataframe[0].value["lead_owner"]) == {"alice.agent", "bob.agent", "(unassigned)"}
+    assert at.metric[0].value == "62"
+    at = page("lead_pipeline", store, "paul.partners")
+    assert "not open" in at.error[0].value and not at.dataframe
+
+
 def test_every_page_says_which_roles_it_is_for():
     """The navigation (app.py) and the report pages' check read access.PAGE_ROLES by the page's
     file name: a page without an entry would be shown to nobody."""
