@@ -779,6 +779,26 @@ def test_an_agent_sees_only_their_own_rows_on_the_lead_pipeline(crm, tmp_path, m
     assert "not open" in at.error[0].value and not at.dataframe
 
 
+def test_trading_volume_is_not_open_to_agents_or_partner_managers(crm):
+    """Every login's trading, other agents' clients' included: for managers, compliance,
+    finance, analysts and admins; an agent's navigation does not offer it."""
+    assert PAGE_ROLES["trading_volume"] == {
+        "admin",
+        "sales_manager",
+        "compliance_officer",
+        "finance",
+        "analyst",
+    }
+    store, _, _ = crm
+    token, _ = auth.sign_in(store, "alice.agent", demo_password("alice.agent"))
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "app.py"), default_timeout=30)
+    at.session_state["token"] = token
+    at.run()
+    assert at.title[0].value == "Leads"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/trading_volume.py")
+
+
 def test_every_page_says_which_roles_it_is_for():
     """The navigation (app.py) and the report pages' check read access.PAGE_ROLES by the page's
     file name: a page without an entry would be shown to nobody."""

@@ -100,7 +100,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "agents": SALES | {ANALYST},
     "money": frozenset({ADMIN, SALES_MANAGER, FINANCE, ANALYST}),
     "compliance_overview": frozenset({ADMIN, COMPLIANCE}),
-    "trading_volume": EVERYONE,
+    # every login's trading, other agents' clients' too: not for agents or partner managers
+    "trading_volume": frozenset({ADMIN, SALES_MANAGER, COMPLIANCE, FINANCE, ANALYST}),
     "reconciliation": ALLOWED["reconciliation.resolve"] | {ADMIN},
     "users": ALLOWED["user.create"],
     "audit": frozenset({ADMIN, COMPLIANCE, FINANCE, SALES_MANAGER, ANALYST}),
