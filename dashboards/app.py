@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards.crm import crm_store
+from dashboards.crm import crm_store, forget_session
 from ingest.crm import auth
 from ingest.crm.access import PAGE_ROLES, ROLE_NAMES
 
@@ -57,14 +57,16 @@ def sign_in_page() -> None:
             except auth.SignInFailed as err:
                 st.error(str(err))
             else:
-                st.session_state["token"] = token
-                st.session_state.pop("signed_out", None)
+                forget_session(token=token)  # nothing of a user before, the typed password too
                 st.rerun()
 
 
 def sign_out() -> None:
-    st.session_state["signed_out"] = True
-    if token := st.session_state.pop("token", None):
+    """End the session and forget all this browser session held (a document preview, a form's
+    input): the next user signing in here starts with none of it."""
+    token = st.session_state.get("token")
+    forget_session(signed_out=True)
+    if token:
         auth.sign_out(crm_store(), token)
 
 
@@ -103,8 +105,7 @@ if token := remembered_token():
         actor = auth.actor_for(crm_store(), token)
         st.session_state["token"] = token
     except auth.SessionExpired as err:
-        st.session_state.pop("token", None)
-        st.session_state["signed_out"] = True
+        forget_session(signed_out=True)
         st.warning(str(err))
 
 HERE = Path(__file__).parent  # pages are named from here: Streamlit runs streamlit_app.py

@@ -49,10 +49,18 @@ def signed_in() -> Actor:
     try:
         actor = auth.actor_for(crm_store(), token)
     except auth.SessionExpired as err:
-        st.session_state.pop("token", None)
+        forget_session(signed_out=True)
         st.warning(str(err))
         st.stop()
     return actor
+
+
+def forget_session(**keep: Any) -> None:
+    """Forget all this browser session holds (a document preview, a form's key or input, a
+    choice on a page), keeping only `keep`: at sign-in, sign-out and expiry, so nothing of one
+    user is shown to the next signing in in the same browser."""
+    st.session_state.clear()
+    st.session_state.update(keep)
 
 
 def form_key(form: str) -> str:

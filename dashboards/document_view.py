@@ -10,7 +10,9 @@ from ingest.crm.documents import open_document, open_preview
 from ingest.crm.errors import CommandError
 from ingest.crm.store import Actor, Record, Store
 
-SHOWN = "_shown_document"  # (document id, preview bytes or None) of the one opened last
+# (user id, document id, preview bytes or None) of the one opened last: shown again only to the
+# user who opened it (sign-in and sign-out also forget it)
+SHOWN = "_shown_document"
 
 
 def show_document(store: Store, actor: Actor, document: Record, width: int) -> None:
@@ -23,6 +25,7 @@ def show_document(store: Store, actor: Actor, document: Record, width: int) -> N
     if show.button(f"Show {document['file_name']}", key=f"show_{document.record_id}"):
         try:
             st.session_state[SHOWN] = (
+                actor.user_id,
                 document.record_id,
                 open_preview(store, actor, document.record_id),
             )
@@ -36,8 +39,8 @@ def show_document(store: Store, actor: Actor, document: Record, width: int) -> N
         on_click="ignore",
         key=f"download_{document.record_id}",
     )
-    shown_id, preview = st.session_state.get(SHOWN, (None, None))
-    if shown_id == document.record_id:
+    opened_by, shown_id, preview = st.session_state.get(SHOWN, (None, None, None))
+    if (opened_by, shown_id) == (actor.user_id, document.record_id):
         if preview is None:
             st.caption("A PDF has no preview: download it to read it.")
         else:

@@ -250,7 +250,7 @@ def test_a_lead_created_in_a_form_reaches_the_dashboard_without_a_command(
         page.get_by_role("button", name="Create lead", exact=True).click()
         expect(page.get_by_text("Lead Luka Babic created.")).to_be_visible(timeout=30_000)
         created = time.monotonic()
-        leads = len(store.records("lead"))
+        leads = len(store.records("lead", owner="alice.agent"))  # an agent's page: their own
 
         shown = None
         while time.monotonic() - created < 300:
@@ -264,10 +264,11 @@ def test_a_lead_created_in_a_form_reaches_the_dashboard_without_a_command(
             time.sleep(3)
         if shown is None:
             with duckdb.connect(str(built_platform.serving_path), read_only=True) as con:
-                sql = "select sum(leads) from rpt_leads_by_status_owner"
-                published = con.execute(sql).fetchone()[0]
+                sql = "select sum(leads) from rpt_leads_by_status_owner where lead_owner = ?"
+                published = con.execute(sql, ["alice.agent"]).fetchone()[0]
             raise AssertionError(
-                f"the new lead never reached the Lead pipeline page: {leads} leads in the store, "
+                f"the new lead never reached the Lead pipeline page: {leads} of Alice's leads in "
+                "the store, "
                 f"{published} in the serving snapshot, the page showed "
                 f"{metric.first.inner_text() if metric.count() else 'no Leads metric'}; "
                 f"the serve log ends:\n{running_system[2].read_text()[-6000:]}"

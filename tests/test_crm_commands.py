@@ -782,6 +782,45 @@ def test_converting_completes_or_carries_the_open_follow_ups(crm_store: Store, s
     assert (record["status"], record["outcome"]) == ("done", "completed at conversion")
 
 
+def test_reassigning_a_lead_moves_its_open_follow_ups_with_it(crm_store: Store, staff, monkeypatch):
+    """A follow-up names its lead and says what it is about: the lead's new owner works it, in
+    the same append as the assignment; the old owner no longer sees it."""
+    manager, alice, bob = staff["sam.manager"], staff["alice.agent"], staff["bob.agent"]
+    now = datetime.now(UTC)
+    lead_id = new_lead(crm_store, alice)
+    due = leads.schedule_follow_up(crm_store, alice, lead_id, now - timedelta(hours=1), "call")
+    done = leads.schedule_follow_up(crm_store, alice, lead_id, now - timedelta(hours=2), "mail")
+    leads.complete_follow_up(crm_store, alice, done, "sent", 1)
+    with pytest.raises(StaleVersion):
+        leads.assign_lead(crm_store, manager, lead_id, bob.user_id, 99)
+    assert crm_store.get("follow_up", due)["owner_id"] == alice.user_id  # nothing moved
+
+    before = crm_store.events()[-1]["seq"]
+    version = crm_store.get("lead", lead_id).version
+    appends = []
+    append = Store.append
+    monkeypatch.setattr(Store, "append", lambda *a, **k: appends.append(a) or append(*a, **k))
+    leads.assign_lead(crm_store, manager, lead_id, bob.user_id, version)
+    monkeypatch.undo()
+    assert len(appends) == 1  # the lead and its follow-ups move together or not at all
+    moved = crm_store.events(after_seq=before)
+    assert [(e["event_type"], e["record_id"]) for e in moved] == [
+        ("lead.assigned", lead_id),
+        ("follow_up.reassigned", due),
+    ]
+    assert json.loads(moved[1]["payload"]) == {"owner_id": bob.user_id}
+    assert crm_store.get("follow_up", done)["owner_id"] == alice.user_id  # done: left as it was
+    assert leads.follow_ups_due(crm_store, alice) == []
+    assert [f.record_id for f in leads.follow_ups_due(crm_store, bob)] == [due]
+
+    version = crm_store.get("lead", lead_id).version
+    owner = leads.assign_round_robin(crm_store, manager, lead_id, "emea", version)
+    assert crm_store.get("follow_up", due)["owner_id"] == owner
+    follow_up = crm_store.get("follow_up", due)
+    worker = alice if owner == alice.user_id else bob
+    leads.complete_follow_up(crm_store, worker, due, "called", follow_up.version)
+
+
 def test_the_same_assignment_rule_is_refused(crm_store: Store, staff):
     manager = staff["sam.manager"]
     rule = leads.set_assignment_rule(crm_store, manager, country="hr", team="emea")

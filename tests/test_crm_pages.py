@@ -6,16 +6,18 @@ import json
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 
+import duckdb
 import pytest
 from crm_samples import NEXT_YEAR, PDF, PNG
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from ingest.crm import auth, validate
+from ingest.crm import access, auth, validate
 from ingest.crm.access import PAGE_ROLES
-from ingest.crm.commands import accounts, clients, leads, partners, payments
+from ingest.crm.commands import accounts, clients, commissions, leads, partners, payments
 from ingest.crm.documents import MAX_BYTES
 from ingest.crm.staff import create_demo_staff, demo_password
-from ingest.crm.store import Store
+from ingest.crm.store import Change, Store
 from ingest.settings import PROJECT_ROOT
 
 PAGES = PROJECT_ROOT / "dashboards" / "pages"
@@ -96,6 +98,76 @@ def test_a_link_to_a_page_signs_in_there_and_opens_that_page(crm):
     at.button[0].click().run()
     assert not at.exception
     assert at.title[0].value == "Clients"
+
+
+def images(at: AppTest) -> list:
+    """The images the page shows (AppTest has no accessor for them)."""
+
+    def walk(node):
+        if type(node).__name__ == "Image":
+            yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    return list(walk(at._tree))
+
+
+def signed_in_app(username: str, page_path: str = "dashboards/pages/clients.py") -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=30)
+    at.switch_page(page_path).run()
+    at.text_input[0].input(username)
+    at.text_input[1].input(demo_password(username))
+    return at.button[0].click().run()
+
+
+def test_sign_out_and_sign_in_forget_what_the_browser_session_held(crm):
+    """A preview compliance opened is not shown to the next user signing in in the same browser
+    session, who has no client.document_viewed event of their own for it: sign-out and sign-in
+    keep nothing of the user before (the preview, the document chosen)."""
+    store, _, client_id = crm
+    at = signed_in_app("carol.compliance")
+    assert at.title[0].value == "Clients"
+    [png] = store.records("kyc_document", client_id=client_id, doc_type="proof_of_address")
+    at.session_state["client_document_id"] = png.record_id
+    button(at.run(), "Show b.png").click().run()
+    assert len(images(at)) == 1
+
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    for key in ("_shown_document", "client_document_id", "token"):
+        assert key not in at.session_state, key
+    at.text_input[0].input("alice.agent")
+    at.text_input[1].input(demo_password("alice.agent"))
+    at.button[0].click().run()
+    assert at.title[0].value == "Clients" and "alice.agent" in at.sidebar.caption[0].value
+    at.session_state["client_document_id"] = png.record_id
+    assert images(at.run()) == []  # until Alice asks, and then it is her recorded view
+    viewed = lambda: [  # noqa: E731
+        e["actor"] for e in store.events(event_type="client.document_viewed")
+    ]
+    assert viewed() == ["carol.compliance"]
+    button(at, "Show b.png").click().run()
+    assert len(images(at)) == 1 and viewed() == ["carol.compliance", "alice.agent"]
+
+
+def test_an_expired_session_forgets_what_the_browser_session_held(crm):
+    store, _, client_id = crm
+    [png] = store.records("kyc_document", client_id=client_id, doc_type="proof_of_address")
+    for open_clients in (  # through the app, and the page on its own
+        lambda: signed_in_app("carol.compliance"),
+        lambda: page("clients", store, "carol.compliance"),
+    ):
+        opened = open_clients()
+        opened.session_state["client_document_id"] = png.record_id
+        button(opened.run(), "Show b.png").click().run()
+        assert len(images(opened)) == 1
+        past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+        store.execute("UPDATE sessions SET expires_at = ?", [past])
+        opened.run()
+        assert "expired" in shown_text(opened)
+        assert images(opened) == []
+        for key in ("_shown_document", "client_document_id", "token"):
+            assert key not in opened.session_state, key
 
 
 def test_leads_page_creates_logs_and_converts(crm):
@@ -328,6 +400,66 @@ def test_audit_page_lists_events_and_verifies_the_chain(crm):
     assert "chain intact" in at.success[0].value
 
 
+def downloaded(monkeypatch) -> list[bytes]:
+    """What the page's download buttons carry, in the order a run makes them."""
+    saved: list[bytes] = []
+    load = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, data, *args, **kwargs):
+        saved.append(data)
+        return load(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return saved
+
+
+def test_the_audit_page_shows_commission_figures_only_to_who_may_see_statements(crm, monkeypatch):
+    """Statements are for finance, admins and partner managers (README): analysts and sales
+    managers on the Audit trail page see a statement's and a payout's events listed, but not
+    their figures, in the table, the download or the story; compliance sees everything."""
+    store, staff, _ = crm
+    [partner] = store.records("partner")
+    snapshot = duckdb.connect()
+    snapshot.execute(
+        "create table rpt_commission_statements as select ? as partner_id, '2026-08' as period,"
+        " 'per_lot' as component, 12345.67::decimal(18,2) as amount, 3 as line_count",
+        [partner.record_id],
+    )
+    snapshot.execute(
+        "create table rpt_commission_payouts as select ? as partner_id, '2026-08' as period,"
+        " 12345.67::decimal(18,2) as earned, 0::decimal(18,2) as carried_in,"
+        " 12345.67::decimal(18,2) as payable, 0::decimal(18,2) as carried_out",
+        [partner.record_id],
+    )
+    [statement] = commissions.approve(store, staff["frank.finance"], snapshot, "2026-08")
+    commissions.record_payout(
+        store, staff["frank.finance"], "2026-08", partner.record_id, "7654.32", "WIRE-1"
+    )
+    expected = {"commission_statement.approved", "payment.payout_recorded"}
+    for username, sees in (
+        ("ann.analyst", False),
+        ("sam.manager", False),
+        ("carol.compliance", True),
+        ("frank.finance", True),
+    ):
+        csv = downloaded(monkeypatch)
+        at = page("audit", store, username)
+        assert not at.exception
+        at.text_input[1].input("frank").run()  # the statement's and the payout's events
+        frame = at.dataframe[0].value
+        assert expected <= set(frame["event_type"]), username  # the trail stays complete
+        shown = frame.to_string() + csv[-1].decode()
+        for figure in ("12345.67", "7654.32"):
+            assert (figure in shown) is sees, (username, figure)
+        if not sees:
+            hidden = frame[frame["event_type"].isin(expected)]["payload"]
+            assert set(hidden) == {access.COMMISSION_FIGURES_HIDDEN}
+        at.text_input[1].input("").run()
+        at.text_input[0].input(statement).run()  # the statement's story
+        assert f"What happened to {statement}" in [s.value for s in at.subheader]
+        assert ("12345.67" in shown_text(at) + csv[-1].decode()) is sees, username
+
+
 def test_a_manager_adds_an_assignment_rule(crm):
     store, staff, _ = crm
     at = page("leads", store, "sam.manager")
@@ -510,6 +642,41 @@ def test_an_agent_sees_their_due_follow_ups_and_converting_asks_about_them(crm):
     assert "due today" not in shown_text(at)
 
 
+def test_a_reassigned_leads_follow_ups_go_to_its_new_agent_on_the_leads_page(crm):
+    """Alice's lead, reassigned to Bob, leaves Alice's follow-ups for Bob's; and a follow-up
+    still Alice's on it (one left behind by a reassignment before follow-ups moved with their
+    lead) is not shown to her either: it names a lead she may no longer see."""
+    store, staff, _ = crm
+    alice, bob = staff["alice.agent"], staff["bob.agent"]
+    lead_id = leads.create_lead(store, alice, name="Secret Prospect", email="sp@example.com")
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    leads.schedule_follow_up(store, alice, lead_id, an_hour_ago, "call about the deposit")
+    leads.assign_lead(store, staff["sam.manager"], lead_id, bob.user_id, 1)
+    store.append(  # as scheduled, or left behind, with Alice as its owner
+        alice,
+        [
+            Change(
+                "follow_up",
+                "F-LEFT-BEHIND",
+                "follow_up.scheduled",
+                {"lead_id": lead_id, "due_at": an_hour_ago, "note": "left behind"}
+                | {"owner_id": alice.user_id, "status": "open"},
+                0,
+            )
+        ],
+    )
+
+    at = page("leads", store, "alice.agent")
+    assert not at.exception
+    assert "Your follow-ups" not in shown_text(at)
+    assert not any("Secret Prospect" in t.value for t in at.text)
+    at = page("leads", store, "bob.agent")
+    assert "Your follow-ups due today and overdue (1)" in shown_text(at)
+    assert any(
+        "Secret Prospect" in t.value and "call about the deposit" in t.value for t in at.text
+    )
+
+
 def test_the_rule_form_is_blank_after_a_rule_is_added_and_refuses_it_twice(crm):
     store, _, _ = crm
     at = page("leads", store, "sam.manager")
@@ -625,6 +792,60 @@ def test_an_account_is_requested_on_a_registered_server_in_a_crm_currency(crm):
         "GBP",
     )
     assert account["status"] == accounts.REQUESTED
+
+
+def publish_lead_pipeline(path) -> None:
+    """A serving snapshot with rpt_leads_by_status_owner (two agents' and unassigned leads)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table _publication as select now()::timestamptz as published_at")
+        con.execute(
+            "create table rpt_data_freshness as select 'crm_events' as feed,"
+            " timestamp '2026-09-30 21:00:00' as latest_record_at_utc"
+        )
+        con.execute(
+            "create table rpt_leads_by_status_owner as select * from (values"
+            " ('new', 'alice.agent', 3, 0), ('contacted', 'alice.agent', 2, 2),"
+            " ('new', 'bob.agent', 50, 0), ('new', '(unassigned)', 7, 0))"
+            " as t(status, lead_owner, leads, contacted_leads)"
+        )
+
+
+def test_an_agent_sees_only_their_own_rows_on_the_lead_pipeline(crm, tmp_path, monkeypatch):
+    """As on the Agents page: a sales agent's pipeline is their own leads, download included;
+    a manager sees every owner's; a role the page is not for is refused."""
+    store, _, _ = crm
+    publish_lead_pipeline(tmp_path / "serving.duckdb")
+    csv = downloaded(monkeypatch)
+    at = page("lead_pipeline", store, "alice.agent")
+    assert not at.exception, at.exception
+    assert set(at.dataframe[0].value["lead_owner"]) == {"alice.agent"}
+    assert {m.label: m.value for m in at.metric} == {"Leads": "5", "Ever contacted": "2"}
+    assert "bob.agent" not in csv[-1].decode() and "alice.agent" in csv[-1].decode()
+    at = page("lead_pipeline", store, "sam.manager")
+    assert set(at.dataframe[0].value["lead_owner"]) == {"alice.agent", "bob.agent", "(unassigned)"}
+    assert at.metric[0].value == "62"
+    at = page("lead_pipeline", store, "paul.partners")
+    assert "not open" in at.error[0].value and not at.dataframe
+
+
+def test_trading_volume_is_not_open_to_agents_or_partner_managers(crm):
+    """Every login's trading, other agents' clients' included: for managers, compliance,
+    finance, analysts and admins; an agent's navigation does not offer it."""
+    assert PAGE_ROLES["trading_volume"] == {
+        "admin",
+        "sales_manager",
+        "compliance_officer",
+        "finance",
+        "analyst",
+    }
+    store, _, _ = crm
+    token, _ = auth.sign_in(store, "alice.agent", demo_password("alice.agent"))
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "app.py"), default_timeout=30)
+    at.session_state["token"] = token
+    at.run()
+    assert at.title[0].value == "Leads"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/trading_volume.py")
 
 
 def test_every_page_says_which_roles_it_is_for():

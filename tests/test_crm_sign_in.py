@@ -140,6 +140,21 @@ def test_invented_names_add_few_events_but_are_throttled_and_shown(
     assert auth.unknown_names_not_yet_recorded(crm_store) == 0
 
 
+def test_an_unknown_name_is_not_written_to_the_log(cheap_hashing, crm_store, staff):
+    """A name no user has is often a password typed into the wrong field: the log (kept for
+    ever, copied to the warehouse, read on the Audit page) gets the count and the address."""
+    typed = demo_password("alice.agent")
+    fail(crm_store, typed, "10.9.9.9")
+    [refused] = crm_store.events(event_type="user.sign_in_refused")
+    assert typed not in json.dumps(refused)
+    assert json.loads(refused["payload"]) == {
+        "why": "unknown user name",
+        "refused": 1,
+        "address": "10.9.9.9",
+    }
+    assert "10.9.9.9" in refused["reason"]
+
+
 def test_a_deactivated_user_is_not_told_the_password_was_right(cheap_hashing, crm_store, staff):
     admin, alice = staff["admin"], staff["alice.agent"]
     users.deactivate_user(crm_store, admin, alice.user_id, "left", 1)

@@ -1,6 +1,8 @@
 """Audit trail: every CRM event, searchable by record, actor, type and time, with the chain
 check. Refused actions are here too. Search is by part of a value, whatever its case, as people
-remember them ("alice", "payment", a lower-case id)."""
+remember them ("alice", "payment", a lower-case id). A commission event's payload and reason
+are shown only to those who may see commission figures (access.audit_event): the table, the
+download and the story alike."""
 
 from datetime import UTC, datetime, time, timedelta
 
@@ -8,8 +10,9 @@ import polars as pl
 import streamlit as st
 
 from dashboards.crm import crm_store, signed_in
+from ingest.crm.access import audit_event
 
-signed_in()
+viewer = signed_in()
 store = crm_store()
 st.title("Audit trail")
 
@@ -22,7 +25,7 @@ period = st.date_input("Days (UTC)", (today - timedelta(days=30), today), key="a
 if not isinstance(period, tuple) or len(period) != 2:
     st.info("Choose a first and a last day.")
     st.stop()
-events = store.events(
+found = store.events(
     record_id=record_id.strip() or None,
     actor=actor.strip() or None,
     event_type=event_type.strip() or None,
@@ -30,6 +33,7 @@ events = store.events(
     since=datetime.combine(period[0], time(0), UTC).isoformat(),
     until=datetime.combine(period[1] + timedelta(days=1), time(0), UTC).isoformat(),
 )
+events = [audit_event(viewer.role, e) for e in found]
 columns = [
     "seq",
     "occurred_at",

@@ -1,4 +1,6 @@
-"""Leads by status and owner, from the serving snapshot: what the sales team has in hand.
+"""Leads by status and owner, from the serving snapshot: what the sales team has in hand. A sales
+agent sees only their own leads' rows (as on the Agents page); managers and analysts see every
+owner's.
 
 Reads rpt_leads_by_status_owner; the CRM's changes reach it through the warehouse within a
 minute (the CRM events sensor), and the line at the top says how old it is."""
@@ -6,16 +8,18 @@ minute (the CRM events sensor), and the line at the top says how old it is."""
 import altair as alt
 import streamlit as st
 
-from dashboards.serving import NotPublished, data_as_of, query
+from dashboards.reports import report_page
+from dashboards.serving import query
+from ingest.crm.access import SALES_AGENT
 
-st.title("Lead pipeline")
-try:
-    stamp = data_as_of("crm_events", "latest CRM change")
-    rows = query("select * from rpt_leads_by_status_owner order by status, lead_owner")
-except NotPublished as err:
-    st.warning(f"Nothing to show yet: {err}.")
-    st.stop()
-st.caption(stamp)
+actor = report_page("Lead pipeline", "lead_pipeline")
+if actor.role == SALES_AGENT:  # an agent's own leads only, and not the other owners' counts
+    where, params = "lead_owner = ?", (actor.username,)
+else:
+    where, params = "true", ()
+rows = query(
+    f"select * from rpt_leads_by_status_owner where {where} order by status, lead_owner", params
+)
 if rows.is_empty():
     st.info("No leads have been published yet.")
     st.stop()

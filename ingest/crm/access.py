@@ -3,7 +3,7 @@ script and a test are held to the same rules; a refusal is recorded like any oth
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ingest.crm.errors import Duplicate, NotPermitted
 from ingest.crm.store import Actor, Change, Record, Store
@@ -100,11 +100,35 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "agents": SALES | {ANALYST},
     "money": frozenset({ADMIN, SALES_MANAGER, FINANCE, ANALYST}),
     "compliance_overview": frozenset({ADMIN, COMPLIANCE}),
-    "trading_volume": EVERYONE,
+    # every login's trading, other agents' clients' too: not for agents or partner managers
+    "trading_volume": frozenset({ADMIN, SALES_MANAGER, COMPLIANCE, FINANCE, ANALYST}),
     "reconciliation": ALLOWED["reconciliation.resolve"] | {ADMIN},
     "users": ALLOWED["user.create"],
     "audit": frozenset({ADMIN, COMPLIANCE, FINANCE, SALES_MANAGER, ANALYST}),
 }
+
+
+# Events whose payload and reason carry commission figures (a statement's earned, payable and
+# components; a payout's amount): on the Audit trail page their payload and reason are shown only
+# to the roles that may see statements, and to compliance, whose work the audit trail is.
+COMMISSION_FIGURES_SEEN_BY = ALLOWED["commission.view"] | {COMPLIANCE}
+COMMISSION_FIGURES_HIDDEN = (
+    "(commission figures: finance, partner managers, admins and compliance only)"
+)
+
+
+def has_commission_figures(event_type: str) -> bool:
+    return event_type.startswith("commission_statement.") or event_type == "payment.payout_recorded"
+
+
+def audit_event(role: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The event as the Audit trail page (its table, download and story) shows it to `role`:
+    every event is listed (sequence, time, actor, type, record), but a commission event's
+    payload and reason only to those in COMMISSION_FIGURES_SEEN_BY."""
+    if role in COMMISSION_FIGURES_SEEN_BY or not has_commission_figures(event["event_type"]):
+        return event
+    reason = COMMISSION_FIGURES_HIDDEN if event.get("reason") else event.get("reason")
+    return event | {"payload": COMMISSION_FIGURES_HIDDEN, "reason": reason}
 
 
 def can(actor: Actor, command: str) -> bool:

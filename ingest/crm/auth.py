@@ -145,7 +145,7 @@ def sign_in(
     hashed = store.query("SELECT password_hash FROM credentials WHERE user_id = ?", [user_id or ""])
     right = _verify(hashed[0][0] if hashed else _dummy_hash(), password) and bool(hashed)
     if user is None or not right or not user.get("active"):
-        _record_failure(store, subjects, name, address, user, right)
+        _record_failure(store, subjects, address, user, right)
         raise SignInFailed("Wrong user name or password.")
     store.execute("DELETE FROM sign_in_throttle WHERE subject = ?", [subjects["user"]])
     token = secrets.token_urlsafe(32)
@@ -185,14 +185,14 @@ def _refuse_while_throttled(store: Store, subjects: list[str]) -> None:
 def _record_failure(
     store: Store,
     subjects: dict[str, str],
-    name: str,
     address: str,
     user: Record | None,
     right: bool,
 ) -> None:
     """Count the failure against the name and the address and set their wait or lock. A known
     user's refusal is an event on their record (as many as the throttle lets through); refusals
-    of unknown names are summed into at most one event a minute."""
+    of unknown names are summed into at most one event a minute, which records their count and
+    the last address, never the name typed (often a password in the wrong field)."""
     now = datetime.now(UTC)
     locked_until = None
     for kind, subject in subjects.items():
@@ -210,7 +210,7 @@ def _record_failure(
                 [(now + wait).isoformat(), subject],
             )
     if user is None:
-        _record_unknown_name(store, name, address, now)
+        _record_unknown_name(store, address, now)
         return
     why = "inactive user" if right else "wrong password"
     store.append(
@@ -240,7 +240,7 @@ def _count_failure(store: Store, subject: str, forget_before: str) -> int:
     return store.query("SELECT failures FROM sign_in_throttle WHERE subject = ?", [subject])[0][0]
 
 
-def _record_unknown_name(store: Store, name: str, address: str, now: datetime) -> None:
+def _record_unknown_name(store: Store, address: str, now: datetime) -> None:
     refused = _count_failure(store, UNKNOWN_NAMES, "")
     [(due,)] = store.query(
         "SELECT wait_until FROM sign_in_throttle WHERE subject = ?", [UNKNOWN_NAMES]
@@ -254,7 +254,9 @@ def _record_unknown_name(store: Store, name: str, address: str, now: datetime) -
                 "user",
                 "unknown",
                 "user.sign_in_refused",
-                {"why": "unknown user name", "refused": refused, "last_name": name},
+                # the count and the address only: a name no user has is often a password
+                # typed in the wrong field, and the log keeps what it is given for ever
+                {"why": "unknown user name", "refused": refused, "address": address},
                 None,
             )
         ],

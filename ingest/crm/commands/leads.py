@@ -14,7 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ingest.crm import validate as v
-from ingest.crm.access import SALES_AGENT, SALES_MANAGER, authorize, owned_record, taken
+from ingest.crm.access import (
+    SALES_AGENT,
+    SALES_MANAGER,
+    authorize,
+    owned_record,
+    taken,
+    visibility,
+)
 from ingest.crm.commands.clients import new_client_changes
 from ingest.crm.commands.keyed import first_result
 from ingest.crm.errors import CommandError, Duplicate, InvalidInput, StaleVersion
@@ -478,14 +485,27 @@ def convert_lead(
 
 def follow_ups_due(store: Store, actor: Actor, day: date | None = None) -> list[Record]:
     """The actor's open follow-ups due by the end of `day` (today, UTC), the most overdue
-    first: on their leads, and those carried to a client at conversion."""
+    first: on their leads, and those carried to a client at conversion. Only those on a lead
+    or client the actor may see now: a follow-up names its lead and says what it is about."""
     end = datetime.combine((day or datetime.now(UTC).date()) + timedelta(days=1), time(0), UTC)
+    seen = visibility(store, actor)
     due = [
         f
         for f in store.records("follow_up", owner_id=actor.user_id, status="open")
-        if v.moment("due", f["due_at"]) < end
+        if v.moment("due", f["due_at"]) < end and _on_a_record_seen(store, f, seen)
     ]
     return sorted(due, key=lambda f: v.moment("due", f["due_at"]))
+
+
+def _on_a_record_seen(store: Store, follow_up: Record, seen: dict[str, str]) -> bool:
+    """Whether the follow-up's client (once carried) or lead passes the actor's `visibility`."""
+    if not seen:
+        return True
+    if follow_up.get("client_id"):
+        record = store.find("client", follow_up["client_id"])
+    else:
+        record = store.find("lead", follow_up["lead_id"])
+    return record is not None and all(record.get(k) == want for k, want in seen.items())
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -580,7 +600,20 @@ def _set_owner(
     how: str,
     turn: list[Change] | None = None,
 ) -> None:
+    """The lead to `owner`, with its open follow-ups (those not carried to a client) in the
+    same append: the new owner works them, and the old one no longer sees the lead in theirs."""
     store.get("lead", lead_id)
+    follow_ups = [
+        Change(
+            "follow_up",
+            f.record_id,
+            "follow_up.reassigned",
+            {"owner_id": owner.record_id},
+            f.version,
+        )
+        for f in store.records("follow_up", lead_id=lead_id, status="open")
+        if not f.get("client_id") and f.get("owner_id") != owner.record_id
+    ]
     store.append(
         actor,
         [
@@ -592,6 +625,7 @@ def _set_owner(
                 expected_version,
             ),
             *(turn or []),
+            *follow_ups,
         ],
         reason=how,
     )
