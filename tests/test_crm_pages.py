@@ -27,8 +27,9 @@ PAGES = PROJECT_ROOT / "dashboards" / "pages"
 def crm(tmp_path, monkeypatch):
     """A CRM store with the demo staff and a client half-way through onboarding."""
     monkeypatch.setenv("FXCRM_DATA_DIR", str(tmp_path))
-    for name in ("FXCRM_CRM_STORE", "FXCRM_CRM_URL", "FXCRM_DOCUMENTS_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    # every path from the data folder (a test before may have left one set in the environment)
+    for name in ("CRM_STORE", "CRM_URL", "DOCUMENTS_DIR", "WAREHOUSE_PATH", "SERVING_PATH"):
+        monkeypatch.delenv(f"FXCRM_{name}", raising=False)
     store = Store(tmp_path / "crm.sqlite", tmp_path / "documents")
     staff = {n: m.actor for n, m in create_demo_staff(store).items()}
     agent = staff["alice.agent"]
@@ -430,6 +431,11 @@ def test_the_audit_page_shows_commission_figures_only_to_who_may_see_statements(
         " 12345.67::decimal(18,2) as earned, 0::decimal(18,2) as carried_in,"
         " 12345.67::decimal(18,2) as payable, 0::decimal(18,2) as carried_out",
         [partner.record_id],
+    )
+    snapshot.execute(
+        "create table rpt_commission_adjustments (partner_id varchar, period varchar,"
+        " corrects_period varchar, component varchar, frozen_amount decimal(18,2),"
+        " recomputed_amount decimal(18,2), amount decimal(18,2))"
     )
     [statement] = commissions.approve(store, staff["frank.finance"], snapshot, "2026-08")
     commissions.record_payout(
