@@ -158,30 +158,7 @@ def move_client(
     mapping = _partner_mapping(store, client_id)
     if mapping["partner_id"] == partner_id:
         raise InvalidInput(f"client {client_id} is already with partner {partner_id}")
-    _check_after(start, mapping, "when the current mapping began")
-    new_mapping = new_id("M")
-    store.append(
-        actor,
-        [
-            _ended(mapping, start),
-            Change(
-                "partner_mapping",
-                new_mapping,
-                "partner_mapping.started",
-                _mapping_fields(client_id, partner.record_id, start, None, "moved"),
-                0,
-            ),
-            Change(
-                "client",
-                client_id,
-                "client.partner_set",
-                {"partner_id": partner_id},
-                expected_version,
-            ),
-        ],
-        reason=why,
-    )
-    return new_mapping
+    return _switch(store, actor, mapping, partner.record_id, start, "moved", why, expected_version)
 
 
 def detach_client(
@@ -201,30 +178,46 @@ def detach_client(
     start = v.day("effective from", effective_from) or date.today()
     why = v.required("reason", reason)
     mapping = _partner_mapping(store, client_id)
+    return _switch(store, actor, mapping, None, start, "detached", why, expected_version)
+
+
+def _switch(
+    store: Store,
+    actor: Actor,
+    mapping: Record,
+    partner_id: str | None,
+    start: date,
+    how: str,
+    why: str,
+    expected_version: int,
+) -> str:
+    """End the client's current `mapping` on `start` and begin one with `partner_id` (None: no
+    partner) in one append, the client's partner set to match. Returns the new mapping's id."""
     _check_after(start, mapping, "when the current mapping began")
-    detached = new_id("M")
+    client_id = mapping["client_id"]
+    new_mapping = new_id("M")
     store.append(
         actor,
         [
             _ended(mapping, start),
             Change(
                 "partner_mapping",
-                detached,
+                new_mapping,
                 "partner_mapping.started",
-                _mapping_fields(client_id, None, start, None, "detached"),
+                _mapping_fields(client_id, partner_id, start, None, how),
                 0,
             ),
             Change(
                 "client",
                 client_id,
                 "client.partner_set",
-                {"partner_id": None},
+                {"partner_id": partner_id},
                 expected_version,
             ),
         ],
         reason=why,
     )
-    return detached
+    return new_mapping
 
 
 def _mapping_fields(
