@@ -1,6 +1,9 @@
 -- per_lot's rate tables, one row per plan, table and symbol group: the plan's `rates`
 -- (tier_from_lots null) and each tier's (rule 4: a tier is a self-contained table). The
--- group `default` applies to the groups a table does not name.
+-- group `default` applies to the groups a table does not name. A table that names no group
+-- (`rates: {}`, or a tier without rates) keeps one row with no group and no rate, so that its
+-- tier still applies from its from_lots and pays nothing, as the contract's self-contained
+-- tables say; without the row the tier below would apply and pay.
 with
 
 per_lot as (
@@ -27,13 +30,36 @@ rate_tables as (
     from per_lot {{ json_rows(json_text('per_lot.terms', 'tiers'), 'tier', 'list') }}
 ),
 
-final as (
+named_rates as (
     select
         rate_tables.plan_id,
         rate_tables.tier_from_lots,
         rate.key as symbol_group,
         cast({{ json_scalar('rate.value') }} as decimal(18, 8)) as rate
     from rate_tables {{ json_rows('rate_tables.rates', 'rate', 'object') }}
+),
+
+named_tables as (
+    select distinct
+        plan_id,
+        tier_from_lots
+    from named_rates
+),
+
+final as (
+    select * from named_rates
+    union all
+    select
+        rate_tables.plan_id,
+        rate_tables.tier_from_lots,
+        cast(null as string) as symbol_group,
+        cast(null as decimal(18, 8)) as rate
+    from rate_tables
+    left join named_tables
+        on
+            rate_tables.plan_id = named_tables.plan_id
+            and rate_tables.tier_from_lots is not distinct from named_tables.tier_from_lots
+    where named_tables.plan_id is null
 )
 
 select * from final
