@@ -3,7 +3,8 @@ fingerprints must find gives what the models give from scratch and what the hand
 gives. The benchmark's world (20,000 deals, the worked example's four plans), built once; then
 changed where only a fingerprint can tell: a client's first deposit gone, another's moved past
 the deposit threshold, a deal corrected weeks back, and a position given an earlier opening
-deal on another day (its closing deal's day changes only through its hold)."""
+deal on another day (its closing deal's day changes only through its hold); then that opening
+deal removed again, which only the deal table as last built still knows."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))  # scripts,
 import commissions as bench
 
 
-@pytest.mark.slow  # four dbt runs of the commission models and the floor once
+@pytest.mark.slow  # six dbt runs of the commission models and the floor twice
 def test_late_changes_rebuild_to_what_a_full_build_and_the_floor_give(tmp_path, monkeypatch):
     warehouse = tmp_path / "warehouse.duckdb"
     env = {**os.environ, "FXCRM_DATA_DIR": str(tmp_path), "FXCRM_WAREHOUSE_PATH": str(warehouse)}
@@ -88,9 +89,34 @@ def test_late_changes_rebuild_to_what_a_full_build_and_the_floor_give(tmp_path, 
             "and component = 'cpa'",
             cpa_clients,
         ).fetchone()[0]
-        same_as_floor = bench.totals(con, "marts.fct_commission_lines") == bench.totals(
-            con, "main.floor_lines"
-        )
+        same_as_floor = lines_match_floor(con)
     assert after == 0, "a deposit gone, a deposit too small: no cpa"
     assert same_as_floor, "the incremental lines are the floor's from scratch"
     assert bench.same_as_full_refresh(env, tmp_path, warehouse), "and a full refresh's, row for row"
+
+    # that earlier opening deal gone again: now only the deal table as last built knows which
+    # position it opened, so only through it does the closing deal's date change
+    with duckdb.connect(str(warehouse)) as con:
+        assert per_lot_lines(con, position) > 0, "the longer hold earned per_lot"
+        con.execute(
+            "delete from intermediate.int_deals__symbol_mapped where deal_ticket = ?", [999999999]
+        )
+        con.execute(f"create or replace table marts.fct_deals as {bench.FCT_DEALS}")
+    bench.dbt_build(env, tmp_path)
+    bench.floor(warehouse, env)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert per_lot_lines(con, position) == 0, "held too short again: no per_lot"
+        assert lines_match_floor(con), "the incremental lines are the floor's from scratch"
+    assert bench.same_as_full_refresh(env, tmp_path, warehouse), "and a full refresh's, row for row"
+
+
+def lines_match_floor(con: duckdb.DuckDBPyConnection) -> bool:
+    return bench.totals(con, "marts.fct_commission_lines") == bench.totals(con, "main.floor_lines")
+
+
+def per_lot_lines(con: duckdb.DuckDBPyConnection, position: tuple) -> int:
+    return con.execute(
+        "select count(*) from marts.fct_commission_lines where component = 'per_lot' "
+        "and server = ? and login = ? and position_id = ?",
+        list(position),
+    ).fetchone()[0]

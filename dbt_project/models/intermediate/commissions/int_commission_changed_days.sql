@@ -1,45 +1,79 @@
 -- The trade dates whose commission deals the incremental builds recompute: those whose
--- fingerprint (int_commission_deal_days) differs from the one the lines were last built from
--- (marts.fct_commission_lines_inputs), a date that no longer has deals included (its rows go);
--- and `everything` when nothing was recorded (the first build, or the record lost).
-{{ config(materialized='table') }}
+-- fingerprint changed since the lines were last built (int_commission_differing_days), the
+-- dates of the closing deals whose hold those changes may move; and `everything` when nothing
+-- was recorded. The post-hooks forget these dates in the records, so the lines and their
+-- totals recompute them too (a date whose hold moved differs from the record only that way),
+-- and a build stopped before the records are written again recomputes them all next time.
+{{ config(
+    materialized='table',
+    post_hook=[
+        "{{ forget_changed_commission_days('fct_commission_lines_inputs') }}",
+        "{{ forget_changed_commission_days('fct_commission_daily_totals_inputs') }}",
+    ],
+) }}
 
 with
 
-fingerprints as (
-    select * from {{ ref('int_commission_deal_days') }}
+differing as (
+    select * from {{ ref('int_commission_differing_days') }}
 ),
 
-built as (
-    select * from {{ commission_record('fct_commission_lines_inputs') }}
+-- the changed dates, unless everything is recomputed anyway
+changed as (
+    select trade_date
+    from differing
+    where
+        kind = 'day'
+        and not exists (
+            select 1 from differing as everything
+            where everything.kind = 'everything'
+        )
 ),
 
-recorded_days as (
+-- a closing deal's hold runs from its position's opening deal, which may be on another date:
+-- the positions with an opening deal on a changed date, as the deals are now and as the deal
+-- table was last built (where an opening deal since removed, or moved to another position, is
+-- still found)
+touched_positions as (
     select
-        trade_date,
-        fingerprint
-    from built
-    where kind = 'day'
+        deals.server,
+        deals.login,
+        deals.position_id
+    from {{ ref('int_deals__symbol_mapped') }} as deals
+    inner join changed on cast(deals.deal_time_utc as date) = changed.trade_date
+    where deals.entry_name = 'in'
+    union
+    select
+        built_deals.server,
+        built_deals.login,
+        built_deals.position_id
+    from {{ commission_deals_as_built() }} as built_deals
+    inner join changed on built_deals.trade_date = changed.trade_date
+    where built_deals.entry = 'in'
 ),
 
-differences as (
-    select coalesce(fingerprints.trade_date, recorded_days.trade_date) as trade_date
-    from fingerprints
-    full outer join recorded_days on fingerprints.trade_date = recorded_days.trade_date
-    where fingerprints.fingerprint is distinct from recorded_days.fingerprint
+-- the dates of those positions' closing deals
+hold_days as (
+    select distinct cast(deals.deal_time_utc as date) as trade_date
+    from {{ ref('int_deals__symbol_mapped') }} as deals
+    {{ semi_join() }} touched_positions as touched
+        on
+            deals.server = touched.server
+            and deals.login = touched.login
+            and deals.position_id = touched.position_id
+    where deals.entry_name in ('out', 'out_by') and deals.deal_time_utc is not null
 ),
 
 final as (
     select
+        kind,
+        trade_date
+    from differing
+    union
+    select
         'day' as kind,
         trade_date
-    from differences
-    union all
-    select
-        'everything' as kind,
-        cast(null as date) as trade_date
-    from (select count(*) as recorded from built) as record
-    where record.recorded = 0
+    from hold_days
 )
 
 select * from final

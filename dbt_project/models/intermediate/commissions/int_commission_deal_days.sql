@@ -2,9 +2,12 @@
 -- the incremental builds (int_commission_deals, int_commission_eligible_deals,
 -- fct_commission_lines) can tell which dates changed since the last build without building
 -- every deal again: each deal's own columns (late files, corrections), its account (client,
--- currency, exclusion), its client's links (a back-dated link), its position's opening (the
--- hold), the USD rates of the date and, per month, the partners' plan assignments and those
--- plans' hold and exclusions. Writes one row per date.
+-- currency, exclusion), its client's links (a back-dated link), the USD rates of the date and,
+-- per month, the partners' plan assignments and those plans' hold and exclusions. Writes one
+-- row per date. A closing deal's hold, which runs from its position's opening deal on whatever
+-- date, is not in its date's fingerprint: int_commission_changed_days adds the dates of the
+-- closing deals whose position's opening changed (joining every closing deal to its opening
+-- here was half of this model's time at 10M deals).
 {{ config(materialized='table') }}
 
 with
@@ -54,35 +57,12 @@ accounts as (
     left join client_links on known_accounts.client_id = client_links.client_id
 ),
 
--- every opening deal's position and time (read from the deals' own relation, not the CTE
--- above: referenced once, `deals` is streamed rather than held whole; at 10M deals, held, it
--- spilled past dbt's memory limit: 7 s, not 3)
-openings as (
-    select
-        server,
-        login,
-        position_id,
-        deal_time_utc as opened_at
-    from {{ ref('int_deals__symbol_mapped') }}
-    where entry_name = 'in' and deal_time_utc is not null
-),
-
--- a closing deal with each opening deal of its position: its hold is from the earliest, so a
--- change to any of them changes the closing deal's date. Joined as they are, not grouped into
--- one opening per position first: that grouping cost 0.6 s of 1.7 at 10M deals. Only a closing
--- deal has a hold (an opening deal's is never read), so only closing deals look.
 known as (
     select
         deals.*,
-        accounts.account_hash,
-        openings.opened_at
+        accounts.account_hash
     from deals
     left join accounts on deals.server = accounts.server and deals.login = accounts.login
-    left join openings
-        on
-            deals.server = openings.server
-            and deals.login = openings.login
-            and {{ closing_position('deals') }} = openings.position_id
 ),
 
 -- the rates of every account currency on each date
@@ -98,11 +78,11 @@ days as (
     select
         trade_date,
         month_start,
-        count(*) as row_count,  -- deals, a closing deal once per opening of its position
+        count(*) as row_count,
         sum({{ hash_value([
             'server', 'deal_ticket', 'login', 'position_id', 'entry_name', 'deal_time_utc',
             'symbol_group', 'lots', 'profit', 'swap', 'commission', 'fee', '_source_file',
-            '_batch_id', '_row_number', 'account_hash', 'opened_at',
+            '_batch_id', '_row_number', 'account_hash',
         ]) }}) as deals_hash
     from known
     group by trade_date, month_start
