@@ -4,7 +4,8 @@ gives. The benchmark's world (20,000 deals, the worked example's four plans), bu
 changed where only a fingerprint can tell: a client's first deposit gone, another's moved past
 the deposit threshold, a deal corrected weeks back, and a position given an earlier opening
 deal on another day (its closing deal's day changes only through its hold); then that opening
-deal removed again, which only the deal table as last built still knows."""
+deal removed again, which only the deal table as last built still knows, and every deal of one
+date removed."""
 
 from __future__ import annotations
 
@@ -95,17 +96,23 @@ def test_late_changes_rebuild_to_what_a_full_build_and_the_floor_give(tmp_path, 
     assert bench.same_as_full_refresh(env, tmp_path, warehouse), "and a full refresh's, row for row"
 
     # that earlier opening deal gone again: now only the deal table as last built knows which
-    # position it opened, so only through it does the closing deal's date change
+    # position it opened, so only through it does the closing deal's date change; and every
+    # deal of one date gone (the date has no fingerprint now, only its recorded one)
+    gone_date = "date '2026-08-12'"
     with duckdb.connect(str(warehouse)) as con:
         assert per_lot_lines(con, position) > 0, "the longer hold earned per_lot"
+        assert lines_on(con, gone_date) > 0, "the date had lines"
         con.execute(
-            "delete from intermediate.int_deals__symbol_mapped where deal_ticket = ?", [999999999]
+            "delete from intermediate.int_deals__symbol_mapped where deal_ticket = ? "
+            f"or cast(deal_time_utc as date) = {gone_date}",
+            [999999999],
         )
         con.execute(f"create or replace table marts.fct_deals as {bench.FCT_DEALS}")
     bench.dbt_build(env, tmp_path)
     bench.floor(warehouse, env)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert per_lot_lines(con, position) == 0, "held too short again: no per_lot"
+        assert lines_on(con, gone_date) == 0, "the date's lines are gone with its deals"
         assert lines_match_floor(con), "the incremental lines are the floor's from scratch"
     assert bench.same_as_full_refresh(env, tmp_path, warehouse), "and a full refresh's, row for row"
 
@@ -119,4 +126,10 @@ def per_lot_lines(con: duckdb.DuckDBPyConnection, position: tuple) -> int:
         "select count(*) from marts.fct_commission_lines where component = 'per_lot' "
         "and server = ? and login = ? and position_id = ?",
         list(position),
+    ).fetchone()[0]
+
+
+def lines_on(con: duckdb.DuckDBPyConnection, date: str) -> int:
+    return con.execute(
+        f"select count(*) from marts.fct_commission_lines where cast(line_time as date) = {date}"
     ).fetchone()[0]

@@ -212,17 +212,19 @@
 {%- endmacro %}
 
 {#-
-    int_commission_changed_days' post-hooks: delete its dates from the record `identifier`, so
-    the lines and their totals recompute them (a date whose hold changed has its recorded
-    fingerprint otherwise), and so a build stopped before the record is written again leaves
-    them to recompute. Nothing on Spark, which keeps no record.
+    int_commission_changed_days' post-hooks: mark its dates in the record `identifier` as being
+    recomputed, so the lines and their totals recompute them (a date whose hold moved has its
+    recorded fingerprint otherwise) and a build stopped before the record is written again
+    leaves them to recompute. Marked, not deleted: a date whose deals are all gone has no
+    fingerprint, and only its recorded one tells the lines to delete its rows. Nothing on
+    Spark, which keeps no record.
 -#}
-{% macro forget_changed_commission_days(identifier) -%}
+{% macro mark_changed_commission_days(identifier) -%}
     {%- set record = adapter.get_relation(
         database=this.database, schema='marts', identifier=identifier
     ) if execute and target.type != 'spark' else none -%}
     {%- if record %}
-        delete from {{ record }}
+        update {{ record }} set fingerprint = 'recomputing'
         where kind = 'day' and trade_date in (
             select changed.trade_date from {{ this }} as changed where changed.kind = 'day'
         )

@@ -1,14 +1,15 @@
 -- The trade dates whose commission deals the incremental builds recompute: those whose
 -- fingerprint changed since the lines were last built (int_commission_differing_days), the
 -- dates of the closing deals whose hold those changes may move; and `everything` when nothing
--- was recorded. The post-hooks forget these dates in the records, so the lines and their
--- totals recompute them too (a date whose hold moved differs from the record only that way),
--- and a build stopped before the records are written again recomputes them all next time.
+-- was recorded. The post-hooks mark these dates in the records as being recomputed, so the
+-- lines and their totals recompute them too (a date whose hold moved differs from the record
+-- only that way), and a build stopped before the records are written again recomputes them
+-- all next time.
 {{ config(
     materialized='table',
     post_hook=[
-        "{{ forget_changed_commission_days('fct_commission_lines_inputs') }}",
-        "{{ forget_changed_commission_days('fct_commission_daily_totals_inputs') }}",
+        "{{ mark_changed_commission_days('fct_commission_lines_inputs') }}",
+        "{{ mark_changed_commission_days('fct_commission_daily_totals_inputs') }}",
     ],
 ) }}
 
