@@ -1,10 +1,10 @@
--- Each client's month under each partner it was linked to on the day (int_commission_links,
--- by day): the lots of its trade deals and its net deposits, for the partner manager's
--- performance report (rpt_partner_performance). Apart from the report so that this, the
--- report's heavy part (every client's trading days), runs beside the commission models
--- rather than after the payouts the report also reads. The links' ends are the commission
--- models' own: a link without a partner (a detached client, rule 8) ends the one before it
--- even when that one's effective_to was never set, and belongs to no partner.
+-- Each client's month under each partner it was linked to on the day: the lots of its trade
+-- deals (int_commission_client_days, which gives each day its partner) and its net deposits,
+-- for the partner manager's performance report (rpt_partner_performance). Apart from the
+-- report so that this, the report's heavy part, runs beside the commission models rather than
+-- after the payouts the report also reads. The links' ends are the commission models' own
+-- (int_commission_links): a link without a partner (a detached client, rule 8) ends the one
+-- before it even when that one's effective_to was never set, and belongs to no partner.
 {{ config(materialized='table') }}
 
 with
@@ -29,21 +29,15 @@ accounts as (
     where is_current and login is not null
 ),
 
--- a client's activity belongs to the partner whose link was in force that day (the lots of
--- each client's trading day, summed once in int_commission_client_days)
+-- a client's lots under each partner (int_commission_client_days: the partner linked that day)
 client_deals as (
     select
-        links.partner_id,
-        client_days.client_id,
-        client_days.period,
-        sum(client_days.lots) as lots
-    from {{ ref('int_commission_client_days') }} as client_days
-    inner join links
-        on
-            client_days.client_id = links.client_id
-            and client_days.trade_date >= links.effective_from
-            and (links.effective_to is null or client_days.trade_date < links.effective_to)
-    group by links.partner_id, client_days.client_id, client_days.period
+        partner_id,
+        client_id,
+        period,
+        sum(lots) as lots
+    from {{ ref('int_commission_client_days') }}
+    group by partner_id, client_id, period
 ),
 
 -- money in and out as the platform booked it (balance operations, not credit or bonus)
