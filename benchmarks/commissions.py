@@ -50,7 +50,11 @@ INCREMENTAL = [  # every incremental commission model, and what each keeps
     "fct_commission_lines",
     "fct_commission_daily_totals",
 ]
-COMPARED = ["marts.fct_commission_lines", "marts.fct_commission_daily_totals"]
+COMPARED = [  # what the increments must leave as a full refresh would
+    "marts.fct_commission_lines",
+    "marts.fct_commission_daily_totals",
+    "intermediate.int_commission_client_days",
+]
 DAYS = 90
 INCREMENTS = 3  # daily increments measured one after the other; the ratios use their median
 START = "2026-08-01"
@@ -270,8 +274,8 @@ def floor(
 
 
 def same_as_full_refresh(env: dict[str, str], work: Path, warehouse: Path) -> bool:
-    """The lines and their daily totals as the increments left them, against every incremental
-    commission model rebuilt from scratch, every row."""
+    """The lines, their daily totals and the client days as the increments left them, against
+    every incremental commission model rebuilt from scratch, every row."""
     with duckdb.connect(str(warehouse)) as con:
         for relation in COMPARED:
             con.execute(

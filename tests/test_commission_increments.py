@@ -2,10 +2,10 @@
 fingerprints must find gives what the models give from scratch and what the hand-written floor
 gives. The benchmark's world (20,000 deals, the worked example's four plans), built once; then
 changed where only a fingerprint can tell: a client's first deposit gone, another's moved past
-the deposit threshold, a deal corrected weeks back, and a position given an earlier opening
-deal on another day (its closing deal's day changes only through its hold); then that opening
-deal removed again, which only the deal table as last built still knows, and every deal of one
-date removed."""
+the deposit threshold, a deal corrected weeks back, a client moved to another partner
+back-dated, and a position given an earlier opening deal on another day (its closing deal's day
+changes only through its hold); then that opening deal removed again, which only the deal table
+as last built still knows, and every deal of one date removed."""
 
 from __future__ import annotations
 
@@ -74,7 +74,13 @@ def test_late_changes_rebuild_to_what_a_full_build_and_the_floor_give(tmp_path, 
             "where server = ? and login = ? and position_id = ? and entry_name = 'in'",
             list(position),
         )
+        # a back-dated move to another partner: the client's lines and days change partner
+        con.execute(
+            "insert into intermediate.int_crm__partner_mappings values "
+            "('C7@3', 'C7', 'P5', timestamp '2026-08-10', null, true)"
+        )
         con.execute(f"create or replace table marts.fct_deals as {bench.FCT_DEALS}")
+        moved_days = partner_days(con, "C7", "P5")
         before = con.execute(
             "select count(*) from marts.fct_commission_lines where client_id in (?, ?) "
             "and component = 'cpa'",
@@ -91,6 +97,8 @@ def test_late_changes_rebuild_to_what_a_full_build_and_the_floor_give(tmp_path, 
             cpa_clients,
         ).fetchone()[0]
         same_as_floor = lines_match_floor(con)
+        moved_days_after = partner_days(con, "C7", "P5")
+    assert moved_days == 0 < moved_days_after, "the moved client's days are its new partner's"
     assert after == 0, "a deposit gone, a deposit too small: no cpa"
     assert same_as_floor, "the incremental lines are the floor's from scratch"
     assert bench.same_as_full_refresh(env, tmp_path, warehouse), "and a full refresh's, row for row"
@@ -132,4 +140,12 @@ def per_lot_lines(con: duckdb.DuckDBPyConnection, position: tuple) -> int:
 def lines_on(con: duckdb.DuckDBPyConnection, date: str) -> int:
     return con.execute(
         f"select count(*) from marts.fct_commission_lines where cast(line_time as date) = {date}"
+    ).fetchone()[0]
+
+
+def partner_days(con: duckdb.DuckDBPyConnection, client: str, partner: str) -> int:
+    return con.execute(
+        "select count(*) from intermediate.int_commission_client_days "
+        "where client_id = ? and partner_id = ?",
+        [client, partner],
     ).fetchone()[0]

@@ -188,27 +188,14 @@
 
 {#-
     int_commission_deals as the last build left it (it is built after int_commission_changed_days,
-    which reads it, so not a ref): the opening deals a change may have removed. Before its first
-    build, in a unit test, or on Spark (which recomputes everything), none.
+    which reads it, so not a ref), or none: before its first build, on Spark (which keeps no
+    record and recomputes everything), or when the table is gone, where changed_days then
+    recomputes everything, since an opening deal removed since could not be found.
 -#}
 {% macro commission_deals_as_built() -%}
-    {%- set deals = adapter.get_relation(
+    {{ return(adapter.get_relation(
         database=this.database, schema=this.schema, identifier='int_commission_deals'
-    ) if execute and target.type != 'spark' else none -%}
-    {%- if deals -%}
-        {{ deals }}
-    {%- else -%}
-        (
-            select
-                cast(null as string) as server,
-                cast(null as bigint) as login,
-                cast(null as bigint) as position_id,
-                cast(null as string) as entry,
-                cast(null as date) as trade_date
-            from (select 1 as one) as nothing
-            where false
-        )
-    {%- endif -%}
+    ) if execute and target.type != 'spark' else none) }}
 {%- endmacro %}
 
 {#-

@@ -13,6 +13,8 @@
     ],
 ) }}
 
+{%- set built_deals = commission_deals_as_built() %}
+
 with
 
 differing as (
@@ -43,14 +45,16 @@ touched_positions as (
     from {{ ref('int_deals__symbol_mapped') }} as deals
     inner join changed on cast(deals.deal_time_utc as date) = changed.trade_date
     where deals.entry_name = 'in'
-    union
-    select
-        built_deals.server,
-        built_deals.login,
-        built_deals.position_id
-    from {{ commission_deals_as_built() }} as built_deals
-    inner join changed on built_deals.trade_date = changed.trade_date
-    where built_deals.entry = 'in'
+    {%- if built_deals %}
+        union
+        select
+            built_deals.server,
+            built_deals.login,
+            built_deals.position_id
+        from {{ built_deals }} as built_deals
+        inner join changed on built_deals.trade_date = changed.trade_date
+        where built_deals.entry = 'in'
+    {%- endif %}
 ),
 
 -- the dates of those positions' closing deals
@@ -75,6 +79,13 @@ final as (
         'day' as kind,
         trade_date
     from hold_days
+    {% if not built_deals -%}
+        -- no deal table as last built (the first build, Spark, or the table gone): everything
+        union
+        select
+            'everything' as kind,
+            cast(null as date) as trade_date
+    {%- endif %}
 )
 
 select * from final

@@ -8,6 +8,10 @@
 -- every revshare line; the pre-hook deletes exactly those lines first. On Spark a table,
 -- built whole at every build (the YAML says why).
 -- depends_on: {{ ref('int_commission_cpa_clients') }}
+-- After int_commission_client_days too, which nothing here reads: the lines' post-hook writes
+-- the record that says which dates are built, so if the client days fail, the lines do not
+-- run and the dates stay marked for the next build (they would be lost otherwise).
+-- depends_on: {{ ref('int_commission_client_days') }}
 {{ config(
     materialized=commission_lines_materialization(),
     incremental_strategy='append',
