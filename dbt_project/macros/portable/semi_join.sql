@@ -1,9 +1,9 @@
 {#-
     The join keyword of a semi join (each left row once when it has a match; only the left
-    side's columns): DuckDB's `semi join`, Spark's `left semi join`. A semi join builds its hash
-    table on the right side, whatever the estimates; an inner join on a small relation whose
-    size DuckDB cannot estimate (a few positions a change touched) built it on the millions of
-    deals instead.
+    side's columns): DuckDB's `semi join`, Spark's `left semi join`. Used where the left side
+    is millions of deals and the right a few positions, and only the deals' dates are wanted.
+    Which side DuckDB hashes still follows its estimates: int_commission_changed_days keeps
+    them small by reading its changed dates from a table (int_commission_differing_days).
 -#}
 {% macro semi_join() -%}
     {{ return(adapter.dispatch('semi_join', 'fxcrm')()) }}
